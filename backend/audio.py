@@ -1,0 +1,65 @@
+"""Audio decoding: any container/codec FFmpeg knows → 16 kHz mono float32.
+
+PyAV ships its own FFmpeg libraries, so webm/opus from Chromium and Firefox, ogg,
+wav, mp3, m4a/aac, flac and the audio track of mp4/mkv videos all decode without an
+ffmpeg binary on the user's machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+class AudioError(ValueError):
+    """The input cannot be turned into audio; the message says why, for a person."""
+
+
+def decode(source: str | Path | BinaryIO, name: str = "the file") -> np.ndarray:
+    """Decode the first audio stream of ``source`` to 16 kHz mono float32 samples.
+
+    A recording cut off mid-stream (browser tab closed, disk full) keeps what decoded
+    cleanly up to the damage instead of failing as a whole.
+    """
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError) as error:
+        raise AudioError(f"Could not read {name}: it is not an audio or video file ({error_reason(error)}).") from error
+    with container:
+        if not container.streams.audio:
+            found = ", ".join(describe(s) for s in container.streams) or "no streams at all"
+            raise AudioError(f"{name} has no audio track (found {found}).")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        except av.FFmpegError as error:
+            if not chunks:
+                raise AudioError(f"Could not decode the audio in {name} ({error_reason(error)}).") from error
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    if not chunks:
+        raise AudioError(f"{name} contains an audio track without any sound data.")
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def duration(samples: np.ndarray) -> float:
+    """Length of decoded audio in seconds."""
+    return len(samples) / SAMPLE_RATE
+
+
+def describe(stream: av.stream.Stream) -> str:
+    codec = getattr(stream.codec_context, "name", None) or "unknown codec"
+    return f"a {stream.type} stream ({codec})"
+
+
+def error_reason(error: Exception) -> str:
+    """FFmpeg's own words without the file path it repeats."""
+    text = getattr(error, "strerror", None) or str(error)
+    return text.split(":")[0].strip() or type(error).__name__

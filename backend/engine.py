@@ -1,0 +1,276 @@
+"""The Whisper engine: loads a checkpoint in the background and turns audio into text.
+
+It knows nothing of HTTP. Long audio goes through transformers' implementation of
+OpenAI's sequential long-form algorithm (``generate`` on the whole log-mel
+spectrogram): each window starts where the last complete segment ended, so words at
+a window seam are neither lost nor doubled. The chunked pipeline would be faster with
+batching but stitches overlapping chunks heuristically and is less accurate.
+All inference runs on one worker thread: concurrent requests queue instead of
+fighting over the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+import torch
+from transformers import WhisperForConditionalGeneration, WhisperProcessor
+from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+
+from backend import models
+from backend.audio import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+Task = Literal["transcribe", "translate"]
+
+#: OpenAI's temperature fallback: retry a window hotter when its text looks like a loop
+#: (compression ratio; transformers measures it on token bytes, hence 1.35 not 2.4) or
+#: the model is unsure (average log-probability).
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+FALLBACK_THRESHOLDS = {"compression_ratio_threshold": 1.35, "logprob_threshold": -1.0, "no_speech_threshold": 0.6}
+
+
+class ModelState(StrEnum):
+    LOADING = "loading"
+    READY = "ready"
+    ERROR = "error"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    id: str
+    state: ModelState
+    detail: str
+
+
+class ModelNotReady(RuntimeError):
+    """Raised instead of queueing work while the model is loading, missing or broken."""
+
+    def __init__(self, status: ModelStatus) -> None:
+        super().__init__(status.detail)
+        self.status = status
+
+
+class InvalidOptions(ValueError):
+    """An option the loaded model cannot honour (unknown language, translate on an English-only model)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    language: str | None = None
+    task: Task = "transcribe"
+    prompt: str | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class Transcript:
+    text: str
+    language: str | None
+    duration: float
+    segments: list[Segment]
+    model: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def pick_device(preference: str) -> torch.device:
+    """The requested device, or for ``auto`` the fastest one present."""
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def language_code(value: str) -> str:
+    """Accept ``de`` as well as ``german``/``German``."""
+    lowered = value.strip().lower()
+    return TO_LANGUAGE_CODE.get(lowered, lowered)
+
+
+class Engine:
+    """One Whisper checkpoint on one device, loaded in the background."""
+
+    def __init__(self, model_id: str, device: str = "auto") -> None:
+        self.model_id = model_id
+        self.device = pick_device(device)
+        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
+        self._loaded = threading.Event()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hush-inference")
+        self._started = False
+        self._model: WhisperForConditionalGeneration | None = None
+        self._processor: WhisperProcessor | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        """Begin loading on a background thread; the caller can serve requests at once."""
+        if self._started:
+            return
+        self._started = True
+        threading.Thread(target=self._load, name="hush-model-loader", daemon=True).start()
+
+    def wait_until_loaded(self, timeout: float | None = None) -> ModelStatus:
+        self._loaded.wait(timeout)
+        return self._status
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def status(self) -> ModelStatus:
+        return self._status
+
+    def _set_status(self, state: ModelState, detail: str) -> None:
+        self._status = ModelStatus(self.model_id, state, detail)
+        log.info("model %s: %s (%s)", self.model_id, state, detail)
+
+    def _load(self) -> None:
+        try:
+            folder = models.locate(self.model_id)
+            processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
+            model = WhisperForConditionalGeneration.from_pretrained(
+                folder, dtype=self.dtype, attn_implementation="sdpa", local_files_only=True
+            )
+            model.to(self.device).eval()
+            self._processor, self._model = processor, model
+            self._set_status(ModelState.READY, f"{self.model_id} is ready on {self.device.type}.")
+        except models.ModelMissing as error:
+            self._set_status(ModelState.MISSING, str(error))
+        except Exception as error:  # any broken checkpoint must surface as a status, not kill the thread
+            log.exception("loading %s failed", self.model_id)
+            self._set_status(
+                ModelState.ERROR,
+                f"Could not load {self.model_id}: {error}. Check that it is a Whisper checkpoint.",
+            )
+        finally:
+            self._loaded.set()
+
+    # -- what the model can do ---------------------------------------------------
+    @property
+    def multilingual(self) -> bool:
+        config = self._ready()[0].generation_config
+        return bool(getattr(config, "is_multilingual", False)) and bool(getattr(config, "lang_to_id", None))
+
+    @property
+    def languages(self) -> list[str]:
+        """Language codes the loaded checkpoint knows (``en`` only for ``.en`` models)."""
+        if not self.multilingual:
+            return ["en"]
+        return [token.strip("<|>") for token in self._ready()[0].generation_config.lang_to_id]
+
+    def check(self, options: Options) -> Options:
+        """Validate ``options`` against the loaded model; returns them normalised."""
+        language = language_code(options.language) if options.language else None
+        if language and language not in self.languages:
+            known = ", ".join(self.languages[:12]) + (", …" if len(self.languages) > 12 else "")
+            raise InvalidOptions(f"Unknown language '{options.language}'. This model knows: {known}")
+        if options.task == "translate" and not self.multilingual:
+            raise InvalidOptions(f"{self.model_id} is an English-only model and cannot translate.")
+        if options.temperature is not None and not 0.0 <= options.temperature <= 1.0:
+            raise InvalidOptions("temperature must be between 0 and 1.")
+        return Options(language, options.task, options.prompt or None, options.temperature)
+
+    # -- transcription -----------------------------------------------------------
+    def submit(self, audio: np.ndarray, options: Options = Options()) -> Future[Transcript]:
+        """Queue ``audio`` (16 kHz mono float32) for the inference worker."""
+        options = self.check(options)
+        queued = time.perf_counter()
+        return self._worker.submit(self._transcribe, audio, options, queued)
+
+    def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
+        return self.submit(audio, options).result()
+
+    def _ready(self) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
+        if self._model is None or self._processor is None:
+            raise ModelNotReady(self._status)
+        return self._model, self._processor
+
+    def _transcribe(self, audio: np.ndarray, options: Options, queued: float) -> Transcript:
+        model, processor = self._ready()
+        started = time.perf_counter()
+        extractor = processor.feature_extractor
+        window_frames = 2 * model.config.max_source_positions
+        long_form = len(audio) > extractor.n_samples
+        inputs = processor(
+            audio,
+            sampling_rate=SAMPLE_RATE,
+            return_tensors="pt",
+            return_attention_mask=True,
+            **({"truncation": False, "padding": "longest"} if long_form else {}),
+        )
+        features = inputs.input_features.to(self.device, self.dtype)
+        featured = time.perf_counter()
+
+        generate: dict = {"return_timestamps": True, "return_segments": True, "condition_on_prev_tokens": False}
+        if long_form:
+            generate["attention_mask"] = inputs.attention_mask.to(self.device)
+        language = options.language
+        with torch.inference_mode():
+            if self.multilingual:
+                if language is None:
+                    lang_id = int(
+                        model.detect_language(features[:, :, :window_frames], num_segment_frames=window_frames)[0]
+                    )
+                    language = processor.tokenizer.convert_ids_to_tokens(lang_id).strip("<|>")
+                generate.update(language=language, task=options.task)
+            else:
+                language = "en"
+            detected = time.perf_counter()
+            if options.prompt:
+                generate["prompt_ids"] = processor.get_prompt_ids(options.prompt, return_tensors="pt").to(self.device)
+            if options.temperature is None:
+                generate.update(temperature=FALLBACK_TEMPERATURES, **FALLBACK_THRESHOLDS)
+            else:
+                generate["temperature"] = options.temperature
+                generate["do_sample"] = options.temperature > 0
+            output = model.generate(features, **generate)
+        finished = time.perf_counter()
+
+        length = len(audio) / SAMPLE_RATE
+        tokenizer = processor.tokenizer
+        segments, tokens = [], []
+        for segment in output["segments"][0]:
+            ids = segment["tokens"].tolist()
+            text = tokenizer.decode(ids, skip_special_tokens=True).strip()
+            if text:
+                tokens.extend(ids)
+                start = min(float(segment["start"]), length)
+                segments.append(
+                    Segment(round(start, 3), round(min(max(float(segment["end"]), start), length), 3), text)
+                )
+        return Transcript(
+            text=tokenizer.decode(tokens, skip_special_tokens=True).strip(),
+            language=language,
+            duration=length,
+            segments=segments,
+            model=self.model_id,
+            timings={
+                "queued": round(started - queued, 4),
+                "features": round(featured - started, 4),
+                "language": round(detected - featured, 4),
+                "generate": round(finished - detected, 4),
+                "total": round(finished - started, 4),
+            },
+        )
+
+
+__all__ = ["LANGUAGES", "Engine", "InvalidOptions", "ModelNotReady", "ModelState", "ModelStatus", "Options"]

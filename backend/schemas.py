@@ -1,0 +1,86 @@
+"""Request and response bodies of the HTTP API (pydantic models; the OpenAPI schema comes from here)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from backend.engine import ModelState
+
+
+class Problem(BaseModel):
+    """Every error: one sentence a person can act on."""
+
+    detail: str = Field(examples=["The upload is empty: no bytes were received."])
+
+
+class ModelInfo(BaseModel):
+    id: str
+    state: ModelState
+    detail: str
+    languages: list[str] = Field(default_factory=list, description="Language codes, once the model is ready.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    model: ModelInfo
+    version: str
+
+
+class Segment(BaseModel):
+    start: float = Field(description="Seconds from the start of the audio.")
+    end: float
+    text: str
+
+
+class Transcription(BaseModel):
+    id: str
+    text: str
+    language: str | None = Field(description="Language code, detected unless one was given.")
+    duration: float = Field(description="Length of the decoded audio in seconds.")
+    segments: list[Segment]
+    model: str
+    timings: dict[str, float] = Field(description="Seconds spent per stage (decode, queued, generate, …).")
+
+
+class TranscriptExport(BaseModel):
+    """A transcript to render as a file (what ``POST /api/transcriptions`` returned)."""
+
+    text: str
+    language: str | None = None
+    duration: float = 0.0
+    segments: list[Segment] = Field(default_factory=list)
+
+
+# -- OpenAI-compatible shapes ------------------------------------------------------------
+class OpenAITranscription(BaseModel):
+    text: str
+
+
+class OpenAISegment(BaseModel):
+    id: int
+    seek: int = 0
+    start: float
+    end: float
+    text: str
+
+
+class OpenAIVerboseTranscription(BaseModel):
+    task: Literal["transcribe", "translate"]
+    language: str | None
+    duration: float
+    text: str
+    segments: list[OpenAISegment]
+
+
+class OpenAIModel(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "hush"
+
+
+class OpenAIModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[OpenAIModel]

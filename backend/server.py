@@ -1,0 +1,72 @@
+"""Run the app with uvicorn on a socket we bind ourselves (so port 0 yields a known free port)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import uvicorn
+
+from backend.app import create_app
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; port 0 lets the OS pick a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Server:
+    """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.socket = bind(settings.host, settings.port)
+        self.port: int = self.socket.getsockname()[1]
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, log_level="info", timeout_graceful_shutdown=5, log_config=None)
+        self._uvicorn = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        return f"http://{host}:{self.port}/"
+
+    def run(self) -> None:
+        if self.settings.host not in LOOPBACK:
+            log.warning("Hush is serving on %s: anyone who can reach this address can use it.", self.settings.host)
+        self._uvicorn.run(sockets=[self.socket])
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Serve on a background thread and return once requests are being accepted."""
+        self._thread = threading.Thread(target=self.run, name="hush-server", daemon=True)
+        self._thread.start()
+        started = threading.Event()
+
+        def poll() -> None:
+            while not self._uvicorn.started and self._thread and self._thread.is_alive():
+                threading.Event().wait(0.02)
+            started.set()
+
+        threading.Thread(target=poll, daemon=True).start()
+        if not started.wait(timeout) or not self._uvicorn.started:
+            raise RuntimeError("The Hush server did not start.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish open requests, stop the engine and release the port."""
+        self._uvicorn.should_exit = True
+        if self._thread:
+            self._thread.join(timeout)
+        self.socket.close()
