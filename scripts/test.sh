@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them.
+# Usage: bash scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests drive: espeak-ng and sox speak the test audio, chromium is the
+# browser under test, Xvfb and the X/GL/NSS libraries host the Qt window, imagemagick
+# takes screenshots, binutils gives PyInstaller objdump/strip.
+DEBIAN_PACKAGES=(
+  espeak-ng sox chromium xvfb xauth imagemagick binutils
+  libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libnss3
+  libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2 libdbus-1-3 fonts-dejavu-core
+)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q -e ".[test,build]"
+
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"
