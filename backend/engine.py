@@ -26,6 +26,7 @@ from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGU
 
 from backend import models
 from backend.audio import SAMPLE_RATE
+from backend.features import log_mel
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ class Engine:
     # -- transcription -----------------------------------------------------------
     def submit(self, audio: np.ndarray, options: Options = Options()) -> Future[Transcript]:
         """Queue ``audio`` (16 kHz mono float32) for the inference worker."""
+        self._ready()
         options = self.check(options)
         queued = time.perf_counter()
         return self._worker.submit(self._transcribe, audio, options, queued)
@@ -207,22 +209,11 @@ class Engine:
     def _transcribe(self, audio: np.ndarray, options: Options, queued: float) -> Transcript:
         model, processor = self._ready()
         started = time.perf_counter()
-        extractor = processor.feature_extractor
         window_frames = 2 * model.config.max_source_positions
-        long_form = len(audio) > extractor.n_samples
-        inputs = processor(
-            audio,
-            sampling_rate=SAMPLE_RATE,
-            return_tensors="pt",
-            return_attention_mask=True,
-            **({"truncation": False, "padding": "longest"} if long_form else {}),
-        )
-        features = inputs.input_features.to(self.device, self.dtype)
+        features = log_mel(audio, processor.feature_extractor).to(self.device, self.dtype)
         featured = time.perf_counter()
 
         generate: dict = {"return_timestamps": True, "return_segments": True, "condition_on_prev_tokens": False}
-        if long_form:
-            generate["attention_mask"] = inputs.attention_mask.to(self.device)
         language = options.language
         with torch.inference_mode():
             if self.multilingual:

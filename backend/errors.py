@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.audio import AudioError
 from backend.engine import InvalidOptions, ModelNotReady, ModelState
@@ -18,8 +19,16 @@ log = logging.getLogger(__name__)
 RETRY_AFTER = {ModelState.LOADING: 5, ModelState.MISSING: 60, ModelState.ERROR: 60}
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+#: OpenAI's error ``type`` by status, for clients of the ``/v1`` API.
+OPENAI_ERROR_TYPES = {400: "invalid_request_error", 413: "invalid_request_error", 422: "invalid_request_error"}
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None, path: str = "") -> JSONResponse:
+    """``{"detail": ...}``; under ``/v1`` also OpenAI's ``{"error": {"message", "type"}}`` so its SDKs show it."""
+    body: dict = {"detail": detail}
+    if path.startswith("/v1/"):
+        body["error"] = {"message": detail, "type": OPENAI_ERROR_TYPES.get(status, "server_error"), "code": status}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def describe_validation(error: RequestValidationError) -> str:
@@ -36,28 +45,55 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn exceptions into problems."""
 
     @app.exception_handler(AudioError)
-    async def bad_audio(_: Request, error: AudioError) -> JSONResponse:
-        return problem(400, str(error))
+    async def bad_audio(request: Request, error: AudioError) -> JSONResponse:
+        return problem(400, str(error), path=request.url.path)
 
     @app.exception_handler(InvalidOptions)
-    async def bad_options(_: Request, error: InvalidOptions) -> JSONResponse:
-        return problem(422, str(error))
+    async def bad_options(request: Request, error: InvalidOptions) -> JSONResponse:
+        return problem(422, str(error), path=request.url.path)
 
     @app.exception_handler(ModelNotReady)
-    async def not_ready(_: Request, error: ModelNotReady) -> JSONResponse:
-        status = error.status
-        retry = RETRY_AFTER.get(status.state, 5)
-        return problem(503, status.detail, {"Retry-After": str(retry)})
+    async def not_ready(request: Request, error: ModelNotReady) -> JSONResponse:
+        retry = RETRY_AFTER.get(error.status.state, 5)
+        return problem(503, error.status.detail, {"Retry-After": str(retry)}, request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return problem(422, describe_validation(error))
+    async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return problem(422, describe_validation(error), path=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), getattr(error, "headers", None))
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail), getattr(error, "headers", None), request.url.path)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, f"Hush hit an unexpected error ({type(error).__name__}). The details are in the log.")
+    app.add_middleware(CatchUnexpected)
+
+
+class CatchUnexpected:
+    """Answer any unhandled exception with a 500 problem and log the traceback.
+
+    Starlette's own handler for ``Exception`` re-raises after answering, which makes
+    the server drop the client's keep-alive connection; this keeps it open.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            detail = f"Hush hit an unexpected error ({type(error).__name__}). The details are in the log."
+            await problem(500, detail, path=scope.get("path", ""))(scope, receive, send)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.errors import problem
 
 
 class UploadLimit:
@@ -26,8 +27,7 @@ class UploadLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse({"detail": self.message}, status_code=413, headers={"Connection": "close"})
-            await response(scope, receive, send)
+            await problem(413, self.message, {"Connection": "close"}, scope["path"])(scope, receive, send)
             return
         received = 0
 

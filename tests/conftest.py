@@ -8,7 +8,9 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
 import httpx
+import numpy as np
 import pytest
 
 from backend.server import Server
@@ -27,6 +29,25 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed; the README's test command installs it.")
     pytest.skip(f"{name} is not installed (the README's test command installs it on Debian)")
+
+
+@pytest.fixture
+def no_internet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """This process cannot reach anything beyond loopback, and its hub cache is empty."""
+    import socket
+
+    import huggingface_hub.constants
+
+    real_connect = socket.socket.connect
+
+    def loopback_only(sock: socket.socket, address) -> None:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise OSError(101, f"Network is unreachable (blocked by the test): {host}")
+        real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +84,71 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return path
 
     return make
+
+
+#: container, audio codec, sample rate, channels, video codec: what browsers and users send.
+MEDIA_FORMATS = {
+    "webm": ("webm", "libopus", 48_000, 1, None),
+    "ogg": ("ogg", "libopus", 48_000, 2, None),
+    "wav": ("wav", "pcm_s16le", 22_050, 1, None),
+    "mp3": ("mp3", "libmp3lame", 44_100, 2, None),
+    "m4a": ("ipod", "aac", 44_100, 2, None),
+    "flac": ("flac", "flac", 32_000, 1, None),
+    "mp4": ("mp4", "aac", 48_000, 2, "mpeg4"),
+    "mkv": ("matroska", "libopus", 48_000, 2, "libvpx"),
+}
+
+
+def encode(samples: np.ndarray, rate: int, path: Path, kind: str, video_only: bool = False) -> Path:
+    """Write mono float ``samples`` at ``rate`` as ``kind`` (see MEDIA_FORMATS) with PyAV.
+
+    The audio is resampled by FFmpeg to the format's own rate and channel count, so
+    decoding it back exercises the real resampling and down-mixing paths. Videos get
+    a small moving picture; ``video_only`` leaves the audio track out.
+    """
+    container_format, codec, out_rate, channels, video_codec = MEDIA_FORMATS[kind]
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(str(path), "w", format=container_format) as container:
+        video = None
+        if video_codec:
+            video = container.add_stream(video_codec, rate=10)
+            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = None if video_only else container.add_stream(codec, rate=out_rate, layout=layout)
+        if audio is not None:
+            resampler = av.AudioResampler(format=audio.codec_context.format or "fltp", layout=layout, rate=out_rate)
+            block = 1024
+            for start in range(0, len(samples), block):
+                chunk = samples[start : start + block].astype(np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk[np.newaxis, :], format="flt", layout="mono")
+                frame.sample_rate, frame.pts = rate, start
+                for resampled in resampler.resample(frame):
+                    container.mux(audio.encode(resampled))
+            for resampled in resampler.resample(None):
+                container.mux(audio.encode(resampled))
+            container.mux(audio.encode(None))
+        if video is not None:
+            for i in range(max(1, int(len(samples) / rate * 10))):
+                image = np.full((48, 64, 3), (i * 7) % 255, dtype=np.uint8)
+                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+            container.mux(video.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_samples(speak) -> tuple[np.ndarray, int]:
+    """A short spoken phrase as float samples at espeak-ng's own rate (22.05 kHz)."""
+    with av.open(str(speak("three seven stop go", pad_seconds=0.5))) as container:
+        stream = container.streams.audio[0]
+        frames = [f.to_ndarray().astype(np.float32).reshape(-1) / 32768.0 for f in container.decode(stream)]
+        return np.concatenate(frames), stream.rate
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory, speech_samples) -> dict[str, Path]:
+    """The spoken phrase in every format of MEDIA_FORMATS, plus its true length under ``"seconds"``."""
+    folder = tmp_path_factory.mktemp("media")
+    samples, rate = speech_samples
+    return {kind: encode(samples, rate, folder / f"speech.{kind}", kind) for kind in MEDIA_FORMATS}
 
 
 class LiveServer:
