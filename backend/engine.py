@@ -244,10 +244,9 @@ class Engine:
             text = tokenizer.decode(ids, skip_special_tokens=True).strip()
             if text:
                 tokens.extend(ids)
-                start = min(float(segment["start"]), length)
-                segments.append(
-                    Segment(round(start, 3), round(min(max(float(segment["end"]), start), length), 3), text)
-                )
+                start = min(round(float(segment["start"]), 3), length)
+                end = min(max(round(float(segment["end"]), 3), start), length)
+                segments.append(Segment(start, end, text))
         return Transcript(
             text=tokenizer.decode(tokens, skip_special_tokens=True).strip(),
             language=language,

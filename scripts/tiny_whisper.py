@@ -27,16 +27,34 @@ from transformers import (
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
 #: The words the tiny models know (and the trained one understands).
-WORDS = (
-    "zero one two three four five six seven eight nine "
-    "yes no up down left right on off stop go"
-).split()
+WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "yes",
+    "no",
+    "up",
+    "down",
+    "left",
+    "right",
+    "on",
+    "off",
+    "stop",
+    "go",
+]
 
 #: whisper-small knows the first 99 languages of this table (``yue`` came with large-v3).
 LANGUAGE_CODES = list(LANGUAGES)[:99]
 
-TIMESTAMP_COUNT = 1501
-EOT_BIAS = 1.3  # end-of-text logit relative to the words: ~10 words per window  # <|0.00|> ... <|30.00|> in steps of 0.02 s
+TIMESTAMP_COUNT = 1501  # <|0.00|> ... <|30.00|> in steps of 0.02 s
+EOT_BIAS = 1.3  # end-of-text logit relative to the words: ~10 words per window
 
 
 def special_tokens() -> list[str]:
@@ -143,8 +161,8 @@ def shape_for_visible_text(model: WhisperForConditionalGeneration, tokenizer: Wh
     """Make a random model's greedy output readable words instead of special tokens.
 
     The decoder's final layer norm gets a large fixed bias ``v``, so every hidden state
-    is ``v`` plus an audio-dependent part.  The (untied) output rows of the vocabulary words point along ``v`` (so words win), special and
-    timestamp rows point away from it, and end-of-text sits just below the words so a
+    is ``v`` plus an audio-dependent part.  The (untied) output rows of the vocabulary
+    words point along ``v`` (so words win), special and timestamp rows point away from it, and end-of-text sits just below the words so a
     transcript ends after a handful of words rather than at ``max_length``.
     """
     gen = torch.Generator().manual_seed(1)
@@ -161,14 +179,15 @@ def shape_for_visible_text(model: WhisperForConditionalGeneration, tokenizer: Wh
         rows.copy_(-direction.expand_as(rows))
         rows[word_ids] = noise[word_ids] + direction
         rows[ids("<|endoftext|>")] = noise[ids("<|endoftext|>")] + EOT_BIAS * direction
+        rows[ids("<|0.00|>")] = 0.5 * direction  # a confident first timestamp: no temperature fallback
 
 
-def build_checkpoint(
-    folder: str | Path, *, seed: int = 0, visible_text: bool = True, **arch: int
-) -> Path:
-    """Save a random-weight Whisper checkpoint (model, tokenizer, processor, generation
-    config) to ``folder`` with ``save_pretrained``."""
-    folder = Path(folder)
+def build_model(
+    *, seed: int = 0, visible_text: bool = True, **arch: int
+) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
+    """A random-weight Whisper model (with its generation config) and its processor.
+
+    ``visible_text=False`` gives a plain, tied-embedding model to train."""
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
     config = build_config(tokenizer, **arch)
@@ -177,9 +196,27 @@ def build_checkpoint(
     model.generation_config = build_generation_config(tokenizer, config)
     if visible_text:
         shape_for_visible_text(model, tokenizer)
+    processor = WhisperProcessor(feature_extractor=build_feature_extractor(config), tokenizer=tokenizer)
+    return model, processor
+
+
+def save_checkpoint(
+    model: WhisperForConditionalGeneration, processor: WhisperProcessor, folder: str | Path
+) -> Path:
+    """Model, generation config, tokenizer and processor, all with ``save_pretrained``."""
+    folder = Path(folder)
     model.save_pretrained(folder)
-    WhisperProcessor(feature_extractor=build_feature_extractor(config), tokenizer=tokenizer).save_pretrained(folder)
+    processor.save_pretrained(folder)
     return folder
+
+
+def build_checkpoint(
+    folder: str | Path, *, seed: int = 0, visible_text: bool = True, **arch: int
+) -> Path:
+    """Save a random-weight Whisper checkpoint (model, tokenizer, processor, generation
+    config) to ``folder`` with ``save_pretrained``."""
+    model, processor = build_model(seed=seed, visible_text=visible_text, **arch)
+    return save_checkpoint(model, processor, folder)
 
 
 if __name__ == "__main__":
