@@ -1,0 +1,38 @@
+"""``--browser``: the same server, shown in the system browser (development, or where no web view works)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import webbrowser
+from typing import Any
+
+from desktop.service import Service, ServiceFailed
+
+log = logging.getLogger(__name__)
+
+
+def run(service: Service) -> int:
+    """Serve until Ctrl+C or SIGTERM; 1 if the server could not start."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not service.started(0.5):
+        if stop.is_set():
+            return 0
+    try:
+        url = service.wait()
+    except ServiceFailed as error:
+        log.error("%s", error)
+        return 1
+    print("Opening it in the browser; Ctrl+C stops Hush.", flush=True)
+    if not webbrowser.open(url):
+        print("No browser could be opened; open the address above yourself.", flush=True)
+    while not stop.wait(0.5):  # a timed wait lets the signal handler run promptly on every platform
+        pass
+    return 0

@@ -1,0 +1,140 @@
+"""The native window: on screen at once with a "starting" page, switched to the recorder when the server answers.
+
+Closing it (the title bar's ×, the window manager, or SIGTERM) returns from ``run``; the caller
+then stops the server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop import pages, permissions
+from desktop.service import Service, ServiceFailed
+from desktop.state import MIN_SIZE, Geometry
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TITLE = "Hush"
+
+
+def icon_path() -> str | None:
+    """The recorder page's icon, also the window's (GTK and Qt only); same place as ``backend.app.ui_folder``."""
+    root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    icon = root / "ui" / "icon.svg"
+    return str(icon) if icon.is_file() else None
+
+
+def _gui() -> str | None:
+    """pywebview tries GTK first on Linux and logs a traceback when PyGObject is missing, the usual case."""
+    if sys.platform.startswith("linux") and importlib.util.find_spec("gi") is None:
+        return "qt"
+    return None
+
+
+def _allow_sandbox_less_root() -> None:
+    """Chromium's sandbox refuses to run as root (containers, CI); Qt WebEngine then needs it off."""
+    if sys.platform.startswith("linux") and os.geteuid() == 0 and "QTWEBENGINE_DISABLE_SANDBOX" not in os.environ:
+        log.warning("running as root: Qt WebEngine's sandbox is turned off")
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+
+
+def _keep_cache_in_memory(window: Any) -> None:
+    """The page keeps its origin between launches (same port) and its files come from the app folder: a
+    disk-cached copy could outlive an upgrade by heuristic freshness, so Qt caches in memory only."""
+    if window.gui.renderer == "qtwebengine":
+        profile = window.gui.BrowserView.instances[window.uid].webview.page().profile()
+        profile.setHttpCacheType(type(profile).HttpCacheType.MemoryHttpCache)
+
+
+class GeometryTracker:
+    """Follows the window's moves and resizes, so the next launch opens it where the user left it."""
+
+    def __init__(self, window: Any, start: Geometry) -> None:
+        self.geometry = start
+        window.events.resized += self._resized
+        window.events.moved += self._moved
+        window.events.maximized += lambda: self._set(maximized=True)
+        window.events.restored += lambda: self._set(maximized=False)
+
+    def _set(self, **changes: Any) -> None:
+        self.geometry = replace(self.geometry, **changes)
+
+    def _resized(self, width: int, height: int) -> None:
+        if not self.geometry.maximized:  # keep the normal size to restore to
+            self._set(width=width, height=height)
+
+    def _moved(self, x: int, y: int) -> None:
+        if not self.geometry.maximized:
+            self._set(x=x, y=y)
+
+
+def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = False) -> tuple[int, Geometry]:
+    """Show the window until it is closed; the exit status (1 if the server never came up) and its geometry."""
+    _allow_sandbox_less_root()
+    import webview
+
+    window = webview.create_window(
+        TITLE,
+        html=pages.starting(),
+        width=geometry.width,
+        height=geometry.height,
+        x=geometry.x,
+        y=geometry.y,
+        min_size=MIN_SIZE,
+        maximized=geometry.maximized,
+        background_color=pages.BACKGROUND,
+    )
+    tracker = GeometryTracker(window, geometry)
+
+    def initialized(_renderer: str) -> None:  # GUI thread, before the native window is built
+        tracker.geometry = fitted = geometry.fitted(window.gui.get_screens())
+        window.initial_width, window.initial_height = fitted.width, fitted.height
+        window.initial_x, window.initial_y = fitted.x, fitted.y
+        permissions.prepare(window, service.serves)
+
+    def before_show() -> None:  # GUI thread, the web view exists but has loaded nothing
+        permissions.install(window, service.serves)
+        _keep_cache_in_memory(window)
+
+    window.events.initialized += initialized
+    window.events.before_show += before_show
+
+    failed = threading.Event()
+
+    def navigate() -> None:  # pywebview's worker thread, while the window shows the "starting" page
+        try:
+            url = service.wait()
+        except ServiceFailed as error:
+            if service.stopping:  # the window was closed while the server was starting
+                return
+            failed.set()
+            window.load_html(pages.failed(str(error)))
+            return
+        log.info("loading the recorder from %s", url)
+        window.load_url(url)
+
+    def close(_signum: int, _frame: Any) -> None:  # a session ending closes the window like the user would
+        window.destroy()
+
+    signal.signal(signal.SIGTERM, close)
+    webview.start(
+        navigate,
+        gui=_gui(),
+        debug=debug,
+        private_mode=False,  # keep what the page stores (localStorage) between launches ...
+        storage_path=str(settings.data_dir / "webview"),  # ... in Hush's data folder, not ~/.pywebview
+        icon=icon_path(),
+    )
+    log.info("window closed")
+    return (1 if failed.is_set() else 0), tracker.geometry
