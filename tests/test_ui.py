@@ -316,8 +316,13 @@ def test_record_stop_uploads_webm_opus_and_shows_the_transcript(open_page, rando
     expect(session.status).to_contain_text("Done")
     expect(page.locator("#item-meta")).to_contain_text("English")
     assert page.locator("#player").evaluate("a => a.src").startswith("blob:")
-    # Having been allowed once, the picker names the microphones.
-    assert page.locator("#microphone option").count() > 1
+    # Having been allowed once, the picker names the microphones, and remembers the choice.
+    microphones = page.locator("#microphone option")
+    assert microphones.count() > 1
+    chosen = microphones.nth(microphones.count() - 1).get_attribute("value")
+    page.locator("#microphone").select_option(chosen)
+    page.reload()
+    expect(page.locator("#microphone")).to_have_value(chosen)
     session.assert_no_console_errors()
 
 
@@ -481,6 +486,14 @@ def test_missing_model_is_explained_and_the_recording_is_kept(open_page, start_s
     expect(page.locator("#download-audio")).to_have_attribute("href", re.compile("^blob:"))
     page.wait_for_timeout(2500)  # a poll of /api/health later: still holding, nothing sent
     assert uploads == []
+    session.shot("held")
+
+    # Changing one's mind keeps the audio, and the way back.
+    page.get_by_role("button", name="Don't transcribe").click()
+    notice = page.locator("#item-notice")
+    expect(notice).to_contain_text("Not transcribed")
+    expect(notice.get_by_role("button", name="Transcribe")).to_be_visible()
+    expect(session.status).to_contain_text("The audio is kept")
     session.assert_no_console_errors()
 
 

@@ -122,13 +122,32 @@ function toast(message) {
   }, 3500);
 }
 
-function saveBlob(blob, filename) {
+/** The desktop shell's save dialog, when it offers one (pywebview js_api: save_file(name, base64) → path | null). */
+function desktopSaver() {
+  const save = window.pywebview?.api?.save_file;
+  return typeof save === "function" ? save : null;
+}
+
+function toBase64(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** Save ``blob`` as ``filename``: the desktop app's dialog, or the browser's download. Returns false if cancelled. */
+async function saveBlob(blob, filename) {
+  const save = desktopSaver();
+  if (save) return Boolean(await save(filename, await toBase64(blob)));
   const url = URL.createObjectURL(blob);
   const link = element("a", { href: url, download: filename, hidden: "" });
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return true;
 }
 
 async function copyToClipboard(text) {
@@ -683,7 +702,7 @@ function itemStatus(item) {
     case "error":
       return `${item.error?.title || "Transcription failed"}.`;
     case "cancelled":
-      return "Transcription cancelled. The audio is kept.";
+      return "Not transcribed. The audio is kept.";
     default:
       return "";
   }
@@ -695,15 +714,15 @@ function renderStatus() {
   if (capture.phase === "permission") text = "Asking for permission to use the microphone…";
   else if (capture.phase === "recording") text = "Recording… press Stop when you're done.";
   else if (capture.phase === "stopping") text = "Finishing the recording…";
-  else if (selected && selected.phase !== "done" && selected.phase !== "cancelled") {
-    phase = selected.phase;
-    text = itemStatus(selected);
-  } else if (selected) {
+  else if (selected) {
     phase = selected.phase;
     text = itemStatus(selected);
   } else {
     phase = "idle";
-    text = model.state === "ready" || model.reachable === null ? "Ready to record" : "Ready to record. Transcription starts once the model is ready.";
+    text =
+      model.state === "ready" || model.reachable === null
+        ? "Ready to record"
+        : "Ready to record. Transcription starts once the model is ready.";
   }
   if (ui.status.textContent !== text) ui.status.textContent = text;
   ui.statusIcon.dataset.phase = phase;
@@ -864,8 +883,7 @@ async function downloadExport(format, button) {
   button.disabled = true;
   try {
     const { blob } = await exportTranscript(format, item.result);
-    saveBlob(blob, `${item.stem}.${format}`);
-    toast(`Saved ${item.stem}.${format}`);
+    if (await saveBlob(blob, `${item.stem}.${format}`)) toast(`Saved ${item.stem}.${format}`);
   } catch (error) {
     toast(`Couldn't export ${format.toUpperCase()}: ${error.detail || error.message}`);
   } finally {
@@ -936,7 +954,15 @@ ui.viewText.addEventListener("click", () => setView("text"));
 for (const button of document.querySelectorAll("[data-format]")) {
   button.addEventListener("click", () => downloadExport(button.dataset.format, button));
 }
-ui.downloadAudio.addEventListener("click", closeMenu);
+ui.downloadAudio.addEventListener("click", (event) => {
+  closeMenu();
+  if (desktopSaver() && selected) {
+    event.preventDefault();
+    saveBlob(selected.blob, ui.downloadAudio.getAttribute("download")).catch((error) =>
+      toast(`Couldn't save the audio: ${error?.message || error}`),
+    );
+  }
+});
 document.addEventListener("click", (event) => {
   if (ui.downloadMenu.open && !ui.downloadMenu.contains(event.target)) closeMenu();
 });
