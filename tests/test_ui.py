@@ -47,6 +47,17 @@ COMMON_ARGS = [
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
+#: Keeps every text the status line and the progress panel showed, so short-lived states can be checked.
+WATCH_STATUS = """
+window.__shown = [];
+document.addEventListener("DOMContentLoaded", () => {
+    for (const id of ["status", "working"]) {
+        const node = document.getElementById(id);
+        const keep = () => window.__shown.push(node.textContent.replace(/\\s+/g, " ").trim());
+        new MutationObserver(keep).observe(node, { childList: true, characterData: true, subtree: true });
+    }
+});
+"""
 SRT_TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)$")
 VTT_TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)$")
 
@@ -114,6 +125,18 @@ class Session:
         self.page.screenshot(path=str(path))
         return path
 
+    def shown(self) -> list[str]:
+        """Every text the status line and the progress panel showed, in order."""
+        return self.page.evaluate("window.__shown")
+
+    def assert_shown(self, *fragments: str) -> None:
+        """Each fragment appeared, in this order."""
+        shown, position = self.shown(), 0
+        for fragment in fragments:
+            hits = [i for i, text in enumerate(shown) if i >= position and fragment in text]
+            assert hits, f"{fragment!r} was never shown after {shown[position - 1 : position]}: {shown}"
+            position = hits[0] + 1
+
     def assert_no_console_errors(self) -> None:
         assert self.errors == [], f"the browser console reported errors: {self.errors}"
 
@@ -143,6 +166,7 @@ def open_page(request, browser) -> Iterator[Callable[..., Session]]:
             accept_downloads=True,
             base_url=server.url,
         )
+        context.add_init_script(WATCH_STATUS)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()
@@ -314,6 +338,7 @@ def test_record_stop_uploads_webm_opus_and_shows_the_transcript(open_page, rando
     expect(session.transcript).to_contain_text(result["segments"][0]["text"])
     assert session.transcript.inner_text().strip()
     expect(session.status).to_contain_text("Done")
+    session.assert_shown("Waiting for permission", "Recording…", "Uploading…", "Transcribing…", "Done: ")
     expect(page.locator("#item-meta")).to_contain_text("English")
     assert page.locator("#player").evaluate("a => a.src").startswith("blob:")
     # Having been allowed once, the picker names the microphones, and remembers the choice.
@@ -541,11 +566,17 @@ def test_loading_model_holds_the_recording_then_transcribes_it(open_page, random
     assert answers == []
 
     loading["on"] = False
-    expect(session.status).to_contain_text("Trying again in")
-    expect(page.locator("#working")).to_contain_text("Still loading tiny…")
     expect(session.transcript).to_have_text(re.compile(r"\w"))
     expect(session.status).to_contain_text("Done")
     assert answers == [503, "real"]
+    session.assert_shown(
+        "Waiting for the speech model",  # held: the model is loading
+        "Uploading",  # ready: sent
+        "Trying again in",  # a 503, whose detail is shown
+        "Still loading tiny…",
+        "Transcribing",
+        "Done",
+    )
 
 
 # -- errors a person can act on ---------------------------------------------------------------------------
@@ -631,10 +662,19 @@ def test_too_large_upload_shows_the_limit(open_page, start_server, random_checkp
 @pytest.mark.skipif(
     not (WORDS_CHECKPOINT / "config.json").is_file(), reason="tests/assets/tiny-whisper-words is not trained yet"
 )
-def test_recording_shows_the_spoken_words(open_page, words_server):
+def test_the_page_shows_the_spoken_words(open_page, words_server, speak):
+    """The trained checkpoint hears the fake microphone's phrase, recorded and imported."""
+    words = re.compile(r"three\W+seven\W+stop\W+go", re.IGNORECASE)
     session = open_page(words_server, width=1280, height=800)
-    # The fake microphone loops: 1 s silence, the phrase, 1 s silence.
+    page = session.page
+    # The fake microphone starts its loop when the recording starts: 1 s silence, the phrase, 1 s silence.
     _, response = record_for(session, 3.4)
     assert response.status == 200
-    expect(session.transcript).to_contain_text(PHRASE)
+    expect(session.transcript).to_contain_text(words)
+    update_docs_screenshot(session)
+
+    with page.expect_response("**/api/transcriptions", timeout=60_000):
+        page.locator("#file-input").set_input_files(str(speak(PHRASE)))
+    expect(page.locator("#session-list li")).to_have_count(2)
+    expect(session.transcript).to_contain_text(words)
     session.assert_no_console_errors()

@@ -688,8 +688,8 @@ function itemStatus(item) {
       return `${name} kept. It will be transcribed as soon as the speech model is ready.`;
     case "queued":
       return "Waiting for the previous transcription to finish…";
-    case "uploading":
-      return `Uploading… ${Math.floor(item.progress * 100)}%`;
+    case "uploading": // in steps of 10%, so screen readers are not flooded
+      return `Uploading… ${Math.floor(item.progress * 10) * 10}%`;
     case "transcribing":
       return "Transcribing…";
     case "done": {
@@ -711,7 +711,7 @@ function itemStatus(item) {
 function renderStatus() {
   let phase = capture.phase;
   let text;
-  if (capture.phase === "permission") text = "Asking for permission to use the microphone…";
+  if (capture.phase === "permission") text = "Waiting for permission to use the microphone…";
   else if (capture.phase === "recording") text = "Recording… press Stop when you're done.";
   else if (capture.phase === "stopping") text = "Finishing the recording…";
   else if (selected) {
