@@ -26,7 +26,7 @@ def ui_folder() -> Path:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine starts loading its model when the app starts up."""
     settings = settings or Settings()
-    engine = engine or Engine(settings.model, settings.device)
+    engine = engine or Engine(settings.model, settings.device, settings.precision)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

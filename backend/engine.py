@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,6 +28,7 @@ from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGU
 from backend import models
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
+from backend.precision import Precision, apply_precision, load_dtype, resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +67,21 @@ class InvalidOptions(ValueError):
     """An option the loaded model cannot honour (unknown language, translate on an English-only model)."""
 
 
+class Cancelled(Exception):
+    """The job was cancelled; a running one stops before its next window."""
+
+
+#: Called with the fraction of the audio done (0..1) as the windows go by.
+Progress = Callable[[float], None]
+
+
 @dataclass(frozen=True)
 class Options:
     language: str | None = None
     task: Task = "transcribe"
     prompt: str | None = None
     temperature: float | None = None
+    beam_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,12 @@ def pick_device(preference: str) -> torch.device:
     return torch.device("cpu")
 
 
+def is_multilingual(model: WhisperForConditionalGeneration) -> bool:
+    """False for the ``.en`` checkpoints, which have no language or task tokens."""
+    config = model.generation_config
+    return bool(getattr(config, "is_multilingual", False)) and bool(getattr(config, "lang_to_id", None))
+
+
 def language_code(value: str) -> str:
     """Accept ``de`` as well as ``german``/``German``."""
     lowered = value.strip().lower()
@@ -110,10 +127,11 @@ def language_code(value: str) -> str:
 class Engine:
     """One Whisper checkpoint on one device, loaded in the background."""
 
-    def __init__(self, model_id: str, device: str = "auto") -> None:
+    def __init__(self, model_id: str, device: str = "auto", precision: Precision | str = Precision.AUTO) -> None:
         self.model_id = model_id
         self.device = pick_device(device)
-        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.precision = resolve_precision(precision, self.device)
+        self.dtype = load_dtype(self.precision)
         self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
         self._loaded = threading.Event()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hush-inference")
@@ -151,9 +169,11 @@ class Engine:
             model = WhisperForConditionalGeneration.from_pretrained(
                 folder, dtype=self.dtype, attn_implementation="sdpa", local_files_only=True
             )
-            model.to(self.device).eval()
+            model = apply_precision(model.to(self.device).eval(), self.precision)
+            self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
+            self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
             self._processor, self._model = processor, model
-            self._set_status(ModelState.READY, f"{self.model_id} is ready on {self.device.type}.")
+            self._set_status(ModelState.READY, f"{self.model_id} is ready ({self.precision} on {self.device.type}).")
         except models.ModelMissing as error:
             self._set_status(ModelState.MISSING, str(error))
         except Exception as error:  # any broken checkpoint must surface as a status, not kill the thread
@@ -168,8 +188,7 @@ class Engine:
     # -- what the model can do ---------------------------------------------------
     @property
     def multilingual(self) -> bool:
-        config = self._ready()[0].generation_config
-        return bool(getattr(config, "is_multilingual", False)) and bool(getattr(config, "lang_to_id", None))
+        return is_multilingual(self._ready()[0])
 
     @property
     def languages(self) -> list[str]:
@@ -188,15 +207,28 @@ class Engine:
             raise InvalidOptions(f"{self.model_id} is an English-only model and cannot translate.")
         if options.temperature is not None and not 0.0 <= options.temperature <= 1.0:
             raise InvalidOptions("temperature must be between 0 and 1.")
-        return Options(language, options.task, options.prompt or None, options.temperature)
+        if not 1 <= options.beam_size <= 10:
+            raise InvalidOptions("beam_size must be between 1 and 10.")
+        return Options(language, options.task, options.prompt or None, options.temperature, options.beam_size)
 
     # -- transcription -----------------------------------------------------------
-    def submit(self, audio: np.ndarray, options: Options = Options()) -> Future[Transcript]:
-        """Queue ``audio`` (16 kHz mono float32) for the inference worker."""
+    def submit(
+        self,
+        audio: np.ndarray,
+        options: Options = Options(),
+        on_progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Future[Transcript]:
+        """Queue ``audio`` (16 kHz mono float32) for the inference worker.
+
+        ``on_progress`` hears the fraction done after each window; setting ``cancel``
+        drops a queued job and stops a running one before its next window (the future
+        then raises ``Cancelled``).
+        """
         self._ready()
         options = self.check(options)
         queued = time.perf_counter()
-        return self._worker.submit(self._transcribe, audio, options, queued)
+        return self._worker.submit(self._transcribe, audio, options, queued, on_progress, cancel)
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(audio, options).result()
@@ -206,17 +238,54 @@ class Engine:
             raise ModelNotReady(self._status)
         return self._model, self._processor
 
-    def _transcribe(self, audio: np.ndarray, options: Options, queued: float) -> Transcript:
+    def _transcribe(
+        self,
+        audio: np.ndarray,
+        options: Options,
+        queued: float,
+        on_progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> Transcript:
+        waited = time.perf_counter() - queued
         model, processor = self._ready()
+        transcript = self._run(model, processor, audio, options, on_progress, cancel)
+        transcript.timings = {"queued": round(waited, 4), **transcript.timings}
+        return transcript
+
+    def _run(
+        self,
+        model: WhisperForConditionalGeneration,
+        processor: WhisperProcessor,
+        audio: np.ndarray,
+        options: Options,
+        on_progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("The transcription was cancelled before it started.")
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
         features = log_mel(audio, processor.feature_extractor).to(self.device, self.dtype)
         featured = time.perf_counter()
 
-        generate: dict = {"return_timestamps": True, "return_segments": True, "condition_on_prev_tokens": False}
+        def monitor(seek_and_total: torch.Tensor) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The transcription was cancelled.")
+            if on_progress is not None:
+                seek, total = seek_and_total[0].tolist()
+                on_progress(min(seek / max(total, 1), 1.0))
+
+        multilingual = is_multilingual(model)
+        generate: dict = {
+            "return_timestamps": True,
+            "return_segments": True,
+            "condition_on_prev_tokens": False,
+            "num_beams": options.beam_size,
+            "monitor_progress": monitor,
+        }
         language = options.language
         with torch.inference_mode():
-            if self.multilingual:
+            if multilingual:
                 if language is None:
                     lang_id = int(
                         model.detect_language(features[:, :, :window_frames], num_segment_frames=window_frames)[0]
@@ -235,6 +304,8 @@ class Engine:
                 generate["do_sample"] = options.temperature > 0
             output = model.generate(features, **generate)
         finished = time.perf_counter()
+        if on_progress is not None:
+            on_progress(1.0)
 
         length = len(audio) / SAMPLE_RATE
         tokenizer = processor.tokenizer
@@ -254,7 +325,6 @@ class Engine:
             segments=segments,
             model=self.model_id,
             timings={
-                "queued": round(started - queued, 4),
                 "features": round(featured - started, 4),
                 "language": round(detected - featured, 4),
                 "generate": round(finished - detected, 4),

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.audio import AudioError
-from backend.engine import InvalidOptions, ModelNotReady, ModelState
+from backend.engine import Cancelled, InvalidOptions, ModelNotReady, ModelState
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,10 @@ def install(app: FastAPI) -> None:
     async def not_ready(request: Request, error: ModelNotReady) -> JSONResponse:
         retry = RETRY_AFTER.get(error.status.state, 5)
         return problem(503, error.status.detail, {"Retry-After": str(retry)}, request.url.path)
+
+    @app.exception_handler(Cancelled)
+    async def cancelled(request: Request, error: Cancelled) -> JSONResponse:
+        return problem(409, str(error), path=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:

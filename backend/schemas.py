@@ -26,6 +26,7 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     model: ModelInfo
     version: str
+    max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
 
 
 class Segment(BaseModel):

@@ -9,6 +9,8 @@ from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.precision import Precision
+
 DEFAULT_MODEL = "openai/whisper-small"
 
 
@@ -20,6 +22,9 @@ class Settings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a Whisper checkpoint.")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="Where inference runs; auto picks CUDA, then MPS, then CPU."
+    )
+    precision: Precision = Field(
+        Precision.AUTO, description="auto: int8 on CPU, float16 on CUDA; or float32, float16, bfloat16, int8."
     )
     host: str = Field("127.0.0.1", description="Interface to bind; loopback keeps Hush private.")
     port: int = Field(0, ge=0, le=65535, description="TCP port; 0 picks a free one.")

@@ -53,6 +53,21 @@ WORDS = [
 #: whisper-small knows the first 99 languages of this table (``yue`` came with large-v3).
 LANGUAGE_CODES = list(LANGUAGES)[:99]
 
+#: openai/whisper-small's published architecture (its config.json), for speed work on random weights.
+WHISPER_SMALL = dict(
+    d_model=768,
+    encoder_layers=12,
+    decoder_layers=12,
+    encoder_attention_heads=12,
+    decoder_attention_heads=12,
+    encoder_ffn_dim=3072,
+    decoder_ffn_dim=3072,
+    num_mel_bins=80,
+    max_source_positions=1500,
+    max_target_positions=448,
+)
+WHISPER_SMALL_TEXT_VOCAB = 50257  # so the vocabulary is whisper-small's 51865 tokens
+
 TIMESTAMP_COUNT = 1501  # <|0.00|> ... <|30.00|> in steps of 0.02 s
 EOT_BIAS = 1.3  # end-of-text logit relative to the words: ~10 words per window
 
@@ -72,10 +87,13 @@ def special_tokens() -> list[str]:
     ]
 
 
-def build_tokenizer(words: list[str] = WORDS) -> WhisperTokenizer:
+def build_tokenizer(words: list[str] = WORDS, text_vocab_size: int | None = None) -> WhisperTokenizer:
     """A byte-level BPE in which every vocabulary word (with and without a leading
     space, lower and capitalised) is a single token, plus Whisper's special and
-    timestamp tokens."""
+    timestamp tokens.
+
+    ``text_vocab_size=50257`` pads the text vocabulary with unused entries so every
+    special token gets the id it has in whisper-small (51865 tokens in all)."""
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     trainer = trainers.BpeTrainer(
@@ -89,6 +107,8 @@ def build_tokenizer(words: list[str] = WORDS) -> WhisperTokenizer:
     bpe.train_from_iterator(sentences * 4, trainer=trainer)
     model_state = json.loads(bpe.to_str())["model"]
     vocab: dict[str, int] = model_state["vocab"]
+    for filler in range(len(vocab), text_vocab_size or 0):
+        vocab[f"<unused{filler}>"] = filler
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_state["merges"]]
 
     tokenizer = WhisperTokenizer(vocab=vocab, merges=merges)
@@ -162,8 +182,10 @@ def shape_for_visible_text(model: WhisperForConditionalGeneration, tokenizer: Wh
 
     The decoder's final layer norm gets a large fixed bias ``v``, so every hidden state
     is ``v`` plus an audio-dependent part.  The (untied) output rows of the vocabulary
-    words point along ``v`` (so words win), special and timestamp rows point away from it, and end-of-text sits just below the words so a
-    transcript ends after a handful of words rather than at ``max_length``.
+    words point along ``v`` (so words win), special and timestamp rows point away from
+    it, and end-of-text sits just below the words so a transcript ends after a handful
+    of words rather than at ``max_length``. A confident ``<|0.00|>`` keeps the average
+    log-probability above Whisper's fallback threshold, so decoding stays greedy.
     """
     gen = torch.Generator().manual_seed(1)
     d = model.config.d_model
@@ -183,13 +205,13 @@ def shape_for_visible_text(model: WhisperForConditionalGeneration, tokenizer: Wh
 
 
 def build_model(
-    *, seed: int = 0, visible_text: bool = True, **arch: int
+    *, seed: int = 0, visible_text: bool = True, text_vocab_size: int | None = None, **arch: int
 ) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
     """A random-weight Whisper model (with its generation config) and its processor.
 
     ``visible_text=False`` gives a plain, tied-embedding model to train."""
     torch.manual_seed(seed)
-    tokenizer = build_tokenizer()
+    tokenizer = build_tokenizer(text_vocab_size=text_vocab_size)
     config = build_config(tokenizer, **arch)
     config.tie_word_embeddings = not visible_text  # shaping needs its own output rows
     model = WhisperForConditionalGeneration(config)
@@ -211,11 +233,11 @@ def save_checkpoint(
 
 
 def build_checkpoint(
-    folder: str | Path, *, seed: int = 0, visible_text: bool = True, **arch: int
+    folder: str | Path, *, seed: int = 0, visible_text: bool = True, text_vocab_size: int | None = None, **arch: int
 ) -> Path:
     """Save a random-weight Whisper checkpoint (model, tokenizer, processor, generation
     config) to ``folder`` with ``save_pretrained``."""
-    model, processor = build_model(seed=seed, visible_text=visible_text, **arch)
+    model, processor = build_model(seed=seed, visible_text=visible_text, text_vocab_size=text_vocab_size, **arch)
     return save_checkpoint(model, processor, folder)
 
 

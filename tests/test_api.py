@@ -210,3 +210,20 @@ def test_while_loading_requests_get_a_503_with_retry_after_then_succeed(
         release.set()
         live.wait_until_ready()
         assert post(client, "", media["wav"].read_bytes(), "a.wav").status_code == 200
+
+
+def test_a_client_that_leaves_cancels_its_job(client, random_server, media, monkeypatch):
+    import httpx
+
+    engine = random_server.engine
+    real_submit = engine.submit
+    events: list[threading.Event] = []
+
+    def slow_submit(samples, options, on_progress=None, cancel=None):
+        events.append(cancel)
+        return real_submit(samples, options, lambda _: cancel.wait(5), cancel)
+
+    monkeypatch.setattr(engine, "submit", slow_submit)
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/api/transcriptions", files={"file": ("a.wav", media["wav"].read_bytes())}, timeout=1.0)
+    assert events and events[0].wait(5), "the abandoned job was not cancelled"

@@ -146,3 +146,38 @@ def test_requests_are_queued_and_run_one_at_a_time(engine, speech, monkeypatch):
     assert len(done) == 5 and all(f.result().text for f in futures)
     assert peak == 1
     assert futures[-1].result().timings["queued"] > 0.1
+
+
+def test_progress_is_reported_window_by_window(engine):
+    seen: list[float] = []
+    noise = (np.random.default_rng(2).standard_normal(16_000 * 95) * 0.05).astype(np.float32)
+    engine.submit(noise, Options(temperature=0), on_progress=seen.append).result(120)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert seen == sorted(seen) and len(seen) >= 4  # 4 windows of 30 s, then done
+
+
+def test_cancel_stops_a_running_job_before_its_next_window(engine):
+    from backend.engine import Cancelled
+
+    cancel = threading.Event()
+    seen: list[float] = []
+
+    def cancel_after_first_window(fraction: float) -> None:
+        seen.append(fraction)
+        if fraction > 0:
+            cancel.set()
+
+    noise = (np.random.default_rng(3).standard_normal(16_000 * 300) * 0.05).astype(np.float32)
+    job = engine.submit(noise, Options(temperature=0), on_progress=cancel_after_first_window, cancel=cancel)
+    with pytest.raises(Cancelled):
+        job.result(120)
+    assert len(seen) == 2  # started, one window done, then stopped
+
+
+def test_a_cancelled_queued_job_never_runs(engine, speech):
+    from backend.engine import Cancelled
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="before it started"):
+        engine.submit(speech, cancel=cancel).result(60)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form
 from fastapi.responses import PlainTextResponse
 
 from backend import formats
-from backend.dependencies import AudioDep, EngineDep
+from backend.dependencies import AudioDep, EngineDep, ReceivedAudio
 from backend.engine import LANGUAGES, Options, Task
-from backend.routers.transcriptions import PROBLEMS, ReadyEngineDep, blank_to_none, run_transcription
+from backend.routers.transcriptions import PROBLEMS, Transcriber, TranscriberDep, blank_to_none
 from backend.schemas import (
     OpenAIModel,
     OpenAIModelList,
@@ -32,10 +32,18 @@ RESPONSES = {
 }
 
 
-async def respond(engine, received, task: Task, language, prompt, response_format: ResponseFormat, temperature: float):
+async def respond(
+    transcribe: Transcriber,
+    received: ReceivedAudio,
+    task: Task,
+    language: str | None,
+    prompt: str | None,
+    response_format: ResponseFormat,
+    temperature: float,
+) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse:
     # OpenAI's semantics: temperature 0 means "greedy, hotter only when the fallback asks for it".
     options = Options(blank_to_none(language), task, prompt, temperature or None)
-    transcript = await run_transcription(engine, received, options)
+    transcript = await transcribe(received, options)
     if response_format in TEXT_FORMATS:
         fmt = TEXT_FORMATS[response_format]
         return PlainTextResponse(formats.render(transcript, fmt), media_type=formats.MEDIA_TYPES[fmt])
@@ -60,7 +68,7 @@ Temperature = Annotated[float, Form(ge=0, le=1)]
 
 @router.post("/audio/transcriptions", responses=RESPONSES, summary="OpenAI-compatible transcription")
 async def transcriptions(
-    engine: ReadyEngineDep,
+    transcribe: TranscriberDep,
     received: AudioDep,
     model: Model = "whisper-1",
     language: Annotated[str | None, Form()] = None,
@@ -68,19 +76,19 @@ async def transcriptions(
     response_format: Format = "json",
     temperature: Temperature = 0.0,
 ):
-    return await respond(engine, received, "transcribe", language, prompt, response_format, temperature)
+    return await respond(transcribe, received, "transcribe", language, prompt, response_format, temperature)
 
 
 @router.post("/audio/translations", responses=RESPONSES, summary="OpenAI-compatible translation into English")
 async def translations(
-    engine: ReadyEngineDep,
+    transcribe: TranscriberDep,
     received: AudioDep,
     model: Model = "whisper-1",
     prompt: Prompt = None,
     response_format: Format = "json",
     temperature: Temperature = 0.0,
 ):
-    return await respond(engine, received, "translate", None, prompt, response_format, temperature)
+    return await respond(transcribe, received, "translate", None, prompt, response_format, temperature)
 
 
 @router.get("/models", response_model=OpenAIModelList, summary="The model Hush serves")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Form, Path, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 
 from backend import formats
 from backend.dependencies import AudioDep, EngineDep, ReceivedAudio
@@ -30,14 +31,32 @@ def ready_engine(engine: EngineDep) -> Engine:
     return engine
 
 
-ReadyEngineDep = Annotated[Engine, Depends(ready_engine)]
+class Transcriber:
+    """Runs a transcription for a route: queued on the engine's worker, awaited without
+    blocking the server, and cancelled if the client goes away (so an abandoned upload
+    does not hold up the queue)."""
+
+    def __init__(self, request: Request, engine: Annotated[Engine, Depends(ready_engine)]) -> None:
+        self.request = request
+        self.engine = engine
+
+    async def __call__(self, received: ReceivedAudio, options: Options) -> Transcript:
+        cancel = threading.Event()
+        job = asyncio.wrap_future(self.engine.submit(received.samples, options, cancel=cancel))
+        try:
+            while not (await asyncio.wait({job}, timeout=DISCONNECT_POLL_SECONDS))[0]:
+                if await self.request.is_disconnected():
+                    cancel.set()
+            transcript = job.result()
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        transcript.timings = {"decode": round(received.seconds_to_decode, 4), **transcript.timings}
+        return transcript
 
 
-async def run_transcription(engine: Engine, received: ReceivedAudio, options: Options) -> Transcript:
-    """Queue the audio on the engine's worker and wait without blocking the server."""
-    transcript = await asyncio.wrap_future(engine.submit(received.samples, options))
-    transcript.timings = {"decode": round(received.seconds_to_decode, 4), **transcript.timings}
-    return transcript
+DISCONNECT_POLL_SECONDS = 0.5
+TranscriberDep = Annotated[Transcriber, Depends()]
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -49,7 +68,7 @@ def blank_to_none(value: str | None) -> str | None:
     "/transcriptions", response_model=Transcription, responses=PROBLEMS, summary="Transcribe an audio or video file"
 )
 async def create_transcription(
-    engine: ReadyEngineDep,
+    transcribe: TranscriberDep,
     received: AudioDep,
     language: Annotated[str | None, Form(description="Language code or name; empty or 'auto' detects it.")] = None,
     task: Annotated[Task, Form(description="transcribe, or translate into English.")] = "transcribe",
@@ -57,9 +76,10 @@ async def create_transcription(
     temperature: Annotated[
         float | None, Form(ge=0, le=1, description="Fixed sampling temperature; unset uses Whisper's fallback.")
     ] = None,
+    beam_size: Annotated[int, Form(ge=1, le=10, description="1 is greedy (fastest); more beams, more accuracy.")] = 1,
 ) -> Transcription:
-    options = Options(blank_to_none(language), task, prompt, temperature)
-    transcript = await run_transcription(engine, received, options)
+    options = Options(blank_to_none(language), task, prompt, temperature, beam_size)
+    transcript = await transcribe(received, options)
     return Transcription(id=uuid4().hex, **to_fields(transcript))
 
 

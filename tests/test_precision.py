@@ -1,0 +1,55 @@
+"""backend/precision.py: int8 on the CPU decodes the same tokens as the float32 reference.
+
+Where a checkpoint's top two candidates for a token are nearly tied, dynamic int8 may
+pick the other one; on the test checkpoints (random words, and the trained 20-word
+model on clear speech) the margins are wide and the tokens must match exactly.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from backend import audio
+from backend.engine import Engine, ModelState, Options
+from backend.precision import Precision, resolve_precision
+from conftest import WORDS_CHECKPOINT
+
+
+def test_auto_is_int8_on_cpu_and_float16_on_cuda():
+    assert resolve_precision("auto", torch.device("cpu")) is Precision.INT8
+    assert resolve_precision("auto", torch.device("cuda")) is Precision.FLOAT16
+    assert resolve_precision("auto", torch.device("mps")) is Precision.FLOAT32
+    assert resolve_precision("bfloat16", torch.device("cpu")) is Precision.BFLOAT16
+    with pytest.raises(ValueError, match="CPU only"):
+        resolve_precision("int8", torch.device("cuda"))
+
+
+def engines(checkpoint) -> dict[Precision, Engine]:
+    made = {p: Engine(str(checkpoint), device="cpu", precision=p) for p in (Precision.FLOAT32, Precision.INT8)}
+    for engine in made.values():
+        engine.start()
+        assert engine.wait_until_loaded(120).state is ModelState.READY
+    return made
+
+
+def test_int8_linear_layers_are_quantized(random_checkpoint):
+    model = engines(random_checkpoint)[Precision.INT8]._ready()[0]
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())
+
+
+@pytest.mark.parametrize("kind", ["wav", "webm", "mp3"])
+def test_int8_gives_the_float32_tokens_on_the_random_checkpoint(random_checkpoint, media, kind):
+    samples = audio.decode(media[kind])
+    made = engines(random_checkpoint)
+    texts = {p: e.transcribe(samples, Options(language="en", temperature=0)).text for p, e in made.items()}
+    assert texts[Precision.INT8] == texts[Precision.FLOAT32] != ""
+
+
+@pytest.mark.skipif(not (WORDS_CHECKPOINT / "config.json").exists(), reason="the trained checkpoint is not built yet")
+def test_int8_gives_the_float32_words_on_the_trained_checkpoint(words_checkpoint, speak):
+    made = engines(words_checkpoint)
+    for text in ("three seven stop go", "yes no up down left right", "zero one two eight nine off on"):
+        samples = audio.decode(speak(text, pad_seconds=0.5))
+        results = {p: e.transcribe(samples, Options(language="en", temperature=0)).text for p, e in made.items()}
+        assert results[Precision.INT8] == results[Precision.FLOAT32]
