@@ -127,8 +127,15 @@ def language_code(value: str) -> str:
 class Engine:
     """One Whisper checkpoint on one device, loaded in the background."""
 
-    def __init__(self, model_id: str, device: str = "auto", precision: Precision | str = Precision.AUTO) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        device: str = "auto",
+        precision: Precision | str = Precision.AUTO,
+        hub_endpoint: str | None = None,
+    ) -> None:
         self.model_id = model_id
+        self.hub_endpoint = hub_endpoint
         self.device = pick_device(device)
         self.precision = resolve_precision(precision, self.device)
         self.dtype = load_dtype(self.precision)
@@ -151,8 +158,9 @@ class Engine:
         self._loaded.wait(timeout)
         return self._status
 
-    def close(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
+    def close(self, cancel_pending: bool = True) -> None:
+        """Stop taking work; queued jobs are dropped, or finished first when switching models."""
+        self._worker.shutdown(wait=False, cancel_futures=cancel_pending)
 
     @property
     def status(self) -> ModelStatus:
@@ -164,7 +172,7 @@ class Engine:
 
     def _load(self) -> None:
         try:
-            folder = models.locate(self.model_id)
+            folder = models.locate(self.model_id, self.hub_endpoint)
             processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
             model = WhisperForConditionalGeneration.from_pretrained(
                 folder, dtype=self.dtype, attn_implementation="sdpa", local_files_only=True

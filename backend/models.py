@@ -1,18 +1,30 @@
-"""Where Whisper checkpoints come from: a local folder, the hub cache, or a download."""
+"""Where Whisper checkpoints come from: a local folder, the hub cache, or a download.
+
+Once a checkpoint is on disk nothing here touches the network: the cache is asked
+first with ``local_files_only``, and only a model that is not there is fetched.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
-from huggingface_hub import snapshot_download
+import huggingface_hub.constants
+from huggingface_hub import scan_cache_dir, snapshot_download
 from huggingface_hub.errors import (
+    CacheNotFound,
     HFValidationError,
     LocalEntryNotFoundError,
     RepositoryNotFoundError,
 )
+from tqdm import tqdm
 
 #: The files a Whisper checkpoint needs; skips the TF/Flax/ONNX copies some repos carry.
 CHECKPOINT_FILES = ["*.json", "*.txt", "*.safetensors", "*.tiktoken"]
+
+#: ``(bytes done, bytes total)`` as a download goes.
+ByteProgress = Callable[[int, int], None]
 
 
 class ModelMissing(LookupError):
@@ -27,27 +39,89 @@ def how_to_get(model_id: str) -> str:
     )
 
 
-def locate(model_id: str) -> Path:
-    """The folder holding ``model_id``'s files, downloading them if needed and possible."""
+def is_folder(model_id: str) -> bool:
+    """Whether ``model_id`` names a folder rather than a hub id like ``openai/whisper-small``."""
+    return Path(model_id).expanduser().is_dir() or model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1
+
+
+def cached(model_id: str) -> Path | None:
+    """The checkpoint's folder if it is on this machine, without any network access."""
     folder = Path(model_id).expanduser()
     if folder.is_dir():
-        if not (folder / "config.json").is_file():
-            raise ModelMissing(f"The folder {folder} has no config.json, so it is not a Whisper checkpoint.")
-        return folder
-    if folder.is_absolute() or model_id.startswith((".", "~")) or model_id.count("/") > 1:
-        raise ModelMissing(f"The model folder {folder} does not exist.")
+        return folder if (folder / "config.json").is_file() else None
+    if is_folder(model_id):
+        return None
     try:
-        return Path(snapshot_download(model_id, allow_patterns=CHECKPOINT_FILES, local_files_only=True))
-    except LocalEntryNotFoundError:
-        pass
-    except HFValidationError as error:
-        raise ModelMissing(f"'{model_id}' is neither a folder nor a Hugging Face model id.") from error
+        snapshot = Path(snapshot_download(model_id, allow_patterns=CHECKPOINT_FILES, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError):
+        return None
+    has_weights = any(snapshot.glob("*.safetensors"))
+    return snapshot if (snapshot / "config.json").is_file() and has_weights else None
+
+
+def download(model_id: str, on_progress: ByteProgress | None = None, endpoint: str | None = None) -> Path:
+    """Fetch ``model_id`` from the hub (resuming partial files) into the cache."""
     try:
-        return Path(snapshot_download(model_id, allow_patterns=CHECKPOINT_FILES))
+        return Path(
+            snapshot_download(
+                model_id,
+                allow_patterns=CHECKPOINT_FILES,
+                endpoint=endpoint,
+                tqdm_class=reporting_bar(on_progress) if on_progress else None,
+            )
+        )
     except RepositoryNotFoundError as error:
         raise ModelMissing(f"There is no model '{model_id}' on the Hugging Face hub.") from error
+    except HFValidationError as error:
+        raise ModelMissing(f"'{model_id}' is neither a folder nor a Hugging Face model id.") from error
     except (LocalEntryNotFoundError, OSError) as error:
         raise ModelMissing(
             f"The model '{model_id}' is not on this computer and the Hugging Face hub cannot be reached. "
             + how_to_get(model_id)
         ) from error
+
+
+def locate(model_id: str, endpoint: str | None = None) -> Path:
+    """The folder holding ``model_id``'s files, downloading them if needed and possible."""
+    folder = Path(model_id).expanduser()
+    if folder.is_dir() and not (folder / "config.json").is_file():
+        raise ModelMissing(f"The folder {folder} has no config.json, so it is not a Whisper checkpoint.")
+    if is_folder(model_id) and not folder.is_dir():
+        raise ModelMissing(f"The model folder {folder} does not exist.")
+    return cached(model_id) or download(model_id, endpoint=endpoint)
+
+
+def delete(model_id: str) -> int:
+    """Remove a downloaded model from the hub cache; returns the bytes freed."""
+    try:
+        cache = scan_cache_dir(huggingface_hub.constants.HF_HUB_CACHE)
+    except CacheNotFound:
+        return 0
+    hashes = [rev.commit_hash for repo in cache.repos if repo.repo_id == model_id for rev in repo.revisions]
+    if not hashes:
+        return 0
+    strategy = cache.delete_revisions(*hashes)
+    strategy.execute()
+    return strategy.expected_freed_size
+
+
+def reporting_bar(on_progress: ByteProgress) -> type[tqdm]:
+    """A silent tqdm class that reports the download's byte counts to ``on_progress``.
+
+    ``snapshot_download`` aggregates every file's bytes into one bar titled
+    "Reconstructing…" (unit B); that is the one followed here.
+    """
+
+    class ReportingBar(tqdm):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.pop("name", None)
+            self.reports = kwargs.get("unit") == "B" and str(kwargs.get("desc", "")).startswith("Reconstruct")
+            super().__init__(*args, **{**kwargs, "file": io.StringIO(), "disable": False})
+
+        def update(self, n: float | None = 1) -> bool | None:
+            shown = super().update(n)
+            if self.reports:
+                on_progress(int(self.n), int(self.total or 0))
+            return shown
+
+    return ReportingBar

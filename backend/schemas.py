@@ -85,3 +85,30 @@ class OpenAIModel(BaseModel):
 class OpenAIModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[OpenAIModel]
+
+
+# -- models ---------------------------------------------------------------------------------
+class DownloadInfo(BaseModel):
+    model_id: str
+    state: Literal["downloading", "done", "failed"]
+    bytes_done: int
+    bytes_total: int = Field(description="0 until the hub has told the size.")
+    percent: float
+    bytes_per_second: float
+    error: str | None = None
+
+
+class ModelEntry(BaseModel):
+    id: str = Field(description="Hugging Face id or local folder.")
+    name: str
+    size_bytes: int | None = Field(description="Download size of the weights, when known.")
+    multilingual: bool | None = None
+    note: str = ""
+    installed: bool = Field(description="On this computer: usable without the internet.")
+    active: bool
+    download: DownloadInfo | None = None
+
+
+class ModelList(BaseModel):
+    active: str
+    models: list[ModelEntry]

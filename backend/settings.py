@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         Precision.AUTO, description="auto: int8 on CPU, float16 on CUDA; or float32, float16, bfloat16, int8."
     )
     host: str = Field("127.0.0.1", description="Interface to bind; loopback keeps Hush private.")
+    hub_endpoint: str | None = Field(
+        None, description="A Hugging Face hub mirror to download models from (default: the hub itself)."
+    )
     port: int = Field(0, ge=0, le=65535, description="TCP port; 0 picks a free one.")
     data_dir: Path = Field(
         default_factory=lambda: Path(user_data_dir("Hush", appauthor=False)),

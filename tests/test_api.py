@@ -196,9 +196,9 @@ def test_while_loading_requests_get_a_503_with_retry_after_then_succeed(
     release = threading.Event()
     real_locate = models.locate
 
-    def slow_locate(model_id):
+    def slow_locate(*args):
         release.wait(60)
-        return real_locate(model_id)
+        return real_locate(*args)
 
     monkeypatch.setattr(models, "locate", slow_locate)
     live = start_server(model=random_checkpoint)

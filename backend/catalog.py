@@ -1,0 +1,122 @@
+"""The Whisper checkpoints Hush offers, and their downloads in the background.
+
+Any hub id or folder works as ``HUSH_MODEL``; the catalogue is the short list a person
+picks from in the settings panel, with the download size they are signing up for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from backend import models
+from backend.settings import Settings
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    name: str
+    size_bytes: int  # of the safetensors weights
+    multilingual: bool
+    note: str
+
+
+MB = 1_000_000
+CATALOGUE = [
+    Entry("openai/whisper-tiny", "Tiny", 151 * MB, True, "fastest, rough"),
+    Entry("openai/whisper-tiny.en", "Tiny (English)", 151 * MB, False, "fastest, English only"),
+    Entry("openai/whisper-base", "Base", 290 * MB, True, "fast"),
+    Entry("openai/whisper-base.en", "Base (English)", 290 * MB, False, "fast, English only"),
+    Entry("openai/whisper-small", "Small", 967 * MB, True, "the default: good and quick"),
+    Entry("openai/whisper-small.en", "Small (English)", 967 * MB, False, "English only"),
+    Entry("openai/whisper-medium", "Medium", 3_060 * MB, True, "accurate, slow on a laptop CPU"),
+    Entry("openai/whisper-medium.en", "Medium (English)", 3_060 * MB, False, "English only"),
+    Entry("openai/whisper-large-v3-turbo", "Large v3 Turbo", 1_620 * MB, True, "most accurate; best with a GPU"),
+    Entry("distil-whisper/distil-large-v3", "Distil Large v3", 1_510 * MB, False, "large quality, English only"),
+]
+
+
+ACTIVE_MODEL_FILE = "active-model"
+
+
+def chosen_model(settings: Settings) -> str:
+    """``HUSH_MODEL`` when given, else the model last picked in the app, else the default."""
+    remembered = settings.data_dir / ACTIVE_MODEL_FILE
+    if "model" not in settings.model_fields_set and remembered.is_file():
+        return remembered.read_text().strip() or settings.model
+    return settings.model
+
+
+def remember_model(settings: Settings, model_id: str) -> None:
+    """The model picked in the app is the one the next launch starts with."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / ACTIVE_MODEL_FILE).write_text(model_id)
+
+
+class DownloadState(StrEnum):
+    DOWNLOADING = "downloading"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass
+class Download:
+    """One model's download, updated by its thread and read by the API."""
+
+    model_id: str
+    state: DownloadState = DownloadState.DOWNLOADING
+    bytes_done: int = 0
+    bytes_total: int = 0
+    bytes_per_second: float = 0.0
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.bytes_done / self.bytes_total, 1) if self.bytes_total else 0.0
+
+    def progress(self, done: int, total: int) -> None:
+        self.bytes_done, self.bytes_total = done, total
+        self.bytes_per_second = done / max(time.monotonic() - self.started, 1e-6)
+
+
+class Downloads:
+    """Downloads running in background threads, one per model, and what became of them."""
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint
+        self._downloads: dict[str, Download] = {}
+        self._lock = threading.Lock()
+
+    def start(self, model_id: str) -> Download:
+        """Begin downloading ``model_id`` unless it is already under way."""
+        with self._lock:
+            current = self._downloads.get(model_id)
+            if current and current.state is DownloadState.DOWNLOADING:
+                return current
+            download = self._downloads[model_id] = Download(model_id)
+        threading.Thread(target=self._run, args=(download,), name=f"hush-download-{model_id}", daemon=True).start()
+        return download
+
+    def get(self, model_id: str) -> Download | None:
+        return self._downloads.get(model_id)
+
+    def all(self) -> list[Download]:
+        return list(self._downloads.values())
+
+    def forget(self, model_id: str) -> None:
+        self._downloads.pop(model_id, None)
+
+    def _run(self, download: Download) -> None:
+        try:
+            models.download(download.model_id, download.progress, self.endpoint)
+            download.bytes_done = download.bytes_total = max(download.bytes_done, download.bytes_total)
+            download.state = DownloadState.DONE
+        except models.ModelMissing as error:
+            download.error, download.state = str(error), DownloadState.FAILED
+        except Exception as error:  # a full disk or a dropped connection must show in the UI, not kill the thread
+            download.error = f"The download of {download.model_id} failed: {error}. Try again."
+            download.state = DownloadState.FAILED

@@ -1,0 +1,139 @@
+"""``/api/models``: the catalogue, downloads with progress, switching and deleting models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from backend import catalog, models
+from backend.catalog import Download, Downloads
+from backend.dependencies import EngineDep, SettingsDep
+from backend.engine import Engine
+from backend.schemas import DownloadInfo, ModelEntry, ModelInfo, ModelList, Problem
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+
+def get_downloads(request: Request) -> Downloads:
+    return request.app.state.downloads
+
+
+DownloadsDep = Annotated[Downloads, Depends(get_downloads)]
+
+
+def info(download: Download | None) -> DownloadInfo | None:
+    if download is None:
+        return None
+    return DownloadInfo(
+        model_id=download.model_id,
+        state=download.state,
+        bytes_done=download.bytes_done,
+        bytes_total=download.bytes_total,
+        percent=download.percent,
+        bytes_per_second=round(download.bytes_per_second),
+        error=download.error,
+    )
+
+
+def entries(active: str, downloads: Downloads) -> list[ModelEntry]:
+    listed = [
+        ModelEntry(
+            id=e.id,
+            name=e.name,
+            size_bytes=e.size_bytes,
+            multilingual=e.multilingual,
+            note=e.note,
+            installed=models.cached(e.id) is not None,
+            active=e.id == active,
+            download=info(downloads.get(e.id)),
+        )
+        for e in catalog.CATALOGUE
+    ]
+    known = {e.id for e in listed}
+    others = [active] + [d.model_id for d in downloads.all()]  # a folder, or a hub id typed in the app
+    for model_id in dict.fromkeys(m for m in others if m not in known):
+        listed.insert(
+            0,
+            ModelEntry(
+                id=model_id,
+                name=model_id,
+                size_bytes=None,
+                installed=models.cached(model_id) is not None,
+                active=model_id == active,
+                download=info(downloads.get(model_id)),
+            ),
+        )
+    return listed
+
+
+@router.get("", response_model=ModelList, summary="Models to choose from, installed or not")
+async def list_models(engine: EngineDep, downloads: DownloadsDep) -> ModelList:
+    listed = await run_in_threadpool(entries, engine.model_id, downloads)
+    return ModelList(active=engine.model_id, models=listed)
+
+
+@router.post(
+    "/{model_id:path}/download",
+    response_model=DownloadInfo,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={422: {"model": Problem}},
+    summary="Start downloading a model (resumes a partial download)",
+)
+def start_download(model_id: str, downloads: DownloadsDep) -> DownloadInfo:
+    if models.is_folder(model_id):
+        raise HTTPException(
+            422, f"'{model_id}' is a folder, not a Hugging Face model id: there is nothing to download."
+        )
+    return info(downloads.start(model_id))
+
+
+@router.get(
+    "/{model_id:path}/download",
+    response_model=DownloadInfo,
+    responses={404: {"model": Problem}},
+    summary="Progress of a model's download (poll it)",
+)
+def download_progress(model_id: str, downloads: DownloadsDep) -> DownloadInfo:
+    download = downloads.get(model_id)
+    if download is None:
+        raise HTTPException(404, f"No download of '{model_id}' was started.")
+    return info(download)
+
+
+@router.post(
+    "/{model_id:path}/activate",
+    response_model=ModelInfo,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"model": Problem}},
+    summary="Switch to another model without restarting (it loads in the background)",
+)
+def activate(model_id: str, request: Request, settings: SettingsDep, engine: EngineDep) -> ModelInfo:
+    if model_id != engine.model_id:
+        if not models.is_folder(model_id) and models.cached(model_id) is None:
+            raise HTTPException(409, f"'{model_id}' is not downloaded yet. Download it first.")
+        replacement = Engine(model_id, settings.device, settings.precision, settings.hub_endpoint)
+        replacement.start()
+        request.app.state.engine = replacement
+        engine.close(cancel_pending=False)  # the old model finishes what was queued on it
+        catalog.remember_model(settings, model_id)
+    current = request.app.state.engine.status
+    return ModelInfo(id=current.id, state=current.state, detail=current.detail)
+
+
+@router.delete(
+    "/{model_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+    summary="Delete a downloaded model",
+)
+def delete_model(model_id: str, engine: EngineDep, downloads: DownloadsDep) -> Response:
+    if model_id == engine.model_id:
+        raise HTTPException(409, f"'{model_id}' is the model in use. Switch to another one before deleting it.")
+    if models.is_folder(model_id):
+        raise HTTPException(409, f"'{model_id}' is your own folder; Hush only deletes models it downloaded.")
+    if not models.delete(model_id):
+        raise HTTPException(404, f"'{model_id}' is not downloaded.")
+    downloads.forget(model_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,94 @@
+"""backend/routers/models.py: list, download with progress, switch at runtime, delete."""
+
+from __future__ import annotations
+
+import time
+
+import huggingface_hub.constants
+import pytest
+
+from fake_hub import FakeHub
+
+REPO = "hush-tests/tiny-whisper"
+
+
+@pytest.fixture
+def hub(random_checkpoint, monkeypatch, tmp_path):
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    fake = FakeHub({REPO: random_checkpoint}, bytes_per_second=2_000_000)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def live(start_server, random_checkpoint, hub, tmp_path):
+    live = start_server(model=random_checkpoint, hub_endpoint=hub.url, data_dir=tmp_path / "data")
+    live.wait_until_ready()
+    return live
+
+
+def wait_for(check, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return result
+
+
+def test_the_list_shows_the_catalogue_and_the_active_folder(live, random_checkpoint):
+    with live.client() as client:
+        body = client.get("/api/models").json()
+    assert body["active"] == str(random_checkpoint)
+    first = body["models"][0]
+    assert first["id"] == str(random_checkpoint) and first["active"] and first["installed"]
+    small = next(m for m in body["models"] if m["id"] == "openai/whisper-small")
+    assert small["size_bytes"] > 900_000_000 and small["multilingual"] and not small["installed"]
+
+
+def test_download_progress_then_switch_without_restart_then_delete(live, media):
+    with live.client() as client:
+        started = client.post(f"/api/models/{REPO}/download")
+        assert started.status_code == 202 and started.json()["state"] == "downloading"
+        progress = [client.get(f"/api/models/{REPO}/download").json()]
+        while progress[-1]["state"] == "downloading":
+            time.sleep(0.1)
+            progress.append(client.get(f"/api/models/{REPO}/download").json())
+        assert progress[-1]["state"] == "done" and progress[-1]["percent"] == 100.0
+        assert any(0 < p["percent"] < 100 for p in progress), progress  # seen part-way
+        listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
+        assert listed[REPO]["installed"]
+
+        switched = client.post(f"/api/models/{REPO}/activate")
+        assert switched.status_code == 202 and switched.json()["id"] == REPO
+        wait_for(lambda: client.get("/api/health").json()["model"]["state"] == "ready")
+        assert client.get("/api/health").json()["model"]["id"] == REPO
+        result = client.post("/api/transcriptions", files={"file": ("a.webm", media["webm"].read_bytes())})
+        assert result.status_code == 200 and result.json()["model"] == REPO
+
+        in_use = client.delete(f"/api/models/{REPO}")
+        assert in_use.status_code == 409 and "in use" in in_use.json()["detail"]
+
+
+def test_delete_a_model_that_is_not_in_use(live):
+    with live.client() as client:
+        client.post(f"/api/models/{REPO}/download")
+        wait_for(lambda: client.get(f"/api/models/{REPO}/download").json()["state"] == "done")
+        assert client.delete(f"/api/models/{REPO}").status_code == 204
+        listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
+        assert REPO not in listed  # not in the catalogue, and no longer downloaded
+        assert client.delete(f"/api/models/{REPO}").status_code == 404
+
+
+def test_switching_to_a_model_that_is_not_downloaded_says_so(live):
+    with live.client() as client:
+        response = client.post("/api/models/openai/whisper-medium/activate")
+    assert response.status_code == 409 and "Download it first" in response.json()["detail"]
+
+
+def test_a_failed_download_tells_why(live):
+    with live.client() as client:
+        client.post("/api/models/hush-tests/missing/download")
+        failed = wait_for(
+            lambda: (r := client.get("/api/models/hush-tests/missing/download").json())["state"] == "failed" and r
+        )
+    assert "no model 'hush-tests/missing'" in failed["error"]
