@@ -145,3 +145,31 @@ export async function exportTranscript(format, transcript) {
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
   return { blob: await response.blob(), filename: match ? decodeURIComponent(match[1]) : `transcript.${format}` };
 }
+
+/** A JSON request to the API; resolves to the parsed body (or null for 204). */
+async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(url(path), {
+      method,
+      cache: "no-store",
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("network", UNREACHABLE);
+  }
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+const modelPath = (id, action = "") => `api/models/${id.split("/").map(encodeURIComponent).join("/")}${action}`;
+
+/** GET /api/models → {active, models: [{id, name, size_bytes, note, installed, active, download}]}. */
+export const listModels = () => request("GET", "api/models");
+/** POST /api/models/{id}/download → the download's progress {state, percent, bytes_per_second, error}. */
+export const startDownload = (id) => request("POST", modelPath(id, "/download"));
+/** POST /api/models/{id}/activate: the server loads it in the background; /api/health follows. */
+export const activateModel = (id) => request("POST", modelPath(id, "/activate"));
+/** DELETE /api/models/{id}: frees the disk space of a downloaded model. */
+export const deleteModel = (id) => request("DELETE", modelPath(id));

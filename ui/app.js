@@ -8,6 +8,7 @@
 // automatically once /api/health says the model is ready.
 
 import { exportTranscript, getHealth, transcribe } from "./api.js";
+import { initModels } from "./models.js";
 import { listMicrophones, microphonePermission, Recorder, recordingSupported } from "./recorder.js";
 import {
   formatBytes,
@@ -261,6 +262,7 @@ function renderModel() {
   };
   const banner = banners[state];
   ui.banner.hidden = !banner;
+  $("model-banner-choose").hidden = !(state === "missing" || state === "error");
   if (banner) {
     ui.bannerTitle.textContent = banner[0];
     ui.bannerDetail.textContent = banner[1].trim();
@@ -1034,6 +1036,7 @@ function init() {
     });
   }
   refreshMicrophones();
+  initModels({ onActivated: () => pollHealth() });
   render();
   pollHealth();
 }
