@@ -26,6 +26,8 @@ def decode(source: str | Path | BinaryIO, name: str = "the file") -> np.ndarray:
     A recording cut off mid-stream (browser tab closed, disk full) keeps what decoded
     cleanly up to the damage instead of failing as a whole.
     """
+    if not isinstance(source, str | Path):
+        source = ByContent(source)
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as error:
@@ -47,6 +49,23 @@ def decode(source: str | Path | BinaryIO, name: str = "the file") -> np.ndarray:
     if not chunks:
         raise AudioError(f"{name} contains an audio track without any sound data.")
     return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+class ByContent:
+    """A file object without its ``name``: FFmpeg then picks the format by the bytes, not by a
+    file name's extension (a stored ``.bin`` upload would otherwise be read as "binary text")."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+
+    def read(self, size: int = -1) -> bytes:
+        return self.file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
 
 
 def duration(samples: np.ndarray) -> float:

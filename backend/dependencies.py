@@ -1,17 +1,14 @@
-"""What the routes get injected: settings, the engine, and an uploaded file decoded to audio."""
+"""What the routes get injected: settings, the engine, the job queue and a non-empty upload."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Annotated
 
-import numpy as np
 from fastapi import Depends, File, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from backend import audio
 from backend.engine import Engine
+from backend.jobs import Jobs
 from backend.settings import Settings
 
 
@@ -21,12 +18,6 @@ def get_settings(request: Request) -> Settings:
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine
-
-
-@dataclass(frozen=True)
-class ReceivedAudio:
-    samples: np.ndarray
-    seconds_to_decode: float
 
 
 def describe_upload(upload: UploadFile) -> str:
@@ -40,17 +31,20 @@ def describe_upload(upload: UploadFile) -> str:
     return f"'{name}' ({amount}{kind})"
 
 
-async def received_audio(
+def non_empty_upload(
     file: Annotated[UploadFile, File(description="Audio or video file: webm, ogg, wav, mp3, m4a, flac, mp4, …")],
-) -> ReceivedAudio:
-    """Decode the upload, which Starlette has already streamed to a temporary file."""
+) -> UploadFile:
+    """The upload, which Starlette has already streamed to a temporary file; empty ones are refused unstored."""
     if not file.size:
         raise audio.AudioError(f"The upload {describe_upload(file)} is empty: no audio data was received.")
-    started = time.perf_counter()
-    samples = await run_in_threadpool(audio.decode, file.file, describe_upload(file))
-    return ReceivedAudio(samples, time.perf_counter() - started)
+    return file
+
+
+def get_jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-AudioDep = Annotated[ReceivedAudio, Depends(received_audio)]
+UploadDep = Annotated[UploadFile, Depends(non_empty_upload)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]

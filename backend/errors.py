@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.audio import AudioError
 from backend.engine import Cancelled, InvalidOptions, ModelNotReady, ModelState
+from backend.jobs import NotActive, TooLong
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,14 @@ RETRY_AFTER = {ModelState.LOADING: 5, ModelState.MISSING: 60, ModelState.ERROR: 
 
 
 #: OpenAI's error ``type`` by status, for clients of the ``/v1`` API.
-OPENAI_ERROR_TYPES = {400: "invalid_request_error", 413: "invalid_request_error", 422: "invalid_request_error"}
+OPENAI_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    408: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+}
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None, path: str = "") -> JSONResponse:
@@ -47,6 +55,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AudioError)
     async def bad_audio(request: Request, error: AudioError) -> JSONResponse:
         return problem(400, str(error), path=request.url.path)
+
+    @app.exception_handler(TooLong)
+    async def too_long(request: Request, error: TooLong) -> JSONResponse:
+        return problem(413, str(error), path=request.url.path)
+
+    @app.exception_handler(NotActive)
+    async def not_active(request: Request, error: NotActive) -> JSONResponse:
+        return problem(409, str(error), path=request.url.path)
 
     @app.exception_handler(InvalidOptions)
     async def bad_options(request: Request, error: InvalidOptions) -> JSONResponse:

@@ -1,6 +1,8 @@
-"""The upload size limit, enforced while the body streams in (413 before it is all read)."""
+"""Upload limits enforced while the body streams in: size (413 before it is all read) and stalls (408)."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -11,11 +13,13 @@ from backend.errors import problem
 
 class UploadLimit:
     """ASGI middleware: refuse a body over ``max_bytes`` from its ``Content-Length`` at
-    once, or as soon as a chunked body grows past it."""
+    once, or as soon as a chunked body grows past it; drop a body that sends nothing for
+    ``stall_seconds`` (a stalled or malicious client must not hold a request open forever)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, stall_seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.stall_seconds = stall_seconds
         self.message = (
             f"The upload is larger than the {max_bytes / 2**20:.0f} MB limit. "
             "Split the recording, or raise HUSH_MAX_UPLOAD_MB."
@@ -30,12 +34,21 @@ class UploadLimit:
             await problem(413, self.message, {"Connection": "close"}, scope["path"])(scope, receive, send)
             return
         received = 0
+        complete = False
 
         async def receive_within_limit() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # after the body only a disconnect can come, whenever it comes
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.stall_seconds)
+            except TimeoutError:
+                raise HTTPException(
+                    408, f"The upload stalled: nothing arrived for {self.stall_seconds:.0f} s. Try again."
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise HTTPException(413, self.message)
             return message

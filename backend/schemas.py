@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from backend.engine import ModelState
+from backend.store import Status
 
 
 class Problem(BaseModel):
@@ -30,8 +32,8 @@ class Health(BaseModel):
 
 
 class Segment(BaseModel):
-    start: float = Field(description="Seconds from the start of the audio.")
-    end: float
+    start: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="Seconds from the start of the audio.")
+    end: float = Field(ge=0, le=10_000_000, allow_inf_nan=False)
     text: str
 
 
@@ -45,12 +47,42 @@ class Transcription(BaseModel):
     timings: dict[str, float] = Field(description="Seconds spent per stage (decode, queued, generate, …).")
 
 
+class JobSummary(BaseModel):
+    """A stored transcription as the history lists it."""
+
+    id: str
+    created: datetime
+    filename: str = Field(description="The uploaded file's name, for showing only.")
+    status: Status = Field(description="queued, running, done, failed, cancelled, or interrupted (Hush stopped).")
+    error: str | None = Field(None, description="Why it failed, was cancelled or interrupted.")
+    progress: float = Field(0.0, description="Fraction of the audio transcribed so far (0..1).")
+    position: int | None = Field(None, description="Jobs ahead of this one in the queue; null when not queued.")
+    text: str = ""
+    language: str | None = None
+    duration: float | None = Field(None, description="Length of the audio in seconds, once transcribed.")
+
+
+class Job(JobSummary):
+    """One stored transcription with its segments, model and timings."""
+
+    segments: list[Segment] = Field(default_factory=list)
+    model: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class JobPage(BaseModel):
+    items: list[JobSummary]
+    total: int = Field(description="How many transcriptions match, over all pages.")
+    offset: int
+    limit: int
+
+
 class TranscriptExport(BaseModel):
     """A transcript to render as a file (what ``POST /api/transcriptions`` returned)."""
 
     text: str
     language: str | None = None
-    duration: float = 0.0
+    duration: float = Field(0.0, ge=0, le=10_000_000, allow_inf_nan=False)
     segments: list[Segment] = Field(default_factory=list)
 
 

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
+class RemoteNotAllowed(ValueError):
+    """A non-loopback host without ``HUSH_ALLOW_REMOTE``."""
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port``; port 0 lets the OS pick a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -31,6 +35,11 @@ class Server:
     """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread."""
 
     def __init__(self, settings: Settings) -> None:
+        if settings.host not in LOOPBACK and not settings.allow_remote:
+            raise RemoteNotAllowed(
+                f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
+                "reach it try the API. Set HUSH_ALLOW_REMOTE=1 (and keep the token secret) if that is what you want."
+            )
         self.settings = settings
         self.socket = bind(settings.host, settings.port)
         self.port: int = self.socket.getsockname()[1]
@@ -40,9 +49,20 @@ class Server:
         self._thread: threading.Thread | None = None
 
     @property
-    def url(self) -> str:
+    def token(self) -> str:
+        """The secret every request must carry (see backend/security.py)."""
+        return self.settings.token
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/``, without the token: for building API URLs."""
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
         return f"http://{host}:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        """The page's URL with the token, to open in a browser or window (it then lives in a cookie)."""
+        return f"{self.base_url}?token={self.token}"
 
     def run(self) -> None:
         if self.settings.host not in LOOPBACK:

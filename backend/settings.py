@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backend.precision import Precision
 
@@ -27,15 +28,38 @@ class Settings(BaseSettings):
         Precision.AUTO, description="auto: int8 on CPU, float16 on CUDA; or float32, float16, bfloat16, int8."
     )
     host: str = Field("127.0.0.1", description="Interface to bind; loopback keeps Hush private.")
+    allow_remote: bool = Field(False, description="Required to bind anything but loopback: others could then connect.")
+    token: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        repr=False,
+        min_length=16,
+        description="The secret every API call must carry; a fresh random one per launch unless set.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra web origins allowed to call the API (comma-separated); Hush's own page always is.",
+    )
     hub_endpoint: str | None = Field(
         None, description="A Hugging Face hub mirror to download models from (default: the hub itself)."
     )
     port: int = Field(0, ge=0, le=65535, description="TCP port; 0 picks a free one.")
     data_dir: Path = Field(
         default_factory=lambda: Path(user_data_dir("Hush", appauthor=False)),
-        description="Where Hush keeps its data (models, temporary uploads).",
+        description="Where Hush keeps its data (recordings, the history database, temporary uploads).",
     )
     max_upload_mb: int = Field(1024, gt=0, description="Largest accepted upload in megabytes.")
+    max_duration_minutes: float = Field(240, gt=0, description="Longest accepted recording in minutes.")
+    upload_stall_seconds: float = Field(
+        30, gt=0, description="An upload that sends nothing for this long is dropped (a stalled client)."
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        """``HUSH_ALLOWED_ORIGINS=https://a.example,https://b.example``."""
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def max_upload_bytes(self) -> int:
@@ -45,3 +69,12 @@ class Settings(BaseSettings):
     def upload_dir(self) -> Path:
         """Uploads are streamed here, next to the data, never held in memory."""
         return self.data_dir / "uploads"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "hush.db"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Every recording and upload, kept until its transcription is deleted."""
+        return self.data_dir / "recordings"

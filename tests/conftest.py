@@ -157,15 +157,19 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.server = Server(settings)
         self.server.start()
-        self.url = self.server.url.rstrip("/")
+        self.url = self.server.base_url.rstrip("/")
+        self.token = self.server.token
         self.engine = self.server.app.state.engine
 
     def wait_until_ready(self, timeout: float = 120.0) -> None:
         status = self.engine.wait_until_loaded(timeout)
         assert status.state == "ready", status
 
-    def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=120, **kwargs)
+    def client(self, token: str | None = "", **kwargs) -> httpx.Client:
+        """An HTTP client that sends the server's token (another ``token``, or none with ``None``)."""
+        token = self.token if token == "" else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, timeout=120, headers=headers, **kwargs)
 
     def stop(self) -> None:
         self.server.stop()
@@ -201,3 +205,36 @@ def words_server(start_server, words_checkpoint) -> LiveServer:
     live = start_server(model=words_checkpoint)
     live.wait_until_ready()
     return live
+
+
+# -- slow mode and the figures the reliability tests report ------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="fuzz with the full input counts (or HUSH_SLOW_TESTS=1)")
+
+
+@pytest.fixture(scope="session")
+def slow(request: pytest.FixtureRequest) -> bool:
+    """Whether the fuzzers run their full counts (over 10,000 inputs) instead of the quick ones."""
+    return bool(request.config.getoption("--slow") or os.environ.get("HUSH_SLOW_TESTS") == "1")
+
+
+#: ``figure name → value``, filled by the reliability tests, printed at the end of the run.
+FIGURES: dict[str, int | float | str] = {}
+
+
+@pytest.fixture(scope="session")
+def figures() -> dict[str, int | float | str]:
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Print the reliability figures and keep them in test-output/reliability.json."""
+    if not FIGURES:
+        return
+    import json
+
+    terminalreporter.section("reliability figures")
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(f"{name}: {value}")
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    (ROOT / "test-output" / "reliability.json").write_text(json.dumps(FIGURES, indent=2) + "\n")

@@ -8,7 +8,7 @@ from openai import OpenAI
 
 @pytest.fixture(scope="module")
 def sdk(random_server) -> OpenAI:
-    return OpenAI(base_url=f"{random_server.url}/v1", api_key="not-needed", max_retries=0)
+    return OpenAI(base_url=f"{random_server.url}/v1", api_key=random_server.token, max_retries=0)
 
 
 def test_transcription_as_json(sdk, media):
@@ -48,3 +48,11 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(sdk):
 
     with pytest.raises(openai.BadRequestError, match="not an audio or video file"):
         sdk.audio.transcriptions.create(model="whisper-1", file=("notes.txt", b"just some text" * 50))
+
+
+def test_a_wrong_api_key_is_refused_as_an_authentication_error(random_server, media):
+    import openai
+
+    intruder = OpenAI(base_url=f"{random_server.url}/v1", api_key="a-guessed-key-0000", max_retries=0)
+    with pytest.raises(openai.AuthenticationError, match="access token"), media["wav"].open("rb") as file:
+        intruder.audio.transcriptions.create(model="whisper-1", file=file)

@@ -176,7 +176,7 @@ def open_page(request, browser) -> Iterator[Callable[..., Session]]:
         page.on("pageerror", lambda e: session.errors.append(f"uncaught: {e}"))
         if before_load:
             before_load(page)
-        page.goto("/")
+        page.goto(f"/?token={server.token}")  # as the desktop window and `python -m backend` do
         if wait_ready:
             expect(page.locator("#model-pill")).to_have_attribute("data-state", "ready")
         contexts.append((context, session))
@@ -239,9 +239,9 @@ def spy(monkeypatch) -> Callable[..., list[Received]]:
     def watch(server) -> list[Received]:
         submit = server.engine.submit
 
-        def recording_submit(samples, options):
+        def recording_submit(samples, options, *args):
             received[-1].options.append(options)
-            return submit(samples, options)
+            return submit(samples, options, *args)
 
         monkeypatch.setattr(server.engine, "submit", recording_submit)
         return received
@@ -426,7 +426,7 @@ def test_segment_click_seeks_the_player_and_exports_download(open_page, random_s
     assert page.evaluate("navigator.clipboard.readText()") == "three seven stop go"
 
     def download(label: str, role: str = "button"):
-        page.get_by_text("Download", exact=True).click()
+        page.locator("#download-menu").get_by_text("Download", exact=True).click()
         with page.expect_download() as info:
             page.locator(".menu-list").get_by_role(role, name=re.compile(f"^{label} ")).click()
         return info.value

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from backend import formats
-from backend.dependencies import AudioDep, EngineDep, ReceivedAudio
+from backend.dependencies import EngineDep, UploadDep
 from backend.engine import LANGUAGES, Options, Task
 from backend.routers.transcriptions import PROBLEMS, Transcriber, TranscriberDep, blank_to_none
 from backend.schemas import (
@@ -34,7 +34,7 @@ RESPONSES = {
 
 async def respond(
     transcribe: Transcriber,
-    received: ReceivedAudio,
+    upload: UploadFile,
     task: Task,
     language: str | None,
     prompt: str | None,
@@ -43,7 +43,7 @@ async def respond(
 ) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse:
     # OpenAI's semantics: temperature 0 means "greedy, hotter only when the fallback asks for it".
     options = Options(blank_to_none(language), task, prompt, temperature or None)
-    transcript = await transcribe(received, options)
+    _, transcript = await transcribe(upload, options)
     if response_format in TEXT_FORMATS:
         fmt = TEXT_FORMATS[response_format]
         return PlainTextResponse(formats.render(transcript, fmt), media_type=formats.MEDIA_TYPES[fmt])
@@ -69,26 +69,26 @@ Temperature = Annotated[float, Form(ge=0, le=1)]
 @router.post("/audio/transcriptions", responses=RESPONSES, summary="OpenAI-compatible transcription")
 async def transcriptions(
     transcribe: TranscriberDep,
-    received: AudioDep,
+    upload: UploadDep,
     model: Model = "whisper-1",
     language: Annotated[str | None, Form()] = None,
     prompt: Prompt = None,
     response_format: Format = "json",
     temperature: Temperature = 0.0,
 ):
-    return await respond(transcribe, received, "transcribe", language, prompt, response_format, temperature)
+    return await respond(transcribe, upload, "transcribe", language, prompt, response_format, temperature)
 
 
 @router.post("/audio/translations", responses=RESPONSES, summary="OpenAI-compatible translation into English")
 async def translations(
     transcribe: TranscriberDep,
-    received: AudioDep,
+    upload: UploadDep,
     model: Model = "whisper-1",
     prompt: Prompt = None,
     response_format: Format = "json",
     temperature: Temperature = 0.0,
 ):
-    return await respond(transcribe, received, "translate", None, prompt, response_format, temperature)
+    return await respond(transcribe, upload, "translate", None, prompt, response_format, temperature)
 
 
 @router.get("/models", response_model=OpenAIModelList, summary="The model Hush serves")

@@ -1,61 +1,61 @@
-"""``/api/transcriptions`` (audio in, transcript out) and ``/api/exports`` (transcript in, file out)."""
+"""``/api/transcriptions`` (audio in, transcript out, kept in the history) and ``/api/exports`` (transcript to file)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import mimetypes
 from typing import Annotated
-from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from backend import formats
-from backend.dependencies import AudioDep, EngineDep, ReceivedAudio
+from backend.dependencies import EngineDep, JobsDep, UploadDep, describe_upload
 from backend.engine import Engine, ModelNotReady, ModelState, Options, Segment, Task, Transcript
-from backend.schemas import Problem, TranscriptExport, Transcription
+from backend.jobs import Jobs
+from backend.schemas import Job, JobPage, JobSummary, Problem, TranscriptExport, Transcription
+from backend.store import Job as StoredJob
 
 router = APIRouter(prefix="/api", tags=["transcriptions"])
 
 PROBLEMS = {
-    400: {"model": Problem, "description": "Empty, undecodable or silent-less input"},
-    413: {"model": Problem, "description": "Upload over the size limit"},
+    400: {"model": Problem, "description": "Empty, undecodable or audio-less input"},
+    408: {"model": Problem, "description": "The upload stalled"},
+    413: {"model": Problem, "description": "Upload over the size or duration limit"},
     422: {"model": Problem, "description": "Invalid parameters"},
     503: {"model": Problem, "description": "Model loading or missing (see Retry-After)"},
 }
+NOT_FOUND = {404: {"model": Problem, "description": "No such transcription"}}
+CONFLICT = {409: {"model": Problem, "description": "The transcription is (or is not) queued or running"}}
 
 
 def ready_engine(engine: EngineDep) -> Engine:
-    """The engine, or a 503 before the upload is decoded for nothing."""
+    """The engine, or a 503 before the upload is stored for nothing."""
     if engine.status.state is not ModelState.READY:
         raise ModelNotReady(engine.status)
     return engine
 
 
 class Transcriber:
-    """Runs a transcription for a route: queued on the engine's worker, awaited without
-    blocking the server, and cancelled if the client goes away (so an abandoned upload
-    does not hold up the queue)."""
+    """Runs a transcription for a route: stored as a job first, queued on the engine's
+    worker, awaited without blocking the server. The job belongs to the history, not to
+    the request: a client that disconnects does not cancel it, it finishes and is kept."""
 
-    def __init__(self, request: Request, engine: Annotated[Engine, Depends(ready_engine)]) -> None:
-        self.request = request
-        self.engine = engine
+    def __init__(self, jobs: JobsDep, engine: Annotated[Engine, Depends(ready_engine)]) -> None:
+        self.jobs = jobs
 
-    async def __call__(self, received: ReceivedAudio, options: Options) -> Transcript:
-        cancel = threading.Event()
-        job = asyncio.wrap_future(self.engine.submit(received.samples, options, cancel=cancel))
-        try:
-            while not (await asyncio.wait({job}, timeout=DISCONNECT_POLL_SECONDS))[0]:
-                if await self.request.is_disconnected():
-                    cancel.set()
-            transcript = job.result()
-        except asyncio.CancelledError:
-            cancel.set()
-            raise
-        transcript.timings = {"decode": round(received.seconds_to_decode, 4), **transcript.timings}
-        return transcript
+    async def queue(self, upload: UploadFile, options: Options) -> tuple[StoredJob, asyncio.Future[Transcript]]:
+        job = await run_in_threadpool(self.jobs.add, upload.file, upload.filename, options)
+        future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload))
+        return job, asyncio.wrap_future(future)
+
+    async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
+        job, future = await self.queue(upload, options)
+        return job.id, await asyncio.shield(future)
 
 
-DISCONNECT_POLL_SECONDS = 0.5
 TranscriberDep = Annotated[Transcriber, Depends()]
 
 
@@ -65,11 +65,15 @@ def blank_to_none(value: str | None) -> str | None:
 
 
 @router.post(
-    "/transcriptions", response_model=Transcription, responses=PROBLEMS, summary="Transcribe an audio or video file"
+    "/transcriptions",
+    response_model=Transcription,
+    responses={**PROBLEMS, 202: {"model": Job, "description": "Queued (with wait=false): follow it by its id"}},
+    summary="Transcribe an audio or video file (stored in the history)",
 )
 async def create_transcription(
     transcribe: TranscriberDep,
-    received: AudioDep,
+    upload: UploadDep,
+    jobs: JobsDep,
     language: Annotated[str | None, Form(description="Language code or name; empty or 'auto' detects it.")] = None,
     task: Annotated[Task, Form(description="transcribe, or translate into English.")] = "transcribe",
     prompt: Annotated[str | None, Form(description="Words or spellings to steer the transcript.")] = None,
@@ -77,10 +81,16 @@ async def create_transcription(
         float | None, Form(ge=0, le=1, description="Fixed sampling temperature; unset uses Whisper's fallback.")
     ] = None,
     beam_size: Annotated[int, Form(ge=1, le=10, description="1 is greedy (fastest); more beams, more accuracy.")] = 1,
-) -> Transcription:
+    wait: Annotated[
+        bool, Query(description="false: answer 202 with the queued job at once and follow it by its id.")
+    ] = True,
+) -> Transcription | JSONResponse:
     options = Options(blank_to_none(language), task, prompt, temperature, beam_size)
-    transcript = await transcribe(received, options)
-    return Transcription(id=uuid4().hex, **to_fields(transcript))
+    if not wait:
+        job, _ = await transcribe.queue(upload, options)
+        return JSONResponse(describe(jobs, job.id).model_dump(mode="json"), status_code=202)
+    job_id, transcript = await transcribe(upload, options)
+    return Transcription(id=job_id, **to_fields(transcript))
 
 
 def to_fields(transcript: Transcript) -> dict:
@@ -92,6 +102,125 @@ def to_fields(transcript: Transcript) -> dict:
         "model": transcript.model,
         "timings": transcript.timings,
     }
+
+
+# -- the history --------------------------------------------------------------------------
+JobId = Annotated[str, Path(description="The id POST /api/transcriptions returned.", max_length=64)]
+
+
+def stored(jobs: Jobs, job_id: str) -> StoredJob:
+    job = jobs.store.get(job_id)
+    if job is None:
+        raise HTTPException(404, "There is no transcription with this id; it may have been deleted.")
+    return job
+
+
+def describe(jobs: Jobs, job_id: str) -> Job:
+    """A stored job as the API shows it, with live progress and queue position."""
+    job = stored(jobs, job_id)
+    progress, position = jobs.progress(job.id)
+    fields: dict = {}
+    if job.transcript is not None:
+        fields = to_fields(job.transcript)
+        progress = 1.0
+    return Job(
+        id=job.id,
+        created=job.created,
+        filename=job.filename,
+        status=job.status,
+        error=job.error,
+        progress=progress,
+        position=position,
+        **fields,
+    )
+
+
+@router.get("/transcriptions", response_model=JobPage, summary="The history, newest first, with full-text search")
+def list_transcriptions(
+    jobs: JobsDep,
+    q: Annotated[str, Query(description="Words to find in transcripts and file names.", max_length=500)] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> JobPage:
+    found, total = jobs.store.list(q, limit, offset)
+    items = []
+    for job in found:
+        progress, position = jobs.progress(job.id)
+        transcript = job.transcript
+        items.append(
+            JobSummary(
+                id=job.id,
+                created=job.created,
+                filename=job.filename,
+                status=job.status,
+                error=job.error,
+                progress=1.0 if transcript else progress,
+                position=position,
+                text=transcript.text if transcript else "",
+                language=transcript.language if transcript else None,
+                duration=round(transcript.duration, 3) if transcript else None,
+            )
+        )
+    return JobPage(items=items, total=total, offset=offset, limit=limit)
+
+
+@router.get("/transcriptions/{job_id}", response_model=Job, responses=NOT_FOUND, summary="One transcription")
+def get_transcription(jobs: JobsDep, job_id: JobId) -> Job:
+    return describe(jobs, job_id)
+
+
+@router.delete(
+    "/transcriptions/{job_id}",
+    status_code=204,
+    responses={**NOT_FOUND, **CONFLICT},
+    summary="Delete a transcription and its recording",
+)
+def delete_transcription(jobs: JobsDep, job_id: JobId) -> Response:
+    stored(jobs, job_id)
+    if jobs.is_active(job_id):
+        raise HTTPException(409, "This transcription is still queued or running: cancel it first, then delete it.")
+    jobs.store.delete(job_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/transcriptions/{job_id}/audio",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"content": {"audio/*": {}, "video/*": {}}}},
+    summary="The stored recording",
+)
+def get_audio(jobs: JobsDep, job_id: JobId) -> FileResponse:
+    job = stored(jobs, job_id)
+    if not job.audio.is_file():
+        raise HTTPException(404, "The recording of this transcription is no longer on disk.")
+    media_type = mimetypes.guess_type(job.audio.name)[0] or "application/octet-stream"
+    return FileResponse(job.audio, media_type=media_type)
+
+
+@router.post(
+    "/transcriptions/{job_id}/retry",
+    status_code=202,
+    response_model=Job,
+    responses={**NOT_FOUND, **CONFLICT, **PROBLEMS},
+    summary="Transcribe a stored recording again (interrupted, failed or cancelled jobs)",
+)
+async def retry_transcription(jobs: JobsDep, job_id: JobId, engine: Annotated[Engine, Depends(ready_engine)]) -> Job:
+    stored(jobs, job_id)
+    await run_in_threadpool(jobs.retry, job_id)
+    return describe(jobs, job_id)
+
+
+@router.post(
+    "/transcriptions/{job_id}/cancel",
+    status_code=202,
+    response_model=Job,
+    responses={**NOT_FOUND, **CONFLICT},
+    summary="Cancel a queued job at once, a running one before its next 30 s window",
+)
+def cancel_transcription(jobs: JobsDep, job_id: JobId) -> Job:
+    stored(jobs, job_id)
+    jobs.cancel(job_id)
+    return describe(jobs, job_id)
 
 
 @router.post(

@@ -1,0 +1,230 @@
+"""The history on disk: jobs in SQLite (WAL), their recordings as files. The one place that knows the schema.
+
+A recording is on disk (temporary file, fsync, atomic rename) and its job row is
+committed before transcription starts, so a crash or a kill loses nothing: the next
+start finds the job still ``queued``/``running`` and marks it ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+from backend.engine import Options, Segment, Transcript
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    filename TEXT NOT NULL,
+    audio TEXT NOT NULL,
+    status TEXT NOT NULL,
+    options TEXT NOT NULL,
+    error TEXT,
+    text TEXT,
+    language TEXT,
+    duration REAL,
+    segments TEXT,
+    model TEXT,
+    timings TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC);
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (id UNINDEXED, filename, text);
+"""
+
+#: Suffixes worth keeping on a stored recording (players pick the codec by it); never a path.
+SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
+
+
+@dataclass
+class Job:
+    id: str
+    created: float
+    updated: float
+    filename: str
+    audio: Path
+    status: Status
+    options: Options
+    error: str | None = None
+    transcript: Transcript | None = None
+
+
+def display_name(filename: str | None) -> str:
+    """The last part of a client's file name, for showing only: ``../../etc/passwd`` → ``passwd``."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()[:200]
+    return name or "recording"
+
+
+def match_expression(query: str) -> str:
+    """A user's words as an FTS5 query: every word must appear (as a prefix); no FTS syntax."""
+    words = re.findall(r"\w+", query)
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+class Store:
+    """Thread-safe access to the jobs table and the recordings folder."""
+
+    def __init__(self, database: Path, recordings: Path) -> None:
+        self.recordings = recordings
+        recordings.mkdir(parents=True, exist_ok=True)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writing -------------------------------------------------------------------
+    def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
+        """Copy the upload into the recordings folder durably, then commit a ``queued`` job for it."""
+        job_id = uuid.uuid4().hex
+        suffix = Path(display_name(filename)).suffix
+        audio = self.recordings / (job_id + (suffix.lower() if SAFE_SUFFIX.fullmatch(suffix) else ""))
+        partial = audio.with_name(audio.name + ".partial")
+        with partial.open("wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, audio)
+        sync_folder(self.recordings)
+        now = time.time()
+        job = Job(job_id, now, now, display_name(filename), audio, Status.QUEUED, options)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO jobs (id, created, updated, filename, audio, status, options)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.__dict__)),
+            )
+            self._db.execute("INSERT INTO search (id, filename, text) VALUES (?, ?, '')", (job.id, job.filename))
+        return job
+
+    def set_status(self, job_id: str, status: Status, error: str | None = None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE jobs SET status = ?, error = ?, updated = ? WHERE id = ?", (status, error, time.time(), job_id)
+            )
+
+    def finish(self, job_id: str, transcript: Transcript) -> None:
+        """Store the transcript and mark the job ``done`` in one transaction."""
+        segments = [s.__dict__ for s in transcript.segments]
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE jobs SET status = ?, error = NULL, updated = ?, text = ?, language = ?, duration = ?,"
+                " segments = ?, model = ?, timings = ? WHERE id = ?",
+                (
+                    Status.DONE,
+                    time.time(),
+                    transcript.text,
+                    transcript.language,
+                    transcript.duration,
+                    json.dumps(segments),
+                    transcript.model,
+                    json.dumps(transcript.timings),
+                    job_id,
+                ),
+            )
+            self._db.execute("UPDATE search SET text = ? WHERE id = ?", (transcript.text, job_id))
+
+    def interrupt_unfinished(self) -> int:
+        """At start-up: jobs left queued or running by a crash or kill become ``interrupted``."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "UPDATE jobs SET status = ?, error = ?, updated = ? WHERE status IN (?, ?)",
+                (Status.INTERRUPTED, "Hush stopped before this transcription finished.", time.time(), *ACTIVE),
+            )
+            return cursor.rowcount
+
+    def delete(self, job_id: str) -> bool:
+        """Remove the job, its search entry and its recording; ``False`` if there was none."""
+        job = self.get(job_id)
+        if job is None:
+            return False
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            self._db.execute("DELETE FROM search WHERE id = ?", (job_id,))
+        job.audio.unlink(missing_ok=True)
+        return True
+
+    # -- reading -------------------------------------------------------------------
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._job(row) if row else None
+
+    def list(self, query: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
+        """Newest first; ``query`` searches transcripts and file names. Returns a page and the total."""
+        expression = match_expression(query)
+        where, args = "", []
+        if expression:
+            where, args = "WHERE id IN (SELECT id FROM search WHERE search MATCH ?)", [expression]
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT * FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?", [*args, limit, offset]
+            ).fetchall()
+        return [self._job(row) for row in rows], total
+
+    def _job(self, row: sqlite3.Row) -> Job:
+        transcript = None
+        if row["status"] == Status.DONE:
+            transcript = Transcript(
+                text=row["text"] or "",
+                language=row["language"],
+                duration=row["duration"] or 0.0,
+                segments=[Segment(**s) for s in json.loads(row["segments"] or "[]")],
+                model=row["model"] or "",
+                timings=json.loads(row["timings"] or "{}"),
+            )
+        return Job(
+            id=row["id"],
+            created=row["created"],
+            updated=row["updated"],
+            filename=row["filename"],
+            audio=self.recordings / row["audio"],
+            status=Status(row["status"]),
+            options=Options(**json.loads(row["options"])),
+            error=row["error"],
+            transcript=transcript,
+        )
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
