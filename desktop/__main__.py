@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from typing import NoReturn
 
 from desktop import cli, config, state
 from desktop.service import Service
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run Hush, then leave at once with its exit status.
+
+    By then the server has stopped and the state is saved, but native threads may still be busy
+    (torch loading or warming up a model, Qt WebEngine's): an interpreter finalizing under them can
+    abort ("terminate called without an active exception") and turn a clean close into a crash."""
+    try:
+        code = run(argv)
+    except SystemExit as leaving:  # argparse: --help, or a bad option
+        code = leaving.code if isinstance(leaving.code, int) else int(leaving.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
     options = cli.parse(argv)
     logging.basicConfig(
         level=logging.DEBUG if options.debug else logging.INFO,
@@ -36,11 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             code, remembered.window = window.run(settings, service, remembered.window, debug=options.debug)
     finally:
         service.stop()
-    if service.url:
-        remembered.port = urlsplit(service.url).port
+    remembered.port = service.port or remembered.port
     state.save(settings.data_dir, remembered)
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

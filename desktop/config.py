@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,11 +23,13 @@ def bundled_model() -> Path | None:
 
 
 def load_settings(options: Options) -> Settings:
-    """Settings with the command line on top; a bundled model replaces the default, not the user's choice."""
+    """Settings with the command line on top. A bundled model replaces the built-in default only: it
+    stays a default, so a model the user picked in the app (backend.catalog) still wins."""
     from backend.settings import Settings  # pydantic only: a fraction of a second, torch is not imported
 
-    overrides = options.overrides()
+    settings = Settings(**options.overrides())
     bundled = bundled_model()
-    if bundled and "model" not in overrides and not os.environ.get("HUSH_MODEL"):
-        overrides["model"] = str(bundled)
-    return Settings(**overrides)
+    if bundled and "model" not in settings.model_fields_set:  # neither --model nor HUSH_MODEL
+        settings = settings.model_copy(update={"model": str(bundled)})
+        settings.model_fields_set.discard("model")
+    return settings

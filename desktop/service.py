@@ -33,18 +33,19 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
-def wait_for_health(url: str, timeout: float = 30.0) -> None:
+def wait_for_health(base_url: str, token: str, timeout: float = 30.0) -> None:
     """Return once ``GET /api/health`` answers 200: the page will find the API when it loads."""
+    request = urllib.request.Request(base_url + HEALTH_PATH, headers={"Authorization": f"Bearer {token}"})
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with _direct.open(url + HEALTH_PATH, timeout=2) as response:
+            with _direct.open(request, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise ServiceFailed(f"The Hush server at {url} did not answer within {timeout:.0f} s.")
+            raise ServiceFailed(f"The Hush server at {base_url} did not answer within {timeout:.0f} s.")
         time.sleep(0.05)
 
 
@@ -81,8 +82,12 @@ class Service:
 
     @property
     def url(self) -> str | None:
-        """The page's URL once the server answers, else ``None``."""
+        """The page's URL with the launch token (the page trades it for a cookie) once the server answers."""
         return self._url
+
+    @property
+    def port(self) -> int | None:
+        return urlsplit(self._url).port if self._url else None
 
     def serves(self, url: str) -> bool:
         """Whether ``url`` belongs to our server: only our own page gets the microphone."""
@@ -128,7 +133,7 @@ class Service:
                     return
                 self._server = server
             server.start()
-            wait_for_health(server.url)
+            wait_for_health(server.base_url, server.token)
             self._url = server.url
             log.info("server up after %.2f s", time.perf_counter() - started)
             print(f"Hush is running at {server.url}", flush=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop import pages, permissions
+from desktop.bridge import Bridge
 from desktop.service import Service, ServiceFailed
 from desktop.state import MIN_SIZE, Geometry
 
@@ -84,6 +85,7 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
     _allow_sandbox_less_root()
     import webview
 
+    webview.settings["ALLOW_DOWNLOADS"] = True  # a plain download link gets the Save dialog too
     window = webview.create_window(
         TITLE,
         html=pages.starting(),
@@ -94,6 +96,7 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
         min_size=MIN_SIZE,
         maximized=geometry.maximized,
         background_color=pages.BACKGROUND,
+        js_api=Bridge(),
     )
     tracker = GeometryTracker(window, geometry)
 
