@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -177,7 +178,8 @@ class Engine:
             model = WhisperForConditionalGeneration.from_pretrained(
                 folder, dtype=self.dtype, attn_implementation="sdpa", local_files_only=True
             )
-            model = apply_precision(model.to(self.device).eval(), self.precision)
+            weights = sorted(Path(folder).glob("*.safetensors"))
+            model = apply_precision(model.to(self.device).eval(), self.precision, weights)
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
             self._processor, self._model = processor, model
