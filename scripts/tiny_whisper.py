@@ -104,6 +104,9 @@ def build_tokenizer(words: list[str] = WORDS, text_vocab_size: int | None = None
     )
     sentences = [" ".join(words), " ".join(w.capitalize() for w in words)]
     sentences += [w for w in words] + [w.capitalize() for w in words]
+    # every word also after a space, or the first word of the list ("zero") never
+    # becomes a single "Ġzero" token
+    sentences += [f" {w}" for w in words] + [f" {w.capitalize()}" for w in words]
     bpe.train_from_iterator(sentences * 4, trainer=trainer)
     model_state = json.loads(bpe.to_str())["model"]
     vocab: dict[str, int] = model_state["vocab"]
