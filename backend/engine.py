@@ -295,11 +295,16 @@ class Engine:
         }
         language = options.language
         with torch.inference_mode():
+            # One window: encode once and share it between language detection and decoding
+            # (each would run the encoder, the most expensive step of a short dictation).
+            source = {"input_features": features}
+            if features.shape[-1] <= window_frames:
+                source["encoder_outputs"] = model.get_encoder()(features)
             if multilingual:
                 if language is None:
-                    lang_id = int(
-                        model.detect_language(features[:, :, :window_frames], num_segment_frames=window_frames)[0]
-                    )
+                    first = {"input_features": features[:, :, :window_frames]}
+                    window = {"encoder_outputs": source["encoder_outputs"]} if "encoder_outputs" in source else first
+                    lang_id = int(model.detect_language(**window, num_segment_frames=window_frames)[0])
                     language = processor.tokenizer.convert_ids_to_tokens(lang_id).strip("<|>")
                 generate.update(language=language, task=options.task)
             else:
@@ -312,7 +317,7 @@ class Engine:
             else:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
-            output = model.generate(features, **generate)
+            output = model.generate(**source, **generate)
         finished = time.perf_counter()
         if on_progress is not None:
             on_progress(1.0)
