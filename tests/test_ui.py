@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -678,3 +679,105 @@ def test_the_page_shows_the_spoken_words(open_page, words_server, speak):
     expect(page.locator("#session-list li")).to_have_count(2)
     expect(session.transcript).to_contain_text(words)
     session.assert_no_console_errors()
+
+
+def test_history_lists_finds_reopens_retries_and_deletes(open_page, start_server, random_checkpoint, speak):
+    """A fresh server: an import lands in the history; an interrupted job can be transcribed again."""
+    from backend.engine import Options
+    from backend.store import Status
+
+    live = start_server(model=random_checkpoint)
+    live.wait_until_ready()
+    store = live.server.app.state.jobs.store
+    wav = speak(PHRASE)
+    with wav.open("rb") as source:
+        interrupted = store.add(source, "lecture.wav", Options())
+    store.set_status(interrupted.id, Status.INTERRUPTED, "Hush stopped before this transcription finished.")
+
+    session = open_page(live)
+    page = session.page
+    rows = page.locator("#history-list > li")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".badge")).to_have_text("Interrupted")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import a file").click()
+    with page.expect_response("**/api/transcriptions", timeout=60_000):
+        chooser.value.set_files({"name": "kiwi-memo.wav", "mimeType": "audio/wav", "buffer": wav.read_bytes()})
+    expect(session.transcript).to_have_text(re.compile(r"\w"))
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator(".history-name")).to_have_text("kiwi-memo.wav")
+    expect(rows.first.locator(".badge")).to_have_text("Done")
+
+    # "Transcribe again" on the interrupted one: queued, then done, with its transcript.
+    lecture = page.locator(f'#history-list > li[data-id="{interrupted.id}"]')
+    lecture.get_by_role("button", name="Transcribe again").click()
+    expect(lecture.locator(".badge")).to_have_text("Done", timeout=30_000)
+    lecture.locator(".history-open").click()
+    expect(page.locator("#result-title")).to_have_text("lecture.wav")
+    expect(session.transcript).to_have_text(re.compile(r"\w"))
+    expect(page.locator("#player")).to_have_attribute("src", re.compile(f"api/transcriptions/{interrupted.id}/audio"))
+
+    # Search finds by file name and by transcript; nothing matches is said so.
+    page.locator("#history-search").fill("kiwi")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".history-name")).to_have_text("kiwi-memo.wav")
+    page.locator("#history-search").fill("zzzqqq")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#history-empty")).to_have_text("No transcription contains these words.")
+    page.locator("#history-search").fill("")
+    expect(rows).to_have_count(2)
+    page.locator("#history").scroll_into_view_if_needed()
+    session.shot("history")
+
+    # Delete removes the row, the open transcript and the stored recording.
+    page.once("dialog", lambda dialog: dialog.accept())
+    lecture.get_by_role("button", name="Delete lecture.wav").click()
+    expect(rows).to_have_count(1)
+    expect(page.locator("#item")).to_be_hidden()
+    assert store.get(interrupted.id) is None and not interrupted.audio.exists()
+    session.assert_no_console_errors()
+
+
+def test_history_shows_the_queue_with_progress_and_cancels(open_page, start_server, random_checkpoint, speak):
+    """While the engine is held: the page's import is transcribing (progress bar), another client's
+    upload is queued behind it; both cancel from the history, and "Transcribe again" finishes one."""
+    from backend.engine import Cancelled
+
+    live = start_server(model=random_checkpoint)
+    live.wait_until_ready()
+    gate, real_submit = threading.Event(), live.engine.submit
+
+    def held_submit(samples, options, on_progress=None, cancel=None):
+        def progress(done: float) -> None:
+            on_progress(done)
+            while not gate.wait(0.05):
+                if cancel.is_set():
+                    raise Cancelled("The transcription was cancelled.")
+
+        return real_submit(samples, options, progress, cancel)
+
+    live.engine.submit = held_submit
+    wav = speak(PHRASE).read_bytes()
+    session = open_page(live)
+    page = session.page
+    rows = page.locator("#history-list > li")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import a file").click()
+    chooser.value.set_files({"name": "first.wav", "mimeType": "audio/wav", "buffer": wav})
+    first, second = rows.filter(has_text="first.wav"), rows.filter(has_text="second.wav")
+    expect(first.locator(".badge")).to_have_text("Transcribing 0%", timeout=30_000)
+    with live.client() as other:  # e.g. a script using the OpenAI SDK
+        other.post("/api/transcriptions", params={"wait": "false"}, files={"file": ("second.wav", wav)})
+    expect(first.get_by_role("progressbar")).to_be_visible()
+    expect(second.locator(".badge")).to_have_text("Queued · next", timeout=30_000)
+    page.locator("#history").scroll_into_view_if_needed()
+    session.shot("queue")
+
+    second.get_by_role("button", name="Cancel second.wav").click()
+    expect(second.locator(".badge")).to_have_text("Cancelled")
+    expect(second.get_by_role("button", name="Transcribe again")).to_be_visible()
+    first.get_by_role("button", name="Cancel first.wav").click()
+    expect(first.locator(".badge")).to_have_text("Cancelled")
+    gate.set()
+    second.get_by_role("button", name="Transcribe again").click()
+    expect(second.locator(".badge")).to_have_text("Done", timeout=30_000)

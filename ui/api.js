@@ -173,3 +173,47 @@ export const startDownload = (id) => request("POST", modelPath(id, "/download"))
 export const activateModel = (id) => request("POST", modelPath(id, "/activate"));
 /** DELETE /api/models/{id}: frees the disk space of a downloaded model. */
 export const deleteModel = (id) => request("DELETE", modelPath(id));
+
+// -- the history: stored transcriptions ---------------------------------------------------------
+async function call(path, { method = "GET", signal } = {}) {
+  let response;
+  try {
+    response = await fetch(url(path), { method, cache: "no-store", signal });
+  } catch (error) {
+    if (error.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
+    throw new ApiError("network", UNREACHABLE);
+  }
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+/** GET /api/transcriptions → {items, total, offset, limit}, newest first; `q` searches the text. */
+export function listTranscriptions({ q = "", limit = 50, offset = 0, signal } = {}) {
+  const query = new URLSearchParams({ q, limit: String(limit), offset: String(offset) });
+  return call(`api/transcriptions?${query}`, { signal });
+}
+
+/** GET /api/transcriptions/{id} → the job with its segments (status, progress, position…). */
+export function getTranscription(id) {
+  return call(`api/transcriptions/${encodeURIComponent(id)}`);
+}
+
+/** DELETE /api/transcriptions/{id}: the transcript and its recording. */
+export function deleteTranscription(id) {
+  return call(`api/transcriptions/${encodeURIComponent(id)}`, { method: "DELETE" });
+}
+
+/** POST /api/transcriptions/{id}/retry: transcribe the stored recording again → the queued job. */
+export function retryTranscription(id) {
+  return call(`api/transcriptions/${encodeURIComponent(id)}/retry`, { method: "POST" });
+}
+
+/** POST /api/transcriptions/{id}/cancel: drop a queued job, stop a running one at its next 30 s window. */
+export function cancelTranscription(id) {
+  return call(`api/transcriptions/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+}
+
+/** The stored recording, for the player and the download link. */
+export function audioUrl(id) {
+  return url(`api/transcriptions/${encodeURIComponent(id)}/audio`);
+}

@@ -5,9 +5,20 @@
 //   item:    held → queued → uploading → transcribing → done     (each recording or file)
 //            with error / cancelled as ends that keep the audio and offer "Try again".
 // An item is held while the model is not ready (or the server answered 503) and sent
-// automatically once /api/health says the model is ready.
+// automatically once /api/health says the model is ready. The server stores every
+// upload: the history panel (history.js) lists them, and opening one makes it a "stored"
+// item here, whose audio and transcript come from the server instead of this page.
 
-import { exportTranscript, getHealth, transcribe } from "./api.js";
+import {
+  audioUrl,
+  cancelTranscription,
+  exportTranscript,
+  getHealth,
+  getTranscription,
+  retryTranscription,
+  transcribe,
+} from "./api.js";
+import { initHistory } from "./history.js";
 import { initModels } from "./models.js";
 import { listMicrophones, microphonePermission, Recorder, recordingSupported } from "./recorder.js";
 import {
@@ -65,6 +76,10 @@ const ui = {
   session: $("session"),
   sessionList: $("session-list"),
   version: $("version"),
+  history: $("history"),
+  historyList: $("history-list"),
+  historySearch: $("history-search"),
+  historyEmpty: $("history-empty"),
   toast: $("toast"),
   dropOverlay: $("drop-overlay"),
 };
@@ -99,6 +114,16 @@ let recorder = null;
 let nextItemId = 1;
 
 const view = new TranscriptView(ui.transcript, ui.player);
+const history = initHistory({
+  panel: ui.history,
+  list: ui.historyList,
+  search: ui.historySearch,
+  empty: ui.historyEmpty,
+  onOpen: openStored,
+  onDeleted: onJobDeleted,
+  onChanged: onJobChanged,
+  onError: (error) => toast(error.detail || error.message),
+});
 
 // -- small helpers ----------------------------------------------------------------------------
 function element(tag, props = {}, ...children) {
@@ -589,11 +614,13 @@ async function send(item) {
       item.phase = "transcribing";
       item.workStarted = performance.now();
       render();
+      setTimeout(history.refresh, 300); // the stored job appears in the queue
     },
   });
   item.abort = request.abort;
   try {
     item.result = await request.promise;
+    item.jobId = item.result.id;
     item.phase = "done";
     if (item === selected) view.render(item.result);
   } catch (error) {
@@ -602,6 +629,7 @@ async function send(item) {
     item.abort = null;
     active = null;
   }
+  history.refresh();
   pump();
 }
 
@@ -633,6 +661,7 @@ function onSendFailed(item, error) {
   }
   const titles = {
     400: item.kind === "recording" ? "Hush couldn't read this recording" : "Hush couldn't read this file",
+    409: "Transcription cancelled",
     413: "This file is too large",
     422: "Hush can't transcribe with these settings",
   };
@@ -644,6 +673,10 @@ function onSendFailed(item, error) {
 }
 
 function retry(item) {
+  if (item.kind === "stored") {
+    retryStored(item);
+    return;
+  }
   item.options = currentOptions();
   item.phase = "queued";
   item.error = null;
@@ -652,11 +685,108 @@ function retry(item) {
 }
 
 function cancel(item) {
+  if (item.kind === "stored") {
+    cancelTranscription(item.jobId).catch((error) => toast(error.detail || error.message));
+    return;
+  }
+  // The server keeps working on an upload whose request is aborted: cancel its stored job too.
+  if (item.phase === "transcribing") history.cancelNewest(item.uploadName);
   if (item.abort) item.abort();
   else if (item.phase === "held" || item.phase === "queued") {
     item.phase = "cancelled";
     pump();
   }
+}
+
+// -- stored items: transcriptions opened from the history --------------------------------------
+const STORED_ERRORS = {
+  failed: "Transcription failed",
+  cancelled: "Transcription cancelled",
+  interrupted: "Hush stopped before this was transcribed",
+};
+
+/** Bring an item in line with its stored job (status, transcript, error). */
+function applyJob(item, job) {
+  item.seconds = job.duration || item.seconds;
+  if (job.status === "done") {
+    item.result = job;
+    item.phase = "done";
+    item.error = null;
+  } else if (job.status === "queued" || job.status === "running") {
+    item.phase = "transcribing";
+    item.workStarted ??= performance.now();
+  } else {
+    item.phase = "error";
+    item.error = { title: STORED_ERRORS[job.status] || "Not transcribed", text: `${job.error || ""} The recording is kept.`, retry: true };
+  }
+  if (item === selected) {
+    if (item.result) view.render(item.result);
+    render();
+  }
+}
+
+async function openStored(summary) {
+  let item = items.find((i) => i.jobId === summary.id);
+  if (!item) {
+    let job;
+    try {
+      job = await getTranscription(summary.id);
+    } catch (error) {
+      toast(error.detail || error.message);
+      return;
+    }
+    const dot = job.filename.lastIndexOf(".");
+    item = {
+      id: nextItemId++,
+      jobId: job.id,
+      kind: "stored",
+      blob: null,
+      title: job.filename,
+      stem: (dot > 0 ? job.filename.slice(0, dot) : job.filename) || "transcript",
+      extension: dot > 0 ? job.filename.slice(dot + 1) : "",
+      url: audioUrl(job.id),
+      phase: "done",
+      progress: 0,
+      result: null,
+      error: null,
+      note: "",
+      retryAt: 0,
+      options: currentOptions(),
+      created: Date.parse(job.created),
+      seconds: 0,
+    };
+    items.push(item);
+    applyJob(item, job);
+  }
+  selected = null;
+  select(item);
+}
+
+async function retryStored(item) {
+  try {
+    applyJob(item, await retryTranscription(item.jobId));
+  } catch (error) {
+    toast(error.detail || error.message);
+  }
+  history.refresh();
+}
+
+async function onJobChanged(job) {
+  const item = items.find((i) => i.jobId === job.id && i.kind === "stored");
+  if (!item) return;
+  applyJob(item, job.status === "done" ? await getTranscription(job.id) : job);
+}
+
+function onJobDeleted(id) {
+  const gone = items.filter((i) => i.jobId === id);
+  for (const item of gone) items.splice(items.indexOf(item), 1);
+  if (gone.includes(selected)) {
+    selected = null;
+    loadPlayer(ui.player, "");
+    view.clear();
+    render();
+  }
+  toast("Deleted the transcript and its recording.");
 }
 
 // -- rendering ---------------------------------------------------------------------------------
@@ -757,7 +887,7 @@ function renderItem() {
   const seconds = item.result?.duration || item.seconds || (Number.isFinite(ui.player.duration) ? ui.player.duration : 0);
   const meta = [];
   if (seconds) meta.push(formatClock(Math.max(1, seconds))); // like the player: whole seconds
-  meta.push(formatBytes(item.blob.size));
+  if (item.blob) meta.push(formatBytes(item.blob.size));
   if (item.result?.language) meta.push(languageName(item.result.language));
   if (item.phase === "done" && item.options.task === "translate") meta.push("translated to English");
   ui.itemMeta.textContent = meta.join(" · ");
@@ -765,7 +895,7 @@ function renderItem() {
   const audioName = item.kind === "recording" ? `${item.stem}.${item.extension}` : item.title;
   if (ui.downloadAudio.getAttribute("href") !== item.url) ui.downloadAudio.setAttribute("href", item.url);
   ui.downloadAudio.setAttribute("download", audioName);
-  ui.downloadAudioLabel.textContent = item.kind === "recording" ? "Recording" : "Original file";
+  ui.downloadAudioLabel.textContent = item.kind === "file" ? "Original file" : "Recording";
   ui.downloadAudioExt.textContent = audioName.includes(".") ? audioName.slice(audioName.lastIndexOf(".")) : "";
 
   // Working panel: held / queued / uploading / transcribing.
@@ -791,7 +921,7 @@ function renderItem() {
     const details = {
       held,
       queued: "Another transcription is running; this one starts right after it.",
-      uploading: `Sending ${formatBytes(item.blob.size)} to the speech model on this computer.`,
+      uploading: `Sending ${formatBytes(item.blob?.size || 0)} to the speech model on this computer.`,
       transcribing: `Running the speech model on this computer${item.workStarted ? ` · ${formatClock((performance.now() - item.workStarted) / 1000)}` : ""}. Long audio takes a while.`,
     };
     ui.workingTitle.textContent = titles[item.phase];
@@ -802,7 +932,7 @@ function renderItem() {
   // Notices: error / cancelled.
   if (item.phase === "error" && item.error) {
     const actions = item.error.retry ? [{ label: "Try again", handler: () => retry(item) }] : [];
-    if (item.kind === "recording") {
+    if (item.kind !== "file") {
       actions.push({ label: "Download recording", handler: () => ui.downloadAudio.click(), secondary: true });
     }
     showNotice(ui.itemNotice, {
@@ -832,8 +962,9 @@ function renderItem() {
 }
 
 function renderSession() {
-  ui.session.hidden = items.length < 2;
-  if (items.length < 2) return;
+  const recent = items.filter((item) => item.kind !== "stored"); // the history lists the rest
+  ui.session.hidden = recent.length < 2;
+  if (recent.length < 2) return;
   const badges = {
     held: "Waiting",
     queued: "Queued",
@@ -843,7 +974,7 @@ function renderSession() {
     error: "Failed",
     cancelled: "Not transcribed",
   };
-  const rows = [...items].reverse().map((item) => {
+  const rows = [...recent].reverse().map((item) => {
     const meta = item.result?.duration || item.seconds;
     const button = element(
       "button",
@@ -960,7 +1091,8 @@ ui.downloadAudio.addEventListener("click", (event) => {
   closeMenu();
   if (desktopSaver() && selected) {
     event.preventDefault();
-    saveBlob(selected.blob, ui.downloadAudio.getAttribute("download")).catch((error) =>
+    const blob = selected.blob ? Promise.resolve(selected.blob) : fetch(selected.url).then((r) => r.blob());
+    blob.then((data) => saveBlob(data, ui.downloadAudio.getAttribute("download"))).catch((error) =>
       toast(`Couldn't save the audio: ${error?.message || error}`),
     );
   }
@@ -1037,6 +1169,7 @@ function init() {
   }
   refreshMicrophones();
   initModels({ onActivated: () => pollHealth() });
+  history.refresh();
   render();
   pollHealth();
 }
