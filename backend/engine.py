@@ -300,6 +300,7 @@ class Engine:
             source = {"input_features": features}
             if features.shape[-1] <= window_frames:
                 source["encoder_outputs"] = model.get_encoder()(features)
+            encoded = time.perf_counter()
             if multilingual:
                 if language is None:
                     first = {"input_features": features[:, :, :window_frames]}
@@ -341,7 +342,8 @@ class Engine:
             model=self.model_id,
             timings={
                 "features": round(featured - started, 4),
-                "language": round(detected - featured, 4),
+                "encode": round(encoded - featured, 4),  # one window; longer audio encodes inside generate
+                "language": round(detected - encoded, 4),
                 "generate": round(finished - detected, 4),
                 "total": round(finished - started, 4),
             },
