@@ -84,6 +84,7 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
     """Show the window until it is closed; the exit status (1 if the server never came up) and its geometry."""
     _allow_sandbox_less_root()
     import webview
+    from webview.errors import WebViewException
 
     webview.settings["ALLOW_DOWNLOADS"] = True  # a plain download link gets the Save dialog too
     window = webview.create_window(
@@ -131,13 +132,17 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
         window.destroy()
 
     signal.signal(signal.SIGTERM, close)
-    webview.start(
-        navigate,
-        gui=_gui(),
-        debug=debug,
-        private_mode=False,  # keep what the page stores (localStorage) between launches ...
-        storage_path=str(settings.data_dir / "webview"),  # ... in Hush's data folder, not ~/.pywebview
-        icon=icon_path(),
-    )
+    try:
+        webview.start(
+            navigate,
+            gui=_gui(),
+            debug=debug,
+            private_mode=False,  # keep what the page stores (localStorage) between launches ...
+            storage_path=str(settings.data_dir / "webview"),  # ... in Hush's data folder, not ~/.pywebview
+            icon=icon_path(),
+        )
+    except WebViewException as error:  # no usable web view on this system (libraries missing)
+        log.error("Hush could not open its window: %s\nStart it with --browser to use your web browser.", error)
+        return 1, geometry
     log.info("window closed")
     return (1 if failed.is_set() else 0), tracker.geometry
