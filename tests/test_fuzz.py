@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from backend import audio
 
 #: (arbitrary bytes, mutated recordings, API requests per operation): quick run, slow run.
-COUNTS = {False: (150, 150, 15), True: (3_000, 3_000, 400)}
+COUNTS = {False: (150, 150, 15), True: (3_500, 3_500, 500)}
 #: The API this issue owns; ``/api/models`` downloads from the internet and is fuzzed elsewhere.
 FUZZED_PATHS = re.compile(r"^/(api/(health|transcriptions|exports)|v1/audio|v1/models$)")
 FUZZ_SETTINGS = {"deadline": None, "database": None, "suppress_health_check": list(HealthCheck), "derandomize": True}

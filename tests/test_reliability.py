@@ -104,8 +104,12 @@ def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(rando
         )
         assert queued.status_code == 202
         job_id = queued.json()["id"]
+        waiting = backend.client.post(
+            "api/transcriptions", params={"wait": "false"}, files={"file": ("next.webm", media["webm"].read_bytes())}
+        ).json()
         running = backend.wait(job_id, lambda job: job["status"] == "running" and job["progress"] > 0)
         assert running["status"] == "running", "the job finished before the kill: make the input longer"
+        assert backend.job(waiting["id"])["status"] == "queued"
     finally:
         backend.process.send_signal(signal.SIGKILL)
         backend.process.wait(30)
@@ -114,10 +118,15 @@ def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(rando
     try:
         listed = {job["id"]: job for job in backend.client.get("api/transcriptions").json()["items"]}
         assert listed[short.json()["id"]]["status"] == "done"
-        assert listed[job_id]["status"] == "interrupted" and "stopped" in listed[job_id]["error"]
-        recovered = backend.client.get(f"api/transcriptions/{job_id}/audio").content == long
-        figures["recordings recovered after SIGKILL"] = f"{int(recovered)}/1"
-        assert recovered
+        assert listed[job_id]["status"] == listed[waiting["id"]]["status"] == "interrupted"
+        assert "stopped" in listed[job_id]["error"]
+        recovered = (backend.client.get(f"api/transcriptions/{job_id}/audio").content == long) + (
+            backend.client.get(f"api/transcriptions/{waiting['id']}/audio").content == media["webm"].read_bytes()
+        )
+        figures["unfinished recordings recovered after SIGKILL (running + queued)"] = f"{recovered}/2"
+        assert recovered == 2
+        assert backend.client.post(f"api/transcriptions/{waiting['id']}/retry").status_code == 202
+        assert backend.wait(waiting["id"], lambda job: job["status"] not in ("queued", "running"))["status"] == "done"
         assert backend.client.post(f"api/transcriptions/{job_id}/retry").status_code == 202
         backend.wait(job_id, lambda job: job["status"] == "running")
         backend.client.post(f"api/transcriptions/{job_id}/cancel")  # retry works; no need to sit through it all
