@@ -749,7 +749,7 @@ def test_history_shows_the_queue_with_progress_and_cancels(open_page, start_serv
 
     def held_submit(samples, options, on_progress=None, cancel=None):
         def progress(done: float) -> None:
-            on_progress(done)
+            on_progress(max(done, 0.25))  # as if a quarter of a long recording were done
             while not gate.wait(0.05):
                 if cancel.is_set():
                     raise Cancelled("The transcription was cancelled.")
@@ -765,7 +765,9 @@ def test_history_shows_the_queue_with_progress_and_cancels(open_page, start_serv
         page.get_by_role("button", name="Import a file").click()
     chooser.value.set_files({"name": "first.wav", "mimeType": "audio/wav", "buffer": wav})
     first, second = rows.filter(has_text="first.wav"), rows.filter(has_text="second.wav")
-    expect(first.locator(".badge")).to_have_text("Transcribing 0%", timeout=30_000)
+    expect(first.locator(".badge")).to_have_text("Transcribing 25%", timeout=30_000)
+    expect(page.locator("#working-title")).to_have_text("Transcribing 25%")  # the page's own upload
+    expect(page.locator("#progress")).to_have_attribute("data-mode", "determinate")
     with live.client() as other:  # e.g. a script using the OpenAI SDK
         other.post("/api/transcriptions", params={"wait": "false"}, files={"file": ("second.wav", wav)})
     expect(first.get_by_role("progressbar")).to_be_visible()

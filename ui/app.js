@@ -122,6 +122,7 @@ const history = initHistory({
   onOpen: openStored,
   onDeleted: onJobDeleted,
   onChanged: onJobChanged,
+  onListed: followUploads,
   onError: (error) => toast(error.detail || error.message),
 });
 
@@ -690,7 +691,10 @@ function cancel(item) {
     return;
   }
   // The server keeps working on an upload whose request is aborted: cancel its stored job too.
-  if (item.phase === "transcribing") history.cancelNewest(item.uploadName);
+  if (item.phase === "transcribing") {
+    if (item.jobId) cancelTranscription(item.jobId).catch(() => {});
+    else history.cancelNewest(item.uploadName);
+  }
   if (item.abort) item.abort();
   else if (item.phase === "held" || item.phase === "queued") {
     item.phase = "cancelled";
@@ -777,6 +781,24 @@ async function onJobChanged(job) {
   applyJob(item, job.status === "done" ? await getTranscription(job.id) : job);
 }
 
+/** Link uploads in flight to their stored jobs (by file name, newest first) to show the server's
+ * queue position and progress while the upload's request waits for the transcript. */
+function followUploads(jobs) {
+  let changed = false;
+  for (const item of items) {
+    if (item.kind === "stored" || item.phase !== "transcribing") continue;
+    const unclaimed = (j) =>
+      ["queued", "running"].includes(j.status) && j.filename === item.uploadName && !items.some((i) => i.jobId === j.id);
+    const job = item.jobId ? jobs.find((j) => j.id === item.jobId) : jobs.find(unclaimed);
+    if (!job) continue;
+    item.jobId = job.id;
+    item.position = job.status === "queued" ? job.position : 0;
+    item.serverProgress = job.progress;
+    changed = true;
+  }
+  if (changed && selected?.phase === "transcribing") render();
+}
+
 function onJobDeleted(id) {
   const gone = items.filter((i) => i.jobId === id);
   for (const item of gone) items.splice(items.indexOf(item), 1);
@@ -861,8 +883,10 @@ function renderStatus() {
 
   const uploading = selected && capture.phase === "idle" && selected.phase === "uploading";
   const transcribing = selected && capture.phase === "idle" && selected.phase === "transcribing";
-  ui.progress.dataset.mode = uploading ? "determinate" : transcribing ? "indeterminate" : "none";
-  ui.progress.style.setProperty("--progress", uploading ? String(selected.progress) : "0");
+  const measured = transcribing && selected.serverProgress > 0; // the server's % of the audio done
+  ui.progress.dataset.mode = uploading || measured ? "determinate" : transcribing ? "indeterminate" : "none";
+  const fraction = uploading ? selected.progress : measured ? selected.serverProgress : 0;
+  ui.progress.style.setProperty("--progress", String(fraction));
 }
 
 function renderCapture() {
@@ -912,7 +936,11 @@ function renderItem() {
             : "Waiting for the speech model",
       queued: "Queued",
       uploading: `Uploading ${Math.floor(item.progress * 100)}%`,
-      transcribing: "Transcribing",
+      transcribing: item.position
+        ? "Queued on the server"
+        : item.serverProgress
+          ? `Transcribing ${Math.floor(item.serverProgress * 100)}%`
+          : "Transcribing",
     };
     const held =
       model.reachable === false
@@ -922,7 +950,9 @@ function renderItem() {
       held,
       queued: "Another transcription is running; this one starts right after it.",
       uploading: `Sending ${formatBytes(item.blob?.size || 0)} to the speech model on this computer.`,
-      transcribing: `Running the speech model on this computer${item.workStarted ? ` · ${formatClock((performance.now() - item.workStarted) / 1000)}` : ""}. Long audio takes a while.`,
+      transcribing: item.position
+        ? `${item.position} ${item.position === 1 ? "transcription is" : "transcriptions are"} ahead of this one.`
+        : `Running the speech model on this computer${item.workStarted ? ` · ${formatClock((performance.now() - item.workStarted) / 1000)}` : ""}. Long audio takes a while.`,
     };
     ui.workingTitle.textContent = titles[item.phase];
     ui.workingDetail.textContent = details[item.phase];

@@ -49,11 +49,12 @@ function badgeText(job) {
 }
 
 /**
- * Wire the panel. `onOpen(job)` shows a job in the result view; `onDeleted(id)` and
- * `onChanged(job)` let the page follow jobs it shows; `onError(error)` reports failures.
+ * Wire the panel. `onOpen(job)` shows a job in the result view; `onDeleted(id)`,
+ * `onChanged(job)` (a status changed) and `onListed(jobs)` (after every refresh) let the
+ * page follow the jobs it shows; `onError(error)` reports failures.
  * Returns {refresh, cancelNewest}.
  */
-export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onChanged, onError }) {
+export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onChanged, onListed, onError }) {
   let jobs = [];
   let current = "";
   let timer = 0;
@@ -70,6 +71,7 @@ export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onC
       const before = new Map(jobs.map((job) => [job.id, job.status]));
       jobs = page.items;
       for (const job of jobs) if (before.has(job.id) && before.get(job.id) !== job.status) onChanged(job);
+      onListed(jobs);
       render();
     } catch (error) {
       if (error.kind !== "aborted") onError(error);
