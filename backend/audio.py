@@ -20,11 +20,16 @@ class AudioError(ValueError):
     """The input cannot be turned into audio; the message says why, for a person."""
 
 
-def decode(source: str | Path | BinaryIO, name: str = "the file") -> np.ndarray:
+class TooLong(AudioError):
+    """The recording is longer than ``HUSH_MAX_DURATION_MINUTES``."""
+
+
+def decode(source: str | Path | BinaryIO, name: str = "the file", max_seconds: float | None = None) -> np.ndarray:
     """Decode the first audio stream of ``source`` to 16 kHz mono float32 samples.
 
     A recording cut off mid-stream (browser tab closed, disk full) keeps what decoded
-    cleanly up to the damage instead of failing as a whole.
+    cleanly up to the damage instead of failing as a whole. Past ``max_seconds`` decoding
+    stops with ``TooLong``: a day-long file is refused without first filling gigabytes.
     """
     if not isinstance(source, str | Path):
         source = ByContent(source)
@@ -39,9 +44,17 @@ def decode(source: str | Path | BinaryIO, name: str = "the file") -> np.ndarray:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
+        limit = max_seconds * SAMPLE_RATE if max_seconds else float("inf")
+        decoded = 0
         try:
             for frame in container.decode(stream):
                 chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+                decoded += frame.samples * SAMPLE_RATE / (frame.sample_rate or SAMPLE_RATE)
+                if decoded > limit:
+                    raise TooLong(
+                        f"{name} is longer than the {max_seconds / 60:g} minute limit. "
+                        "Split the recording, or raise HUSH_MAX_DURATION_MINUTES."
+                    )
         except av.FFmpegError as error:
             if not chunks:
                 raise AudioError(f"Could not decode the audio in {name} ({error_reason(error)}).") from error

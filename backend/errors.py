@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.audio import AudioError
+from backend.audio import AudioError, TooLong
 from backend.engine import Cancelled, InvalidOptions, ModelNotReady, ModelState
-from backend.jobs import NotActive, TooLong
+from backend.jobs import NotActive
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 SILENCE_PEAK = 1e-3
 
 
-class TooLong(audio.AudioError):
-    """The recording is longer than ``HUSH_MAX_DURATION_MINUTES``."""
-
-
 class NotActive(RuntimeError):
     """Cancel asked for a job that is not queued or running (or retry/delete for one that is)."""
 
@@ -92,13 +88,8 @@ class Jobs:
         try:
             started = time.perf_counter()
             with job.audio.open("rb") as source:  # by content: FFmpeg would trust a file name's extension
-                samples = audio.decode(source, name or f"'{job.filename}'")
+                samples = audio.decode(source, name or f"'{job.filename}'", self.max_seconds)
             seconds = audio.duration(samples)
-            if seconds > self.max_seconds:
-                raise TooLong(
-                    f"'{job.filename}' is {seconds / 60:.0f} minutes long; the limit is {self.max_seconds / 60:.0f}. "
-                    "Split the recording, or raise HUSH_MAX_DURATION_MINUTES."
-                )
             decoded = round(time.perf_counter() - started, 4)
             if is_silent(samples):
                 future: Future[Transcript] = Future()

@@ -68,3 +68,9 @@ def test_a_recording_cut_off_mid_stream_keeps_what_was_recorded(media, true_seco
     data = media["webm"].read_bytes()
     samples = audio.decode(io.BytesIO(data[: len(data) * 2 // 3]))
     assert 0.3 * true_seconds < audio.duration(samples) < true_seconds
+
+
+def test_decoding_stops_at_the_duration_limit(media):
+    with pytest.raises(audio.TooLong, match="HUSH_MAX_DURATION_MINUTES"):
+        audio.decode(media["mp3"], "'talk.mp3'", max_seconds=0.5)
+    assert audio.duration(audio.decode(media["mp3"], max_seconds=60)) > 0.5
