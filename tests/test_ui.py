@@ -229,11 +229,11 @@ def spy(monkeypatch) -> Callable[..., list[Received]]:
     received: list[Received] = []
     decode = audio.decode
 
-    def recording_decode(source, name="the file"):
+    def recording_decode(source, name="the file", *args):
         position = source.tell()
         received.append(Received(name, source.read()))
         source.seek(position)
-        return decode(source, name)
+        return decode(source, name, *args)
 
     monkeypatch.setattr(audio, "decode", recording_decode)
 
