@@ -280,7 +280,9 @@ class DevTools:
                 return message["result"]
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True, userGesture=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -553,6 +555,10 @@ def foreign_origin() -> Iterator[str]:
         server.server_close()
 
 
+CLIPBOARD_ROUND_TRIP = (
+    "(async () => { const text = document.querySelector('[data-testid=transcript]').innerText.trim();"
+    " await navigator.clipboard.writeText(text); return await navigator.clipboard.readText(); })()"
+)
 MICROPHONE_REQUEST = (
     "navigator.mediaDevices.getUserMedia({audio: true})"
     ".then(s => { s.getTracks().forEach(t => t.stop()); return 'granted'; }, e => 'refused: ' + e.name)"
@@ -581,6 +587,8 @@ def test_window_records_transcribes_and_closes(display, checkpoint, microphone, 
             shutil.copyfile(shot, DOCS_SCREENSHOT)
 
         assert page.evaluate(MICROPHONE_REQUEST) == "granted"  # our page: the launcher says yes
+        page.call("Emulation.setFocusEmulationEnabled", enabled=True)  # no window manager gives Xvfb focus
+        assert page.evaluate(CLIPBOARD_ROUND_TRIP) == text  # "Copy" works in the window
         with foreign_origin() as elsewhere:  # any other page in the window: no microphone
             page.call("Page.navigate", url=elsewhere)
             wait_for(lambda: page.evaluate("document.title") == "elsewhere", 30, "the other page")
