@@ -105,7 +105,7 @@ const store = {
 const inDesktopApp = () => Boolean(window.pywebview) || /QtWebEngine/i.test(navigator.userAgent);
 
 // -- state -----------------------------------------------------------------------------------
-const model = { reachable: null, state: "unknown", detail: "", id: "", languages: [], version: "" };
+const model = { reachable: null, state: "unknown", detail: "", id: "", languages: [], version: "", maxUploadBytes: 0 };
 const capture = { phase: "idle", startedAt: 0, levels: [] };
 const items = [];
 let selected = null;
@@ -222,6 +222,7 @@ async function pollHealth() {
       model.detail = health.model?.detail || "";
       model.id = health.model?.id || "";
       model.version = health.version || "";
+      model.maxUploadBytes = health.max_upload_bytes || 0;
       const languages = health.model?.languages || [];
       if (languages.join() !== model.languages.join()) {
         model.languages = languages;
@@ -599,6 +600,20 @@ function pump() {
 }
 
 async function send(item) {
+  if (model.maxUploadBytes && item.blob.size > model.maxUploadBytes) {
+    // Refused before sending: a browser that is still uploading when the server answers
+    // 413 and closes the connection often reports a network error instead of the answer.
+    const limit = Math.round(model.maxUploadBytes / 2 ** 20);
+    onSendFailed(item, {
+      kind: "http",
+      status: 413,
+      detail:
+        `This file is ${(item.blob.size / 2 ** 20).toFixed(1)} MB, over the ${limit} MB limit. ` +
+        "Split the recording, or raise HUSH_MAX_UPLOAD_MB.",
+    });
+    pump();
+    return;
+  }
   active = item;
   item.phase = "uploading";
   item.progress = 0;
