@@ -26,6 +26,15 @@ def ui_folder() -> Path:
     return root / "ui"
 
 
+class FreshStaticFiles(StaticFiles):
+    """The page's files, revalidated on every load so an upgraded app never runs a stale ``app.js``."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; the engine starts loading its model, and jobs a previous run left
     unfinished are marked interrupted, when the app starts up."""
@@ -65,5 +74,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(openai.router)
     app.include_router(models.router)
     if ui_folder().is_dir():
-        app.mount("/", StaticFiles(directory=ui_folder(), html=True), name="ui")
+        app.mount("/", FreshStaticFiles(directory=ui_folder(), html=True), name="ui")
     return app

@@ -234,3 +234,9 @@ def test_a_client_that_leaves_does_not_lose_its_job(client, random_server, media
         assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
         time.sleep(0.1)
     assert job["text"] and job["segments"]
+
+
+def test_the_page_is_revalidated_on_every_load(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "<title>" in response.text
+    assert response.headers["cache-control"] == "no-cache"
