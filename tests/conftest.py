@@ -238,3 +238,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(f"{name}: {value}")
     (ROOT / "test-output").mkdir(exist_ok=True)
     (ROOT / "test-output" / "reliability.json").write_text(json.dumps(FIGURES, indent=2) + "\n")
+
+
+HUB_REPO = "hush-tests/tiny-whisper"
+
+
+@pytest.fixture
+def hub(random_checkpoint, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A fake Hugging Face hub on 127.0.0.1 serving the random checkpoint as ``HUB_REPO``,
+    slowly enough (1 MB/s) that download progress is seen, and an empty hub cache."""
+    import huggingface_hub.constants
+
+    from fake_hub import FakeHub
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    fake = FakeHub({HUB_REPO: random_checkpoint}, bytes_per_second=1_000_000)
+    yield fake
+    fake.stop()

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import time
 
-import huggingface_hub.constants
-import pytest
-
 from backend import catalog, models
 from backend.settings import Settings
-from fake_hub import FakeHub
-
-REPO = "hush-tests/tiny-whisper"
-
-
-@pytest.fixture
-def hub_cache(monkeypatch, tmp_path):
-    """An empty hub cache for this test only."""
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    return tmp_path / "hub"
-
-
-@pytest.fixture
-def hub(random_checkpoint):
-    fake = FakeHub({REPO: random_checkpoint}, bytes_per_second=4_000_000)
-    yield fake
-    fake.stop()
+from conftest import HUB_REPO as REPO
 
 
 def test_the_catalogue_offers_every_size_with_small_as_the_default():
@@ -36,7 +17,7 @@ def test_the_catalogue_offers_every_size_with_small_as_the_default():
     assert Settings().model in ids
 
 
-def test_a_download_reports_growing_bytes_and_lands_in_the_cache(hub, hub_cache, random_checkpoint):
+def test_a_download_reports_growing_bytes_and_lands_in_the_cache(hub, random_checkpoint):
     seen: list[tuple[int, int]] = []
     assert models.cached(REPO) is None
     folder = models.download(REPO, lambda done, total: seen.append((done, total)), endpoint=hub.url)
@@ -46,7 +27,7 @@ def test_a_download_reports_growing_bytes_and_lands_in_the_cache(hub, hub_cache,
     assert len(seen) > 3 and seen == sorted(seen) and seen[-1][0] == seen[-1][1] >= weights
 
 
-def test_a_cached_model_is_found_without_the_network(hub, hub_cache, no_internet):
+def test_a_cached_model_is_found_without_the_network(hub, no_internet):
     models.download(REPO, endpoint=hub.url)
     hub.stop()
     hub.requests.clear()
@@ -54,7 +35,7 @@ def test_a_cached_model_is_found_without_the_network(hub, hub_cache, no_internet
     assert hub.requests == []
 
 
-def test_downloads_run_in_the_background_and_finish(hub, hub_cache):
+def test_downloads_run_in_the_background_and_finish(hub):
     downloads = catalog.Downloads(hub.url)
     download = downloads.start(REPO)
     assert downloads.start(REPO) is download  # no second download of the same model
@@ -66,7 +47,7 @@ def test_downloads_run_in_the_background_and_finish(hub, hub_cache):
     assert download.bytes_per_second > 0
 
 
-def test_an_unknown_repository_fails_with_a_reason(hub, hub_cache):
+def test_an_unknown_repository_fails_with_a_reason(hub):
     downloads = catalog.Downloads(hub.url)
     download = downloads.start("hush-tests/no-such-model")
     while download.state is catalog.DownloadState.DOWNLOADING:
@@ -75,7 +56,7 @@ def test_an_unknown_repository_fails_with_a_reason(hub, hub_cache):
     assert "no model 'hush-tests/no-such-model'" in download.error
 
 
-def test_delete_removes_a_downloaded_model(hub, hub_cache):
+def test_delete_removes_a_downloaded_model(hub):
     models.download(REPO, endpoint=hub.url)
     assert models.delete(REPO) > 0
     assert models.cached(REPO) is None

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import time
 
-import huggingface_hub.constants
 import pytest
 
-from fake_hub import FakeHub
-
-REPO = "hush-tests/tiny-whisper"
-
-
-@pytest.fixture
-def hub(random_checkpoint, monkeypatch, tmp_path):
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    fake = FakeHub({REPO: random_checkpoint}, bytes_per_second=2_000_000)
-    yield fake
-    fake.stop()
+from conftest import HUB_REPO as REPO
 
 
 @pytest.fixture

@@ -6,22 +6,12 @@ the progress bar is seen moving.
 
 from __future__ import annotations
 
-import huggingface_hub.constants
 import pytest
 
-from fake_hub import FakeHub
+from conftest import HUB_REPO as REPO
 from test_ui import OUTPUT, browser, expect, fake_mic, open_page, playwright
 
 pytestmark = pytest.mark.browser
-REPO = "hush-tests/tiny-whisper"
-
-
-@pytest.fixture
-def hub(random_checkpoint, monkeypatch, tmp_path):
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    fake = FakeHub({REPO: random_checkpoint}, bytes_per_second=1_000_000)
-    yield fake
-    fake.stop()
 
 
 def test_a_model_is_downloaded_with_a_progress_bar_and_used_without_restarting(

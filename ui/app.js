@@ -18,6 +18,7 @@ import {
   retryTranscription,
   transcribe,
 } from "./api.js";
+import { element } from "./dom.js";
 import { initHistory } from "./history.js";
 import { initModels } from "./models.js";
 import { listMicrophones, microphonePermission, Recorder, recordingSupported } from "./recorder.js";
@@ -127,18 +128,6 @@ const history = initHistory({
 });
 
 // -- small helpers ----------------------------------------------------------------------------
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
-
 let toastTimer = 0;
 function toast(message) {
   ui.toast.textContent = message;

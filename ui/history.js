@@ -6,6 +6,7 @@
 // finish. It polls while anything is queued or running and otherwise refreshes on demand.
 
 import { cancelTranscription, deleteTranscription, listTranscriptions, retryTranscription } from "./api.js";
+import { element } from "./dom.js";
 import { formatClock } from "./transcript.js";
 
 const POLL_MS = 1000;
@@ -20,18 +21,6 @@ const BADGES = {
   cancelled: "Cancelled",
   interrupted: "Interrupted",
 };
-
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
 
 function when(iso) {
   const date = new Date(iso);

@@ -3,6 +3,7 @@
 // It talks only through api.js; the health poll in app.js shows the switch happening.
 
 import { activateModel, deleteModel, listModels, startDownload } from "./api.js";
+import { element } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -11,12 +12,6 @@ function formatBytes(bytes) {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
   if (bytes >= 1e6) return `${Math.round(bytes / 1e6)} MB`;
   return `${Math.max(1, Math.round(bytes / 1e3))} KB`;
-}
-
-function element(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
 }
 
 export function initModels({ onActivated }) {
@@ -50,33 +45,44 @@ export function initModels({ onActivated }) {
     const label = download.bytes_total
       ? `${percent}% of ${formatBytes(download.bytes_total)}${speed}`
       : "Starting download…";
-    const bar = element("progress", { max: 100, value: percent, className: "model-progress" });
-    bar.setAttribute("aria-label", `Downloading: ${label}`);
-    return element("div", { className: "model-download" }, bar, element("span", { className: "model-meta" }, label));
+    const bar = element("progress", { max: 100, value: percent, class: "model-progress", "aria-label": `Downloading: ${label}` });
+    return element("div", { class: "model-download" }, bar, element("span", { class: "model-meta" }, label));
   }
 
   function row(model) {
     const download = model.download;
     const downloading = download?.state === "downloading";
     const state = model.active ? "In use" : model.installed ? "On this computer" : downloading ? "Downloading" : "";
-    const actions = element("div", { className: "model-actions" });
+    const actions = element("div", { class: "model-actions" });
     if (!model.installed && !downloading) {
-      const button = element("button", { type: "button", className: "button button-secondary", textContent: "Download" });
-      button.setAttribute("aria-label", `Download ${model.name}`);
+      const button = element("button", {
+        type: "button",
+        class: "button button-secondary",
+        text: "Download",
+        "aria-label": `Download ${model.name}`,
+      });
       button.addEventListener("click", () => act(() => startDownload(model.id), button));
       actions.append(button);
     }
     if (model.installed && !model.active) {
-      const use = element("button", { type: "button", className: "button button-primary", textContent: "Use" });
-      use.setAttribute("aria-label", `Use ${model.name}`);
+      const use = element("button", {
+        type: "button",
+        class: "button button-primary",
+        text: "Use",
+        "aria-label": `Use ${model.name}`,
+      });
       use.addEventListener("click", () =>
         act(async () => {
           await activateModel(model.id);
           onActivated();
         }, use),
       );
-      const remove = element("button", { type: "button", className: "button button-ghost", textContent: "Delete" });
-      remove.setAttribute("aria-label", `Delete ${model.name}`);
+      const remove = element("button", {
+        type: "button",
+        class: "button button-ghost",
+        text: "Delete",
+        "aria-label": `Delete ${model.name}`,
+      });
       remove.addEventListener("click", () => {
         if (window.confirm(`Delete ${model.name} from this computer? You can download it again later.`)) {
           act(() => deleteModel(model.id), remove);
@@ -87,15 +93,15 @@ export function initModels({ onActivated }) {
     const details = [model.note, formatBytes(model.size_bytes)].filter(Boolean).join(" · ");
     return element(
       "li",
-      { className: "model-row" },
+      { class: "model-row" },
       element(
         "div",
-        { className: "model-info" },
-        element("span", { className: "model-name", textContent: model.name }),
-        state ? element("span", { className: `model-state${model.active ? " active" : ""}`, textContent: state }) : null,
-        element("span", { className: "model-meta", textContent: details }),
+        { class: "model-info" },
+        element("span", { class: "model-name", text: model.name }),
+        state ? element("span", { class: `model-state${model.active ? " active" : ""}`, text: state }) : null,
+        element("span", { class: "model-meta", text: details }),
         downloading ? progress(download) : null,
-        download?.state === "failed" ? element("span", { className: "model-error", textContent: download.error }) : null,
+        download?.state === "failed" ? element("span", { class: "model-error", text: download.error }) : null,
       ),
       actions,
     );
