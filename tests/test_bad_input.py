@@ -109,8 +109,10 @@ def test_a_stalled_upload_is_dropped_with_a_408(live, client, media):
         started = time.monotonic()
         answer = sock.recv(65536)
         waited = time.monotonic() - started
+        while b"stalled" not in answer and (more := sock.recv(65536)):  # the body may come in a later segment
+            answer += more
     assert answer.startswith(b"HTTP/1.1 408") and b"stalled" in answer
-    assert 0.9 < waited < 5
+    assert 0.9 < waited < 10  # a 1 s stall limit, on a machine that may be busy
     still_serving(client, media)
 
 
