@@ -1,0 +1,493 @@
+"""Train a tiny Whisper that really transcribes the 20-word vocabulary (seeded, CPU).
+
+    OMP_NUM_THREADS=1 python scripts/train_tiny_whisper.py --out tests/assets/tiny-whisper-words
+
+Pipeline: espeak-ng corpus (``speech_corpus.py``, cached under ``--cache``) -> windows
+built on the fly (noise, levels, packing) -> log-mel features with the checkpoint's own
+feature extractor -> training -> ``save_pretrained`` to ``--out`` -> held-out WER.
+
+What makes a model this small learn in minutes on one CPU thread:
+
+* **Hybrid CTC/attention.**  A linear CTC head over the 20 words on the encoder output
+  forces the encoder to find the words; the decoder's cross-attention then has something
+  easy to attend to.  The head is dropped when saving (the checkpoint is a plain
+  ``WhisperForConditionalGeneration``).
+* **Curriculum.**  First one utterance per window, ``<|notimestamps|>`` targets, until
+  the alignment is learned; then the real mix: short clips (with and without timestamps)
+  and windows cut out of long recordings, the way transformers' long-form ``generate``
+  sees them (features computed over the whole recording, a window starting where the
+  previous segment ended, zero feature padding after the end of the file).
+* **Timestamps the long-form algorithm can seek by.**  A window's target is
+  ``<|t0|> words <|t1|><|t2|> words <|t3|>`` for every utterance it holds completely; an
+  utterance cut off by the end of the window contributes only its start timestamp, so
+  ``generate`` seeks back to the end of the last complete segment and nothing is lost or
+  doubled at the seams.
+
+10-second windows (``max_source_positions=500``) keep every step cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import os
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speech_corpus as sc
+import tiny_whisper as tw
+
+SR = sc.SAMPLE_RATE
+FRAME = 0.01  # seconds per mel frame
+WINDOW_S = 10.0
+WINDOW_FRAMES = 1000
+ENC_FRAMES = 500
+TS_STEP = 0.02
+
+#: Pronunciations for the auxiliary CTC head (ARPAbet, American).  Phones are short and
+#: local, so the encoder learns them long before it could learn whole words; the decoder
+#: then reads words off phone-like encoder states.  Accents differ a little; CTC copes.
+PHONES = {
+    "zero": "Z IH R OW", "one": "W AH N", "two": "T UW", "three": "TH R IY", "four": "F AO R",
+    "five": "F AY V", "six": "S IH K S", "seven": "S EH V AH N", "eight": "EY T", "nine": "N AY N",
+    "yes": "Y EH S", "no": "N OW", "up": "AH P", "down": "D AW N", "left": "L EH F T",
+    "right": "R AY T", "on": "AA N", "off": "AO F", "stop": "S T AA P", "go": "G OW",
+}  # fmt: skip
+PHONE_SET = sorted({p for phones in PHONES.values() for p in phones.split()})
+
+
+# ----------------------------------------------------------------------------------------
+# Text and WER
+
+
+def normalise(text: str) -> list[str]:
+    """Lower-case words without punctuation."""
+    cleaned = "".join(c if c.isalnum() or c.isspace() else " " for c in text.lower())
+    return cleaned.split()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def wer(refs: list[str], hyps: list[str]) -> tuple[float, int, int]:
+    """(WER, errors, reference words) over a list of transcripts."""
+    errors = sum(edit_distance(normalise(r), normalise(h)) for r, h in zip(refs, hyps))
+    words = sum(len(normalise(r)) for r in refs)
+    return errors / max(words, 1), errors, words
+
+
+# ----------------------------------------------------------------------------------------
+# Transcription the way the app does it
+
+
+@torch.no_grad()
+def transcribe(model, processor, audio: np.ndarray, timestamps: bool = False) -> str:
+    fe = processor.feature_extractor
+    if len(audio) <= fe.n_samples:
+        inputs = processor(audio, sampling_rate=SR, return_tensors="pt")
+        ids = model.generate(inputs.input_features, return_timestamps=timestamps)
+        return processor.batch_decode(ids, skip_special_tokens=True)[0]
+    inputs = processor(
+        audio, sampling_rate=SR, truncation=False, padding="longest", return_attention_mask=True, return_tensors="pt"
+    )
+    ids = model.generate(
+        inputs.input_features,
+        attention_mask=inputs.attention_mask,
+        return_timestamps=True,
+        condition_on_prev_tokens=False,
+    )
+    if not isinstance(ids, torch.Tensor):
+        ids = ids["sequences"]
+    return processor.batch_decode(ids, skip_special_tokens=True)[0]
+
+
+# ----------------------------------------------------------------------------------------
+# Training windows
+
+
+class Windows:
+    """Builds training windows (features, decoder tokens, CTC targets) from a corpus."""
+
+    def __init__(self, corpus: list[sc.Utterance], processor, rng: np.random.Generator, ctc_units: str = "phones"):
+        self.corpus = corpus
+        self.fe = processor.feature_extractor
+        self.rng = rng
+        ids = processor.tokenizer.convert_tokens_to_ids
+        self.word_id = {w: ids(f"Ġ{w}") for w in tw.WORDS}
+        eot = ids("<|endoftext|>")
+        assert len(set(self.word_id.values())) == len(tw.WORDS) and max(self.word_id.values()) < eot, (
+            "every word must be a single text token"
+        )
+        if ctc_units == "phones":  # 0 = blank
+            unit = {p: i + 1 for i, p in enumerate(PHONE_SET)}
+            self.ctc_units = {w: [unit[p] for p in PHONES[w].split()] for w in tw.WORDS}
+        else:
+            self.ctc_units = {w: [i + 1] for i, w in enumerate(tw.WORDS)}
+        self.sot, self.en, self.transcribe = ids("<|startoftranscript|>"), ids("<|en|>"), ids("<|transcribe|>")
+        self.notimestamps, self.eot = ids("<|notimestamps|>"), ids("<|endoftext|>")
+        self.ts0 = ids("<|0.00|>")
+        self.max_tokens = 95
+        self.max_words = 99  # curriculum: only utterances this short
+        self.by_words = {}
+        for i, u in enumerate(corpus):
+            self.by_words.setdefault(len(u.text.split()), []).append(i)
+
+    def ts(self, seconds: float) -> int:
+        return self.ts0 + int(round(min(max(seconds, 0.0), WINDOW_S) / TS_STEP))
+
+    def utterance(self, max_seconds: float = 9.0) -> sc.Utterance:
+        pool = [i for n, idx in self.by_words.items() if n <= self.max_words for i in idx]
+        while True:
+            u = self.corpus[pool[int(self.rng.integers(len(pool)))]]
+            if 0 < u.seconds <= max_seconds:
+                return u
+
+    def segment(self, words: list[str], start: float, end: float, timestamps: bool = True):
+        """Tokens of one utterance (window-relative seconds) and, per token, the encoder
+        frames it should attend to: each word gets a share of the utterance proportional
+        to its phone count, timestamps the frames around their boundary."""
+        weights = np.array([len(PHONES[w].split()) + 1.0 for w in words])
+        edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+        enc = 2 * FRAME
+        spans = []
+        for a, b in itertools.pairwise(edges):
+            pad = max(0.06, 0.25 * (b - a))
+            spans.append((int((a - pad) / enc), int(math.ceil((b + pad) / enc))))
+        tokens = [self.word_id[w] for w in words]
+        if timestamps:
+            tokens = [self.ts(start), *tokens, self.ts(end)]
+            spans = [self.near(start), *spans, self.near(end)]
+        return tokens, spans
+
+    @staticmethod
+    def near(t: float) -> tuple[int, int]:
+        """Encoder frames within 0.1 s of ``t``."""
+        return int((t - 0.1) / (2 * FRAME)), int(math.ceil((t + 0.1) / (2 * FRAME)))
+
+    def ctc(self, words: list[str]) -> list[int]:
+        return [u for w in words for u in self.ctc_units[w]]
+
+    def features(self, audio: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.fe._torch_extract_fbank_features(audio[None].astype(np.float32))[0])
+
+    def clip(self, timestamps: bool):
+        """A short recording padded to the window, as the processor does it."""
+        rng = self.rng
+        u = self.utterance()
+        audio, start, end = sc.make_clip(u, rng)
+        audio = audio[: int(WINDOW_S * SR)]
+        end = min(end, len(audio) / SR)
+        padded = np.zeros(int(WINDOW_S * SR), np.float32)
+        padded[: len(audio)] = audio
+        feats = self.features(padded)
+        words = u.text.split()
+        body, spans = self.segment(words, start, end, timestamps)
+        if not timestamps:
+            body, spans = [self.notimestamps, *body], [None, *spans]
+        return feats, body, self.ctc(words), ENC_FRAMES, spans
+
+    def stream(self):
+        """A window cut out of a longer recording, as long-form ``generate`` sees it."""
+        rng = self.rng
+        utterances, length = [], 0.0
+        target = rng.uniform(12, 28)
+        while length < target:
+            u = self.utterance(6.5)
+            utterances.append(u)
+            length += u.seconds + 1.0
+        pause = (0.3, 2.0) if rng.random() < 0.7 else (0.15, 0.8)
+        audio, segments = sc.make_long_form(utterances, rng, pause=pause, lead=rng.uniform(0.1, 1.0))
+        # where the window starts: the beginning, or about where a segment ended
+        k = int(rng.integers(0, len(segments)))
+        if k == 0 or rng.random() < 0.15:
+            w0 = 0.0
+        else:
+            prev_end, next_start = segments[k - 1][1], segments[k][0]
+            w0 = min(prev_end + rng.uniform(-0.04, 0.2), next_start - 0.05)
+        end_of_file = len(audio) / SR
+        if rng.random() < 0.3:  # the recording ends inside this window (last window of a file)
+            inside = [s for s in segments if w0 < s[1] < w0 + WINDOW_S - 0.2]
+            if inside:
+                i = int(rng.integers(len(inside)))
+                stop = inside[i][1]
+                after = [s[0] for s in segments if s[0] > stop]
+                end_of_file = min(end_of_file, stop + rng.uniform(0.05, 1.5), *(a - 0.05 for a in after[:1]))
+                audio = audio[: int(end_of_file * SR)]
+        feats = self.features(audio)  # one max over the whole recording, like the processor
+        f0 = int(round(w0 / FRAME))
+        window = feats[:, f0 : f0 + WINDOW_FRAMES]
+        if window.shape[1] < WINDOW_FRAMES:  # generate pads the last window with zeros
+            window = F.pad(window, (0, WINDOW_FRAMES - window.shape[1]))
+        w1 = w0 + WINDOW_S
+        body, spans, ctc, ctc_frames = [], [], [], ENC_FRAMES
+        for start, end, text in segments:
+            if end <= w0 + 0.06 or start >= min(w1, end_of_file):
+                continue  # before the window (or a sliver of its tail), or after it
+            if start < w0:
+                return None  # starts before the window: not a case generate produces
+            if end <= w1 and end <= end_of_file:
+                words = text.split()
+                tokens, where = self.segment(words, start - w0, end - w0)
+                body += tokens
+                spans += where
+                ctc += self.ctc(words)
+            else:  # cut off by the end of the window: only its start time
+                body.append(self.ts(start - w0))
+                spans.append(self.near(start - w0))
+                ctc_frames = max(1, int((start - w0) / (2 * FRAME)))
+                break
+        if not body:
+            body, spans = [self.ts0], [None]
+        return window, body, ctc, ctc_frames, spans
+
+    def sample(self, stage: int):
+        rng = self.rng
+        while True:
+            if stage == 0:
+                item = self.clip(timestamps=False)
+            elif rng.random() < 0.3:
+                item = self.clip(timestamps=rng.random() < 0.5)
+            else:
+                item = self.stream()
+            if item is not None and len(item[1]) + 4 <= self.max_tokens:
+                return item
+
+    def batch(self, size: int, stage: int):
+        items = [self.sample(stage) for _ in range(size)]
+        feats = torch.stack([it[0] for it in items])
+        seqs = [[self.sot, self.en, self.transcribe, *it[1], self.eot] for it in items]
+        n = max(len(s) for s in seqs)
+        dec = torch.full((size, n - 1), self.eot, dtype=torch.long)
+        labels = torch.full((size, n - 1), -100, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            dec[i, : len(s) - 1] = torch.tensor(s[:-1])
+            labels[i, : len(s) - 1] = torch.tensor(s[1:])
+        ctc_targets = torch.tensor([t for it in items for t in it[2]], dtype=torch.long)
+        ctc_target_lengths = torch.tensor([len(it[2]) for it in items], dtype=torch.long)
+        ctc_input_lengths = torch.tensor([it[3] for it in items], dtype=torch.long)
+        guide = torch.zeros((size, n - 1, ENC_FRAMES), dtype=torch.bool)  # attention targets
+        for i, it in enumerate(items):
+            for j, span in enumerate(it[4]):
+                if span is not None:  # body token j is label 2 + j (after <|en|><|transcribe|>)
+                    guide[i, 2 + j, max(0, span[0]) : max(1, min(ENC_FRAMES, span[1]))] = True
+        return feats, dec, labels, ctc_targets, ctc_input_lengths, ctc_target_lengths, guide
+
+
+def spec_augment(feats: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Mild SpecAugment: two frequency masks and two short time masks per window."""
+    feats = feats.clone()
+    for x in feats:
+        if rng.random() < 0.5:
+            continue
+        for _ in range(2):
+            w = int(rng.integers(0, 9))
+            f = int(rng.integers(0, x.shape[0] - w))
+            x[f : f + w] = x.mean()
+        for _ in range(2):
+            w = int(rng.integers(0, 8))
+            t = int(rng.integers(0, x.shape[1] - w))
+            x[:, t : t + w] = x.mean()
+    return feats
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def evaluate(model, processor, clips, long_audio=None, long_text=None, timestamps=False):
+    model.eval()
+    hyps = [transcribe(model, processor, a, timestamps=timestamps) for a, _ in clips]
+    result = {"short": wer([t for _, t in clips], hyps), "examples": list(zip([t for _, t in clips], hyps))}
+    if long_audio is not None:
+        hyp = transcribe(model, processor, long_audio)
+        result["long"] = wer([long_text], [hyp])
+        result["long_hyp"] = hyp
+    model.train()
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="checkpoint folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--corpus-size", type=int, default=8000)
+    p.add_argument("--cache", default="/tmp/hush-speech-cache", help="where the synthesized corpus is cached")
+    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--align-steps", type=int, default=1000, help="curriculum stage 1 length")
+    p.add_argument(
+        "--curriculum", default="300:2,700:4,1000:8", help="step:max_words,... short utterances first (stage 1)"
+    )
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--ctc-weight", type=float, default=0.3, help="auxiliary CTC loss weight after stage 1")
+    p.add_argument("--ctc-weight-align", type=float, default=1.0, help="... and in stage 1")
+    p.add_argument("--ctc-units", choices=["phones", "words"], default="phones")
+    p.add_argument("--specaug-after", type=int, default=3000, help="SpecAugment from this step on (-1: never)")
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--encoder-layers", type=int, default=2)
+    p.add_argument("--decoder-layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--ffn", type=int, default=512)
+    p.add_argument("--guide-weight", type=float, default=1.0, help="guided cross-attention loss weight")
+    p.add_argument("--guide-steps", type=int, default=2500, help="guide the attention for this many steps")
+    p.add_argument("--conv-init", choices=["kaiming", "whisper"], default="kaiming")
+    p.add_argument("--linear-init", choices=["xavier", "whisper"], default="xavier")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bfloat16 autocast")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--eval-clips", type=int, default=200)
+    p.add_argument("--eval-long", type=float, default=300.0, help="seconds of long-form audio to evaluate (0: skip)")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    sc.check_tools()
+    t_start = time.time()
+
+    model, processor = tw.build_model(
+        seed=args.seed,
+        visible_text=False,
+        d_model=args.d_model,
+        encoder_layers=args.encoder_layers,
+        decoder_layers=args.decoder_layers,
+        encoder_attention_heads=args.heads,
+        decoder_attention_heads=args.heads,
+        encoder_ffn_dim=args.ffn,
+        decoder_ffn_dim=args.ffn,
+        max_source_positions=ENC_FRAMES,
+    )
+    assert processor.feature_extractor.chunk_length == WINDOW_S
+    if args.conv_init == "kaiming":
+        # Whisper's N(0, 0.02) convolutions leave the audio ~10x weaker than the sinusoidal
+        # positions it is added to; He init makes the two comparable, so learning starts at once.
+        with torch.no_grad():
+            for conv in (model.model.encoder.conv1, model.model.encoder.conv2):
+                torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+                conv.bias.zero_()
+    if args.linear_init == "xavier":
+        # N(0, 0.02) is made for d_model 768+; at 128 it leaves attention uniform for long
+        with torch.no_grad():
+            for name, module in model.named_modules():
+                if isinstance(module, torch.nn.Linear) and not name.endswith("proj_out"):
+                    torch.nn.init.xavier_uniform_(module.weight)
+                    if module.bias is not None:
+                        module.bias.zero_()
+    n_units = len(PHONE_SET) if args.ctc_units == "phones" else len(tw.WORDS)
+    ctc_head = torch.nn.Linear(args.d_model, n_units + 1)
+    params = list(model.parameters()) + list(ctc_head.parameters())
+    print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters", flush=True)
+
+    print(f"corpus: {args.corpus_size} utterances (seed {args.seed}) ...", flush=True)
+    corpus = sc.make_corpus(args.corpus_size, args.seed, cache_dir=args.cache, progress=True)
+    hours = sum(u.seconds for u in corpus) / 3600
+    print(f"corpus: {hours:.2f} h of speech, ready after {time.time() - t_start:.0f}s", flush=True)
+    # held out: other seed, other sentences, and voice variants the training never hears
+    eval_clips = sc.short_clips(args.eval_clips, seed=10_000 + args.seed) if args.eval_clips else []
+    probe = sc.short_clips(4, seed=20_000 + args.seed)
+
+    rng = np.random.default_rng(args.seed + 1)
+    windows = Windows(corpus, processor, rng, args.ctc_units)
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+
+    def lr_at(step: int) -> float:
+        if step < args.warmup:
+            return args.lr * (step + 1) / args.warmup
+        progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+        return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    curriculum = [tuple(int(x) for x in item.split(":")) for item in args.curriculum.split(",") if item]
+    model.train()
+    t_train = time.time()
+    t_log, ce_sum, ctc_sum, ga_sum, word_sum, n_sum = time.time(), 0.0, 0.0, 0.0, 0.0, 0
+    if args.guide_steps > 0:
+        model.set_attn_implementation("eager")  # attention weights for the guide loss
+    for step in range(args.steps):
+        stage = 0 if step < args.align_steps else 1
+        windows.max_words = next((n for until, n in curriculum if step < until), 99)
+        feats, dec, labels, ctc_t, ctc_in, ctc_tl, guide = windows.batch(args.batch, stage)
+        guided = step < args.guide_steps
+        if step == args.guide_steps:
+            model.set_attn_implementation("sdpa")
+        if 0 <= args.specaug_after <= step:
+            feats = spec_augment(feats, rng)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(input_features=feats, decoder_input_ids=dec, output_attentions=guided)
+            ctc_logits = ctc_head(out.encoder_last_hidden_state)
+        token_ce = F.cross_entropy(out.logits.float().transpose(1, 2), labels, ignore_index=-100, reduction="none")
+        ce = token_ce.sum() / (labels != -100).sum()
+        is_word = (labels >= 0) & (labels < windows.eot)
+        word_ce = (token_ce * is_word).sum() / is_word.sum().clamp(min=1)
+        log_probs = ctc_logits.float().log_softmax(-1).transpose(0, 1)
+        ctc = F.ctc_loss(log_probs, ctc_t, ctc_in, ctc_tl, blank=0, zero_infinity=True)
+        loss = ce + (args.ctc_weight_align if stage == 0 else args.ctc_weight) * ctc
+        if guided:
+            # guided attention: the last decoder layer's cross-attention (mean over heads)
+            # should put its mass on the frames of the word it is predicting
+            attention = out.cross_attentions[-1].float().mean(1)
+            rows = guide.any(-1)
+            mass = (attention * guide).sum(-1)[rows]
+            ga = -torch.log(mass + 1e-4).mean()
+            loss = loss + args.guide_weight * ga
+            ga_sum += ga.item()
+        word_sum += word_ce.item()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ce_sum, ctc_sum, n_sum = ce_sum + ce.item(), ctc_sum + ctc.item(), n_sum + 1
+        if (step + 1) % args.log_every == 0 or step + 1 == args.steps:
+            now = time.time()
+            print(
+                f"step {step + 1:5d}  stage {stage + 1}  loss {ce_sum / n_sum:.3f} (words {word_sum / n_sum:.3f})  "
+                f"ctc {ctc_sum / n_sum:.3f}  "
+                f"guide {ga_sum / n_sum:.3f}  "
+                f"lr {lr_at(step):.2e}  {n_sum / (now - t_log):.2f} steps/s  {now - t_start:.0f}s",
+                flush=True,
+            )
+            t_log, ce_sum, ctc_sum, ga_sum, word_sum, n_sum = now, 0.0, 0.0, 0.0, 0.0, 0
+        if (step + 1) % (args.log_every * 5) == 0:
+            model.eval()
+            for audio, text in probe[:2]:
+                print(f"    {text!r} -> {transcribe(model, processor, audio)!r}", flush=True)
+            model.train()
+    train_time = time.time() - t_train
+    print(f"training: {args.steps} steps in {train_time / 60:.1f} min ({args.steps / train_time:.2f} steps/s)")
+
+    model.eval()
+    model.set_attn_implementation("sdpa")
+    tw.save_checkpoint(model, processor, args.out)
+    size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
+    print(f"saved {args.out} ({size:.1f} MB)", flush=True)
+
+    if eval_clips:
+        long_audio = long_text = None
+        if args.eval_long:
+            long_audio, long_text, _ = sc.long_form(args.eval_long, seed=30_000 + args.seed)
+        r = evaluate(model, processor, eval_clips, long_audio, long_text)
+        print(f"held-out short clips: WER {100 * r['short'][0]:.2f}% ({r['short'][1]}/{r['short'][2]} words)")
+        for ref, hyp in r["examples"][:5]:
+            print(f"    {ref!r} -> {hyp.strip()!r}")
+        if "long" in r:
+            wer_long, errors, words = r["long"][:3]
+            print(f"held-out long-form ({args.eval_long:.0f}s): WER {100 * wer_long:.2f}% ({errors}/{words} words)")
+    print(f"total time {(time.time() - t_start) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
