@@ -23,10 +23,16 @@ from typing import Literal
 
 import numpy as np
 import torch
-from transformers import WhisperForConditionalGeneration, WhisperProcessor
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    WhisperConfig,
+    WhisperForConditionalGeneration,
+    WhisperProcessor,
+)
 from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
 
-from backend import models
+from backend import attention, models
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.precision import Precision, apply_precision, load_dtype, resolve_precision
@@ -40,6 +46,21 @@ Task = Literal["transcribe", "translate"]
 #: the model is unsure (average log-probability).
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 FALLBACK_THRESHOLDS = {"compression_ratio_threshold": 1.35, "logprob_threshold": -1.0, "no_speech_threshold": 0.6}
+
+
+class SuppressTokens(LogitsProcessor):
+    """The checkpoint's ``suppress_tokens`` as a mask built once.
+
+    transformers' own processor rebuilds that mask with ``torch.isin`` over the whole
+    vocabulary at every step: ~2.8 ms a token on one core, a tenth of whisper-small's
+    decoding time."""
+
+    def __init__(self, tokens: list[int], vocab_size: int, device: torch.device) -> None:
+        self.mask = torch.zeros(vocab_size, dtype=torch.bool, device=device)
+        self.mask[[t for t in tokens if 0 <= t < vocab_size]] = True
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return scores.masked_fill(self.mask, -float("inf"))
 
 
 class ModelState(StrEnum):
@@ -138,14 +159,15 @@ class Engine:
         self.model_id = model_id
         self.hub_endpoint = hub_endpoint
         self.device = pick_device(device)
-        self.precision = resolve_precision(precision, self.device)
-        self.dtype = load_dtype(self.precision)
+        self.requested_precision = Precision(precision)
+        self.precision = resolve_precision(precision, self.device)  # the final word once the width is known
         self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
         self._loaded = threading.Event()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hush-inference")
         self._started = False
         self._model: WhisperForConditionalGeneration | None = None
         self._processor: WhisperProcessor | None = None
+        self._suppress: SuppressTokens | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -175,11 +197,16 @@ class Engine:
         try:
             folder = models.locate(self.model_id, self.hub_endpoint)
             processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
+            config = WhisperConfig.from_pretrained(folder, local_files_only=True)
+            self.precision = resolve_precision(self.requested_precision, self.device, config.d_model)
             model = WhisperForConditionalGeneration.from_pretrained(
-                folder, dtype=self.dtype, attn_implementation="sdpa", local_files_only=True
+                folder, dtype=load_dtype(self.precision), attn_implementation=attention.NAME, local_files_only=True
             )
             weights = sorted(Path(folder).glob("*.safetensors"))
             model = apply_precision(model.to(self.device).eval(), self.precision, weights)
+            suppressed = model.generation_config.suppress_tokens or []
+            model.generation_config.suppress_tokens = None  # applied by self._suppress instead
+            self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
             self._processor, self._model = processor, model
@@ -275,7 +302,7 @@ class Engine:
             raise Cancelled("The transcription was cancelled before it started.")
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
-        features = log_mel(audio, processor.feature_extractor).to(self.device, self.dtype)
+        features = log_mel(audio, processor.feature_extractor).to(self.device, load_dtype(self.precision))
         featured = time.perf_counter()
 
         def monitor(seek_and_total: torch.Tensor) -> None:
@@ -318,6 +345,8 @@ class Engine:
             else:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
+            if self._suppress is not None:
+                generate["logits_processor"] = LogitsProcessorList([self._suppress])
             output = model.generate(**source, **generate)
         finished = time.perf_counter()
         if on_progress is not None:

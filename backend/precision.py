@@ -2,10 +2,13 @@
 
 CPU: int8 dynamic quantization of every ``nn.Linear`` (weights int8, activations
 quantized on the fly). The Linear layers are nearly all of Whisper's compute, so this
-roughly halves the time of float32. Where the model is sure of a word, int8 picks the
-same one (the trained test checkpoint transcribes the same words); where the top two
-candidates are nearly tied, int8 may pick the other (on a random checkpoint, full of
-near-ties, it agrees on >= 90 % of next-token choices: ``tests/test_precision.py``).
+roughly halves the time of float32 for every published Whisper (whisper-tiny's width
+of 384 and up). Where the model is sure of a word, int8 picks the same one; where the
+top two candidates are nearly tied, int8 may pick the other (on a random checkpoint,
+full of near-ties, it agrees on >= 90 % of next-token choices: ``tests/test_precision.py``).
+Narrower models (the 128-wide test checkpoints) stay float32 on ``auto``: int8 makes
+them no faster (their layers are too small for the quantization to pay for itself) and
+costs them words.
 CUDA: float16. MPS: float32 (float16 on MPS has produced garbage with Whisper in some
 torch releases).
 """
@@ -33,14 +36,21 @@ MADV_DONTNEED = 4
 DTYPES = {Precision.FLOAT16: torch.float16, Precision.BFLOAT16: torch.bfloat16}
 
 
-def resolve_precision(precision: Precision | str, device: torch.device) -> Precision:
-    """``auto`` → the fastest precision known to keep Whisper's output on ``device``."""
+#: int8 pays on the CPU from this model width (``d_model``) up: whisper-tiny's.
+INT8_MIN_WIDTH = 384
+
+
+def resolve_precision(precision: Precision | str, device: torch.device, width: int = INT8_MIN_WIDTH) -> Precision:
+    """``auto`` → the fastest precision known to keep Whisper's output on ``device``
+    for a model ``width`` (``d_model``) wide."""
     precision = Precision(precision)
     if precision is not Precision.AUTO:
         if precision is Precision.INT8 and device.type != "cpu":
             raise ValueError("int8 runs on the CPU only; use float16 on a GPU.")
         return precision
-    return {"cpu": Precision.INT8, "cuda": Precision.FLOAT16}.get(device.type, Precision.FLOAT32)
+    if device.type == "cpu":
+        return Precision.INT8 if width >= INT8_MIN_WIDTH else Precision.FLOAT32
+    return Precision.FLOAT16 if device.type == "cuda" else Precision.FLOAT32
 
 
 def load_dtype(precision: Precision) -> torch.dtype:

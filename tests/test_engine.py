@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import threading
 import time
 from concurrent.futures import wait
@@ -86,6 +87,19 @@ def test_transcribes_speech_into_words_with_timed_segments(engine, speech):
     assert result.duration == pytest.approx(len(speech) / 16_000)
     assert result.segments and all(0 <= s.start <= s.end <= result.duration for s in result.segments)
     assert set(result.timings) >= {"features", "generate", "total"}
+
+
+def test_the_checkpoints_suppressed_tokens_never_appear(engine, random_checkpoint, speech, tmp_path):
+    """``suppress_tokens`` of the generation config holds, though the engine applies it itself."""
+    first = engine.transcribe(speech, Options(language="en", temperature=0)).text.split()
+    tokenizer = engine._ready()[1].tokenizer
+    banned = sorted({tokenizer.convert_tokens_to_ids(f"Ġ{word}") for word in first[:3]})
+    copy = tmp_path / "checkpoint"
+    shutil.copytree(random_checkpoint, copy)
+    config = json.loads((copy / "generation_config.json").read_text())
+    (copy / "generation_config.json").write_text(json.dumps({**config, "suppress_tokens": banned}))
+    text = loaded(str(copy)).transcribe(speech, Options(language="en", temperature=0)).text
+    assert text.strip() and not set(first[:3]) & set(text.split()), (first, text)
 
 
 def test_a_given_language_and_task_are_honoured(engine, speech):

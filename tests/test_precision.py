@@ -18,11 +18,22 @@ from conftest import WORDS_CHECKPOINT
 
 def test_auto_is_int8_on_cpu_and_float16_on_cuda():
     assert resolve_precision("auto", torch.device("cpu")) is Precision.INT8
+    assert resolve_precision("auto", torch.device("cpu"), width=768) is Precision.INT8  # whisper-small
     assert resolve_precision("auto", torch.device("cuda")) is Precision.FLOAT16
     assert resolve_precision("auto", torch.device("mps")) is Precision.FLOAT32
     assert resolve_precision("bfloat16", torch.device("cpu")) is Precision.BFLOAT16
     with pytest.raises(ValueError, match="CPU only"):
         resolve_precision("int8", torch.device("cuda"))
+
+
+def test_auto_keeps_models_too_narrow_for_int8_in_float32(random_checkpoint):
+    """int8 makes a 128-wide model no faster, only less exact."""
+    assert resolve_precision("auto", torch.device("cpu"), width=128) is Precision.FLOAT32
+    engine = Engine(str(random_checkpoint), device="cpu")
+    engine.start()
+    assert engine.wait_until_loaded(120).state is ModelState.READY
+    assert engine.precision is Precision.FLOAT32
+    assert "float32 on cpu" in engine.status.detail
 
 
 def engines(checkpoint) -> dict[Precision, Engine]:
