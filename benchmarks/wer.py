@@ -32,23 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts")]
 
 import speech_corpus  # noqa: E402
+from word_error import edit_distance, normalise  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "tests" / "assets" / "tiny-whisper-words"
-
-
-def normalise(text: str) -> list[str]:
-    """Lower-case words, punctuation dropped."""
-    return "".join(c if c.isalnum() or c.isspace() else " " for c in text.lower()).split()
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    """Word-level Levenshtein distance (substitutions + deletions + insertions)."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1]
 
 
 class Server:

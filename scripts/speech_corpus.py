@@ -6,7 +6,10 @@ minute with a random pitch.  Audio comes back as 16 kHz mono float32 with the le
 and trailing silence trimmed, so an utterance's first and last sample are speech (the
 training script needs exact segment times).  Background noise and level changes are
 added on top (:func:`make_clip`, :func:`make_long_form`), so the clean utterances can be
-cached and re-used with fresh noise every time.
+cached and re-used with fresh noise every time.  :func:`random_voices` makes up further
+voice variants (pitch, vocal-tract length, formants, roughness) in a private copy of
+espeak-ng's data, for training.  Evaluation sets (:func:`short_clips`,
+:func:`long_form`) also use :data:`HELD_OUT_VARIANTS`, which the training never hears.
 
 Nothing here downloads anything: ``espeak-ng`` and ``sox`` (Debian packages) do the work.
 The same ``seed`` always gives the same corpus.
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -95,12 +100,21 @@ def random_sentence(rng: np.random.Generator, min_words: int = 1, max_words: int
 
 
 def synthesize(
-    text: str, voice: str = "en-us", variant: str = "", speed: int = 170, pitch: int = 50, gap: int = 0
+    text: str,
+    voice: str = "en-us",
+    variant: str = "",
+    speed: int = 170,
+    pitch: int = 50,
+    gap: int = 0,
+    data_path: str | Path | None = None,
 ) -> np.ndarray:
-    """Speak ``text`` with espeak-ng; 16 kHz mono float32 with silence trimmed."""
+    """Speak ``text`` with espeak-ng; 16 kHz mono float32 with silence trimmed.
+
+    ``data_path`` is a folder holding an ``espeak-ng-data`` copy (see :func:`random_voices`)."""
     name = f"{voice}+{variant}" if variant else voice
+    path = [f"--path={data_path}"] if data_path else []
     espeak = subprocess.run(
-        ["espeak-ng", "-v", name, "-s", str(speed), "-p", str(pitch), "-g", str(gap), "--stdout", text],
+        ["espeak-ng", *path, "-v", name, "-s", str(speed), "-p", str(pitch), "-g", str(gap), "--stdout", text],
         check=True,
         capture_output=True,
     )
@@ -123,21 +137,87 @@ def trim(audio: np.ndarray, threshold: float = 2e-3, margin: float = 0.01) -> np
     return audio[max(0, loud[0] - pad) : loud[-1] + pad + 1]
 
 
-def random_utterance(
+def random_recipe(
     rng: np.random.Generator,
     voices: tuple[str, ...] = VOICES,
     variants: tuple[str, ...] = TRAIN_VARIANTS,
     text: str | None = None,
-) -> Utterance:
-    """One utterance with a random voice, variant, speed and pitch."""
+) -> tuple[str, str, str, int, int, int]:
+    """What to say and how: ``(text, voice, variant, speed, pitch, gap)`` for :func:`synthesize`."""
     text = text if text is not None else random_sentence(rng)
     voice = voices[int(rng.integers(len(voices)))]
     variant = variants[int(rng.integers(len(variants)))]
     speed = int(rng.integers(SPEED_RANGE[0], SPEED_RANGE[1] + 1))
     pitch = int(rng.integers(PITCH_RANGE[0], PITCH_RANGE[1] + 1))
     gap = int(rng.choice([0, 0, 0, 1, 2]))  # extra pause between words, 10 ms units
-    audio = synthesize(text, voice, variant, speed, pitch, gap)
-    return Utterance(audio, text, voice, variant, speed, pitch)
+    return text, voice, variant, speed, pitch, gap
+
+
+def random_utterance(
+    rng: np.random.Generator,
+    voices: tuple[str, ...] = VOICES,
+    variants: tuple[str, ...] = TRAIN_VARIANTS,
+    text: str | None = None,
+    data_path: str | Path | None = None,
+) -> Utterance:
+    """One utterance with a random voice, variant, speed and pitch."""
+    return _speak((*random_recipe(rng, voices, variants, text), data_path))
+
+
+def _speak(recipe: tuple) -> Utterance:
+    text, voice, variant, speed, pitch, _gap, _data_path = recipe
+    return Utterance(synthesize(*recipe), text, voice, variant, speed, pitch)
+
+
+def espeak_data_dir() -> Path:
+    """Where the installed espeak-ng keeps its data (``espeak-ng --version`` says)."""
+    version = subprocess.run(["espeak-ng", "--version"], check=True, capture_output=True, text=True).stdout
+    return Path(version.split("Data at:")[1].strip())
+
+
+def random_voices(count: int, seed: int, folder: str | Path) -> tuple[Path, tuple[str, ...]]:
+    """``count`` made-up voice variants (random pitch, vocal-tract length, formants,
+    roughness...) in a private copy of espeak-ng's data under ``folder``.
+
+    Returns the ``data_path`` to pass to :func:`synthesize` and the variant names.
+    More voices than espeak-ng ships is what makes the model cope with voices it never
+    heard.  Nothing outside ``folder`` is touched."""
+    root = Path(folder) / f"espeak-voices-{count}-{seed}"
+    data = root / "espeak-ng-data"
+    if not data.exists():
+        tmp = root.with_suffix(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(espeak_data_dir(), tmp / "espeak-ng-data")
+        tmp.replace(root) if not root.exists() else shutil.rmtree(tmp)
+    rng = np.random.default_rng(seed)
+    names = []
+    for i in range(count):
+        name = f"hush{seed}x{i:03d}"
+        female = rng.random() < 0.5
+        base = rng.uniform(150, 230) if female else rng.uniform(75, 135)
+        tract = rng.uniform(1.02, 1.22) if female else rng.uniform(0.86, 1.04)  # formant scale
+        lines = [
+            "language variant",
+            f"name {name}",
+            f"gender {'female' if female else 'male'}",
+            f"pitch {base:.0f} {base * rng.uniform(1.15, 1.6):.0f}",
+        ]
+        for k in range(9):
+            freq = 100 * tract * rng.uniform(0.93, 1.07)
+            lines.append(f"formant {k} {freq:.0f} {rng.uniform(70, 115):.0f} {rng.uniform(70, 160):.0f}")
+        if rng.random() < 0.3:
+            lines.append(f"flutter {rng.integers(0, 25)}")
+        if rng.random() < 0.3:
+            lines.append(f"roughness {rng.integers(0, 5)}")
+        if rng.random() < 0.25:
+            lines.append(f"echo {rng.integers(60, 250)} {rng.integers(5, 25)}")
+        if rng.random() < 0.2:
+            lines.append(f"breath {' '.join(str(int(v)) for v in rng.integers(0, 40, 8))}")
+        if rng.random() < 0.25:
+            lines.append(f"klatt {rng.integers(1, 5)}")
+        (data / "voices" / "!v" / name).write_text("\n".join(lines) + "\n")
+        names.append(name)
+    return root, tuple(names)
 
 
 def make_corpus(
@@ -147,24 +227,35 @@ def make_corpus(
     voices: tuple[str, ...] = VOICES,
     cache_dir: str | Path | None = None,
     progress: bool = False,
+    made_up_voices: int = 0,
 ) -> list[Utterance]:
     """``count`` random utterances; the same arguments always give the same corpus.
 
-    With ``cache_dir`` the corpus is stored there as an ``.npz`` and re-loaded next time.
+    ``made_up_voices`` adds that many :func:`random_voices` to ``variants`` (they need a
+    ``cache_dir`` to live in).  With ``cache_dir`` the corpus is stored there as an
+    ``.npz`` and re-loaded next time.
     """
-    key = json.dumps([CACHE_VERSION, count, seed, list(variants), list(voices)])
+    key = json.dumps([CACHE_VERSION, count, seed, list(variants), list(voices), made_up_voices])
     cache = None
     if cache_dir is not None:
         digest = hashlib.sha1(key.encode()).hexdigest()[:12]
         cache = Path(cache_dir) / f"corpus-{count}-{seed}-{digest}.npz"
         if cache.exists():
             return load_corpus(cache)
+    data_path = None
+    if made_up_voices:
+        if cache_dir is None:
+            raise ValueError("made-up voices need a cache_dir")
+        data_path, extra = random_voices(made_up_voices, seed, cache_dir)
+        variants = tuple(variants) + extra
     rng = np.random.default_rng(seed)
+    recipes = [(*random_recipe(rng, voices, variants), data_path) for _ in range(count)]
     utterances = []
-    for i in range(count):
-        utterances.append(random_utterance(rng, voices, variants))
-        if progress and (i + 1) % 500 == 0:
-            print(f"  synthesized {i + 1}/{count}", flush=True)
+    with multiprocessing.Pool(os.cpu_count()) as pool:  # espeak-ng is single-threaded
+        for utterance in pool.imap(_speak, recipes, chunksize=20):
+            utterances.append(utterance)
+            if progress and len(utterances) % 1000 == 0:
+                print(f"  synthesized {len(utterances)}/{count}", flush=True)
     if cache is not None:
         save_corpus(utterances, cache)
     return utterances

@@ -225,9 +225,7 @@ def build_model(
     return model, processor
 
 
-def save_checkpoint(
-    model: WhisperForConditionalGeneration, processor: WhisperProcessor, folder: str | Path
-) -> Path:
+def save_checkpoint(model: WhisperForConditionalGeneration, processor: WhisperProcessor, folder: str | Path) -> Path:
     """Model, generation config, tokenizer and processor, all with ``save_pretrained``."""
     folder = Path(folder)
     model.save_pretrained(folder)
