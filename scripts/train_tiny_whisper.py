@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python scripts/train_tiny_whisper.py --out tests/assets/tiny-whisper-words
 
 Pipeline: espeak-ng corpus (``speech_corpus.py``: 12000 utterances from the stock
-English voices x 40 variants plus 60 made-up variants, cached under ``--cache``) ->
+English voices x 40 variants plus 100 made-up voices, cached under ``--cache``) ->
 training windows built on the fly (noise, level changes, speed perturbation, packing)
 -> log-mel features with the checkpoint's own feature extractor -> training ->
 ``save_pretrained`` to ``--out`` -> held-out WER, transcribed the way the app does it
@@ -237,13 +237,18 @@ class Windows(torch.utils.data.IterableDataset):
             length += u.seconds + 1.0
         pause = (0.3, 2.0) if rng.random() < 0.7 else (0.15, 0.8)
         audio, segments = sc.make_long_form(utterances, rng, pause=pause, lead=rng.uniform(0.1, 1.0))
-        # where the window starts: the beginning, or about where a segment ended
+        # where the window starts: the beginning of the file; about where a segment ended
+        # (generate seeks to the end of the last complete segment); or anywhere in a pause
+        # (after a window that ended in silence, generate moves on by a whole window)
         k = int(rng.integers(0, len(segments)))
         if k == 0 or rng.random() < 0.15:
             w0 = 0.0
         else:
             prev_end, next_start = segments[k - 1][1], segments[k][0]
-            w0 = min(prev_end + rng.uniform(-0.04, 0.2), next_start - 0.05)
+            if rng.random() < 0.6:
+                w0 = min(prev_end + rng.uniform(-0.04, 0.2), next_start - 0.05)
+            else:
+                w0 = rng.uniform(prev_end, max(prev_end, next_start - 0.05))
         end_of_file = len(audio) / SR
         if rng.random() < 0.3:  # the recording ends inside this window (last window of a file)
             inside = [s for s in segments if w0 < s[1] < w0 + WINDOW_S - 0.2]

@@ -6,9 +6,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
+from backend import audio
 from conftest import MEDIA_FORMATS, encode
+from speech_corpus import write_wav
+from word_error import normalise, wer
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +244,62 @@ def test_the_page_is_revalidated_on_every_load(client):
     response = client.get("/")
     assert response.status_code == 200 and "<title>" in response.text
     assert response.headers["cache-control"] == "no-cache"
+
+
+# -- the trained checkpoint: the words that were spoken, exactly ---------------------------------------
+WORDS_PHRASE = "three seven stop go"  # what ``media`` says in every format
+LONG_PHRASES = [
+    "one two three four",
+    "yes no",
+    "left right up down",
+    "stop go",
+    "five six seven",
+    "eight nine zero",
+    "on off",
+    "two four six eight",
+    "go left",
+    "nine one",
+]
+
+
+@pytest.fixture(scope="module")
+def words_client(words_server):
+    with words_server.client() as client:
+        yield client
+
+
+@pytest.mark.parametrize("kind", list(MEDIA_FORMATS))
+def test_every_format_gives_the_spoken_words(words_client, media, kind):
+    """Decoding, resampling and down-mixing keep the speech intact: the model hears the exact phrase
+    (a halved sample rate or a lost channel would not pass)."""
+    response = post(words_client, "", media[kind].read_bytes(), f"speech.{kind}")
+    assert response.status_code == 200, response.text
+    assert normalise(response.json()["text"]) == WORDS_PHRASE.split()
+
+
+def test_a_long_recording_is_transcribed_window_after_window(words_client, speak, tmp_path):
+    """Ten phrases with pauses span three of the model's 10-second windows: every phrase lands in a
+    segment (no window skipped, none repeated) and nearly every word is right.
+
+    Word for word is the target of issue 7; the committed model still gets ~7 % of long-form words
+    wrong (benchmarks/wer.py), so this asserts at most 15 %."""
+    pause = np.zeros(int(1.5 * audio.SAMPLE_RATE), np.float32)
+    parts, spans, at = [pause], [], len(pause)
+    for phrase in LONG_PHRASES:
+        samples = audio.decode(speak(phrase))
+        parts += [samples, pause]
+        spans.append((at / audio.SAMPLE_RATE, (at + len(samples)) / audio.SAMPLE_RATE))
+        at += len(samples) + len(pause)
+    path = tmp_path / "long.wav"
+    write_wav(path, np.concatenate(parts))
+    response = post(words_client, "", path.read_bytes(), "long.wav")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["duration"] > 25
+    error_rate, _, _ = wer([" ".join(LONG_PHRASES)], [body["text"]])
+    assert error_rate <= 0.15, body["text"]
+    segments = body["segments"]
+    starts = [segment["start"] for segment in segments]
+    assert starts == sorted(starts) and segments[-1]["end"] <= body["duration"] + 0.5
+    for start, end in spans:  # every phrase is heard by some segment
+        assert any(s["start"] < end and s["end"] > start for s in segments), (start, end, segments)
