@@ -4,7 +4,7 @@ PyTorch's SDPA (flash) kernel is the fastest for whole windows: the encoder's 15
 1500 frames, the first decoder step. For one decoder query against the encoder output
 (every later step's cross-attention) the work is reading the cached keys and values
 once; there two plain matmuls beat the flash kernel's blocking by ~1.6x on the CPU, and
-those calls are a quarter of whisper-small's decoding time. Registered with
+those calls are about a fifth of whisper-small's decoding time. Registered with
 transformers' ``AttentionInterface`` as :data:`NAME`; the engine loads models with it.
 """
 

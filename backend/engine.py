@@ -200,7 +200,11 @@ class Engine:
             config = WhisperConfig.from_pretrained(folder, local_files_only=True)
             self.precision = resolve_precision(self.requested_precision, self.device, config.d_model)
             model = WhisperForConditionalGeneration.from_pretrained(
-                folder, dtype=load_dtype(self.precision), attn_implementation=attention.NAME, local_files_only=True
+                folder,
+                config=config,
+                dtype=load_dtype(self.precision),
+                attn_implementation=attention.NAME,
+                local_files_only=True,
             )
             weights = sorted(Path(folder).glob("*.safetensors"))
             model = apply_precision(model.to(self.device).eval(), self.precision, weights)
