@@ -47,6 +47,7 @@ def engines(checkpoint) -> dict[Precision, Engine]:
 def test_int8_linear_layers_are_quantized(random_checkpoint):
     model = engines(random_checkpoint)[Precision.INT8]._ready()[0]
     assert not any(type(m) is torch.nn.Linear for m in model.modules())
+    assert model.get_input_embeddings().weight.dtype is torch.bfloat16  # looked up only: half the memory
 
 
 @pytest.mark.parametrize("kind", ["wav", "webm", "mp3"])
