@@ -432,12 +432,16 @@ def app_environment(display: Display, data_dir: Path, **extra: str) -> dict[str,
 
 
 def window_environment(display: Display, data_dir: Path, microphone: Path, debug_port: int) -> dict[str, str]:
+    """The fake microphone, a DevTools port, and no GPU thread: under Xvfb it renders through Mesa's
+    llvmpipe, and one CI run lost the window to a heap corruption ("malloc(): unsorted double linked
+    list corrupted") right after that thread failed to create its command buffer. The browser tests
+    pass the same ``--disable-gpu``."""
     return app_environment(
         display,
         data_dir,
         QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{debug_port}",
         QTWEBENGINE_CHROMIUM_FLAGS=(
-            f"--use-fake-device-for-media-stream --use-file-for-fake-audio-capture={microphone}%noloop"
+            f"--disable-gpu --use-fake-device-for-media-stream --use-file-for-fake-audio-capture={microphone}%noloop"
         ),
     )
 
