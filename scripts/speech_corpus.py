@@ -398,6 +398,9 @@ def long_form(seconds: float, seed: int, variants: tuple[str, ...] = ALL_VARIANT
         utterances.append(utterance)
         length += utterance.seconds + 1.15
     audio, segments = make_long_form(utterances, rng)
+    while segments[-1][1] > seconds - 0.3 and len(utterances) > 1:  # the pauses ran long: the last one does
+        utterances.pop()  # not fit, and words cut off by the end of the file must not count as deletions
+        audio, segments = make_long_form(utterances, rng)
     audio = audio[: int(seconds * SAMPLE_RATE)]
     if len(audio) < seconds * SAMPLE_RATE:  # pad with the noise floor's silence
         audio = np.concatenate([audio, np.zeros(int(seconds * SAMPLE_RATE) - len(audio), np.float32)])
