@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts")]
 
 import speech_corpus  # noqa: E402
-from word_error import edit_distance, normalise  # noqa: E402
+from word_error import wer  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "tests" / "assets" / "tiny-whisper-words"
 
@@ -147,8 +147,8 @@ def main() -> None:
                 wrong = []
                 for path, text in clips:
                     hyp = transcribe(client, path)["text"]
-                    e = edit_distance(normalise(text), normalise(hyp))
-                    errors, words = errors + e, words + len(normalise(text))
+                    _, e, n = wer([text], [hyp])
+                    errors, words = errors + e, words + n
                     if e:
                         wrong.append((text, hyp))
                 if clips:
@@ -158,10 +158,9 @@ def main() -> None:
                     started = time.perf_counter()
                     path, text, utterances = long_file
                     result = transcribe(client, path)
-                    e = edit_distance(normalise(text), normalise(result["text"]))
-                    n = len(normalise(text))
+                    rate, e, n = wer([text], [result["text"]])
                     name = f"long-form {result['duration']:.0f} s ({utterances} utterances)"
-                    rows.append((name, 1, n, e, e / n, time.perf_counter() - started))
+                    rows.append((name, 1, n, e, rate, time.perf_counter() - started))
         finally:
             server.stop()
 
