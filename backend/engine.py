@@ -35,6 +35,7 @@ from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGU
 from backend import attention, models
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
+from backend.longform import LongFormWhisper
 from backend.precision import Precision, apply_precision, load_dtype, resolve_precision
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class Engine:
             processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
             config = WhisperConfig.from_pretrained(folder, local_files_only=True)
             self.precision = resolve_precision(self.requested_precision, self.device, config.d_model)
-            model = WhisperForConditionalGeneration.from_pretrained(
+            model = LongFormWhisper.from_pretrained(
                 folder,
                 config=config,
                 dtype=load_dtype(self.precision),

@@ -116,6 +116,9 @@ def build_tokenizer(words: list[str] = WORDS, text_vocab_size: int | None = None
 
     tokenizer = WhisperTokenizer(vocab=vocab, merges=merges)
     tokenizer.add_tokens(special_tokens(), special_tokens=True)
+    # listed as special too, as whisper-small's tokenizer config does: the tokenizer takes
+    # the id after the last of them for <|0.00|> when it decodes timestamps
+    tokenizer.add_special_tokens({"extra_special_tokens": special_tokens()[1:]})
     tokenizer.add_tokens([f"<|{i * 0.02:.2f}|>" for i in range(TIMESTAMP_COUNT)])
     return tokenizer
 
