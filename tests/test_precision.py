@@ -13,7 +13,6 @@ import torch
 from backend import audio
 from backend.engine import Engine, ModelState, Options
 from backend.precision import Precision, resolve_precision
-from conftest import WORDS_CHECKPOINT
 
 
 def test_auto_is_int8_on_cpu_and_float16_on_cuda():
@@ -75,7 +74,6 @@ def test_int8_agrees_with_float32_token_by_token_on_the_random_checkpoint(random
     assert tokens.shape[-1] > 5 and agreement >= 0.9, agreement
 
 
-@pytest.mark.skipif(not (WORDS_CHECKPOINT / "config.json").exists(), reason="the trained checkpoint is not built yet")
 def test_int8_gives_the_float32_words_on_the_trained_checkpoint(words_checkpoint, speak):
     made = engines(words_checkpoint)
     for text in ("three seven stop go", "yes no up down left right", "zero one two eight nine off on"):

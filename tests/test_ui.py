@@ -25,7 +25,7 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import WORDS_CHECKPOINT, require_tool
+from conftest import require_tool
 
 try:
     from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
@@ -661,9 +661,6 @@ def test_too_large_upload_shows_the_limit(open_page, start_server, random_checkp
 
 
 # -- the trained checkpoint: the page shows the words the microphone heard ---------------------------------
-@pytest.mark.skipif(
-    not (WORDS_CHECKPOINT / "config.json").is_file(), reason="tests/assets/tiny-whisper-words is not trained yet"
-)
 def test_the_page_shows_the_spoken_words(open_page, words_server, speak):
     """The trained checkpoint hears the fake microphone's phrase, recorded and imported."""
     words = re.compile(r"three\W+seven\W+stop\W+go", re.IGNORECASE)
