@@ -27,7 +27,9 @@ What makes a model this small learn in under half an hour on a 2-core CPU:
   ``<|t0|> words <|t1|><|t2|> words <|t3|>`` for every utterance it holds completely; an
   utterance cut off by the end of the window contributes only its start timestamp, so
   ``generate`` seeks back to the end of the last complete segment and nothing is lost or
-  doubled at the seams.  15 % of the targets are ``<|notimestamps|>`` ones.
+  doubled at the seams; a window holding only such an utterance is just its start
+  timestamp, and the engine (``backend/longform.py``) seeks to it.  15 % of the targets
+  are ``<|notimestamps|>`` ones.
 * **Cheap steps.**  10-second windows (``max_source_positions=500``), bfloat16
   autocast (1.5x on AVX512-bf16 CPUs), attention with its softmax in bfloat16 (the
   500 x 500 encoder maps dominate a step), He-initialised convolutions (Whisper's
