@@ -36,36 +36,17 @@ class LongFormWhisper(WhisperForConditionalGeneration):
         return super().generate_with_fallback(seek=seek, kwargs=kwargs, **rest)
 
     @staticmethod
-    def _retrieve_segment(
-        seek_sequence: torch.Tensor,
-        seek_outputs,
-        time_offset,
-        timestamp_begin,
-        seek_num_frames,
-        time_precision,
-        time_precision_features,
-        input_stride,
-        prev_idx,
-        idx,
-        return_token_timestamps,
-        decoder_input_ids,
-    ):
-        seek = text_less_seek(
+    def _retrieve_segment(*, seek_sequence, timestamp_begin, seek_num_frames, input_stride, prev_idx, **rest):
+        frames = text_less_seek(
             seek_sequence.tolist(), int(timestamp_begin), int(input_stride), int(seek_num_frames[prev_idx])
         )
-        if seek is not None:
-            return [], seek
+        if frames is not None:
+            return [], frames
         return WhisperForConditionalGeneration._retrieve_segment(
-            seek_sequence,
-            seek_outputs,
-            time_offset,
-            timestamp_begin,
-            seek_num_frames,
-            time_precision,
-            time_precision_features,
-            input_stride,
-            prev_idx,
-            idx,
-            return_token_timestamps,
-            decoder_input_ids,
+            seek_sequence=seek_sequence,
+            timestamp_begin=timestamp_begin,
+            seek_num_frames=seek_num_frames,
+            input_stride=input_stride,
+            prev_idx=prev_idx,
+            **rest,
         )
