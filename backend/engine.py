@@ -3,8 +3,8 @@
 It knows nothing of HTTP. Long audio goes through transformers' implementation of
 OpenAI's sequential long-form algorithm (``generate`` on the whole log-mel
 spectrogram): each window starts where the last complete segment ended, so words at
-a window seam are neither lost nor doubled (``longform.py`` mends the one case where it
-skips speech). The chunked pipeline would be faster with batching but stitches
+a window seam are neither lost nor doubled (``longform.py`` mends the two cases where it
+skips or garbles speech). The chunked pipeline would be faster with batching but stitches
 overlapping chunks heuristically and is less accurate.
 All inference runs on one worker thread: concurrent requests queue instead of
 fighting over the CPU.
