@@ -453,7 +453,8 @@ def main() -> None:
 
     # the saved weights: a moving average over the last ~1/(1 - ema) steps, which smooths
     # out the noise of the last updates
-    ema = [p.detach().clone() for p in model.parameters()] if args.ema else []
+    weights = [p.detach() for p in model.parameters()]  # views: the optimizer updates them in place
+    ema = [w.clone() for w in weights] if args.ema else []
     model.train()
     t_train = time.time()
     t_log, ce_sum, ctc_sum, ga_sum, word_sum, n_sum = time.time(), 0.0, 0.0, 0.0, 0.0, 0
@@ -492,7 +493,7 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if ema:
-            torch._foreach_lerp_(ema, [p.detach() for p in model.parameters()], 1 - args.ema)
+            torch._foreach_lerp_(ema, weights, 1 - args.ema)
         ce_sum, ctc_sum, n_sum = ce_sum + ce.item(), ctc_sum + ctc.item(), n_sum + 1
         if (step + 1) % args.log_every == 0 or step + 1 == args.steps:
             now = time.time()
@@ -515,9 +516,7 @@ def main() -> None:
     model.eval()
     model.set_attn_implementation("sdpa")
     if ema:
-        with torch.no_grad():
-            for p, average in zip(model.parameters(), ema):
-                p.copy_(average)
+        torch._foreach_copy_(weights, ema)
     tw.save_checkpoint(model, processor, args.out)
     size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
     print(f"saved {args.out} ({size:.1f} MB)", flush=True)
