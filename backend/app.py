@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__, catalog, errors
-from backend.engine import Engine
 from backend.jobs import Jobs
 from backend.limits import UploadLimit
+from backend.manager import ModelManager
 from backend.routers import health, models, openai, transcriptions
 from backend.security import Guard
 from backend.settings import Settings
@@ -35,21 +35,19 @@ class FreshStaticFiles(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app; the engine starts loading its model, and jobs a previous run left
-    unfinished are marked interrupted, when the app starts up."""
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; when it starts up, the model starts loading in the background and jobs a
+    previous run left unfinished are marked interrupted."""
     settings = settings or Settings()
-    engine = engine or Engine(
-        catalog.chosen_model(settings), settings.device, settings.precision, settings.hub_endpoint
-    )
+    manager = ModelManager(settings)
+    jobs = Jobs(Store(settings.database, settings.recordings_dir), manager, settings.max_duration_minutes * 60)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.jobs.open()
-        app.state.engine.start()
+        jobs.open()
+        manager.start()
         yield
-        app.state.jobs.close()
-        app.state.engine.close()  # the one in use now: the user may have switched models
+        shut_down(app)
 
     app = FastAPI(
         title="Hush",
@@ -58,11 +56,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.models = manager
+    app.state.jobs = jobs
     app.state.downloads = catalog.Downloads(settings.hub_endpoint)
-    app.state.jobs = Jobs(
-        Store(settings.database, settings.recordings_dir), lambda: app.state.engine, settings.max_duration_minutes * 60
-    )
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, stall_seconds=settings.upload_stall_seconds)
     errors.install(app)
     # Added last, so it runs first: nothing else sees a request without the token.
@@ -76,3 +72,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if ui_folder().is_dir():
         app.mount("/", FreshStaticFiles(directory=ui_folder(), html=True), name="ui")
     return app
+
+
+def shut_down(app: FastAPI) -> None:
+    """Stop the running job at its next decoding step and drop the queue, both kept as ``interrupted``
+    (retryable); idempotent. Called before the server waits for open requests, so that a request
+    waiting on a transcription is answered at once instead of holding the process."""
+    app.state.jobs.close()
+    app.state.models.close()

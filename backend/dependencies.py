@@ -1,4 +1,4 @@
-"""What the routes get injected: settings, the engine, the job queue and a non-empty upload."""
+"""What the routes get injected: settings, the model manager, the job queue and a non-empty upload."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, File, Request, UploadFile
 
 from backend import audio
-from backend.engine import Engine
 from backend.jobs import Jobs
+from backend.manager import ModelManager
 from backend.settings import Settings
 
 
@@ -16,8 +16,13 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+def get_models(request: Request) -> ModelManager:
+    return request.app.state.models
+
+
+def model_ready(models: Annotated[ModelManager, Depends(get_models)]) -> None:
+    """A 503 (with Retry-After) while the model loads, is missing or broke: before an upload is stored for nothing."""
+    models.engine()
 
 
 def describe_upload(upload: UploadFile) -> str:
@@ -45,6 +50,6 @@ def get_jobs(request: Request) -> Jobs:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
+ModelsDep = Annotated[ModelManager, Depends(get_models)]
 UploadDep = Annotated[UploadFile, Depends(non_empty_upload)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]

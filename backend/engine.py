@@ -15,12 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -31,17 +27,18 @@ from transformers import (
     WhisperForConditionalGeneration,
     WhisperProcessor,
 )
-from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
 from backend import attention, models
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.longform import LongFormWhisper
-from backend.precision import Precision, apply_precision, load_dtype, resolve_precision
+from backend.precision import apply_precision, load_dtype, resolve_precision
+from backend.settings import Precision
+from backend.status import ModelNotReady, ModelState, ModelStatus
+from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript
 
 log = logging.getLogger(__name__)
-
-Task = Literal["transcribe", "translate"]
 
 #: OpenAI's temperature fallback: retry a window hotter when its text looks like a loop
 #: (compression ratio; transformers measures it on token bytes, hence 1.35 not 2.4) or
@@ -65,64 +62,25 @@ class SuppressTokens(LogitsProcessor):
         return scores.masked_fill(self.mask, -float("inf"))
 
 
-class ModelState(StrEnum):
-    LOADING = "loading"
-    READY = "ready"
-    ERROR = "error"
-    MISSING = "missing"
+class StopWhenSet(LogitsProcessor):
+    """Raises ``Cancelled`` at the next decoding step once any of the events is set.
 
+    Checked before every token, not only between windows: a whisper-small window takes
+    seconds on a laptop CPU, and shutting down must not wait for it."""
 
-@dataclass(frozen=True)
-class ModelStatus:
-    id: str
-    state: ModelState
-    detail: str
+    def __init__(self, *events: threading.Event | None) -> None:
+        self.events = [e for e in events if e is not None]
 
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
 
-class ModelNotReady(RuntimeError):
-    """Raised instead of queueing work while the model is loading, missing or broken."""
+    def check(self) -> None:
+        if self.is_set():
+            raise Cancelled("The transcription was cancelled.")
 
-    def __init__(self, status: ModelStatus) -> None:
-        super().__init__(status.detail)
-        self.status = status
-
-
-class InvalidOptions(ValueError):
-    """An option the loaded model cannot honour (unknown language, translate on an English-only model)."""
-
-
-class Cancelled(Exception):
-    """The job was cancelled; a running one stops before its next window."""
-
-
-#: Called with the fraction of the audio done (0..1) as the windows go by.
-Progress = Callable[[float], None]
-
-
-@dataclass(frozen=True)
-class Options:
-    language: str | None = None
-    task: Task = "transcribe"
-    prompt: str | None = None
-    temperature: float | None = None
-    beam_size: int = 1
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass
-class Transcript:
-    text: str
-    language: str | None
-    duration: float
-    segments: list[Segment]
-    model: str
-    timings: dict[str, float] = field(default_factory=dict)
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        self.check()
+        return scores
 
 
 def pick_device(preference: str) -> torch.device:
@@ -166,6 +124,7 @@ class Engine:
         self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
         self._loaded = threading.Event()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hush-inference")
+        self._stopping = threading.Event()
         self._started = False
         self._model: WhisperForConditionalGeneration | None = None
         self._processor: WhisperProcessor | None = None
@@ -184,7 +143,10 @@ class Engine:
         return self._status
 
     def close(self, cancel_pending: bool = True) -> None:
-        """Stop taking work; queued jobs are dropped, or finished first when switching models."""
+        """Stop taking work. ``cancel_pending``: the running job stops at its next decoding step and
+        queued ones are dropped (shutting down); otherwise they all finish first (switching models)."""
+        if cancel_pending:
+            self._stopping.set()
         self._worker.shutdown(wait=False, cancel_futures=cancel_pending)
 
     @property
@@ -304,7 +266,8 @@ class Engine:
         on_progress: Progress | None = None,
         cancel: threading.Event | None = None,
     ) -> Transcript:
-        if cancel is not None and cancel.is_set():
+        stop = StopWhenSet(cancel, self._stopping)
+        if stop.is_set():
             raise Cancelled("The transcription was cancelled before it started.")
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
@@ -312,8 +275,7 @@ class Engine:
         featured = time.perf_counter()
 
         def monitor(seek_and_total: torch.Tensor) -> None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("The transcription was cancelled.")
+            stop.check()
             if on_progress is not None:
                 seek, total = seek_and_total[0].tolist()
                 on_progress(min(seek / max(total, 1), 1.0))
@@ -351,8 +313,7 @@ class Engine:
             else:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
-            if self._suppress is not None:
-                generate["logits_processor"] = LogitsProcessorList([self._suppress])
+            generate["logits_processor"] = LogitsProcessorList([stop, *([self._suppress] if self._suppress else [])])
             output = model.generate(**source, **generate)
         finished = time.perf_counter()
         if on_progress is not None:
@@ -385,4 +346,3 @@ class Engine:
         )
 
 
-__all__ = ["LANGUAGES", "Engine", "InvalidOptions", "ModelNotReady", "ModelState", "ModelStatus", "Options"]

@@ -11,8 +11,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.audio import AudioError, TooLong
-from backend.engine import Cancelled, InvalidOptions, ModelNotReady, ModelState
 from backend.jobs import NotActive
+from backend.status import ModelNotReady, ModelState
+from backend.transcript import Cancelled, InvalidOptions
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from enum import StrEnum
 
-from backend.engine import Transcript
+from backend.transcript import Transcript
 
 
 class Format(StrEnum):

@@ -12,7 +12,6 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -20,8 +19,9 @@ from typing import BinaryIO
 import numpy as np
 
 from backend import audio
-from backend.engine import Cancelled, Engine, Options, Transcript
+from backend.manager import ModelManager
 from backend.store import Job, Status, Store
+from backend.transcript import Cancelled, Options, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,10 @@ def is_silent(samples: np.ndarray) -> bool:
 class Jobs:
     """Stores uploads, queues them on the engine's one worker and records how each ends."""
 
-    def __init__(self, store: Store, engine: Callable[[], Engine], max_seconds: float) -> None:
-        """``engine`` returns the engine in use now (the user may switch models while Hush runs)."""
+    def __init__(self, store: Store, models: ModelManager, max_seconds: float) -> None:
+        """Each job goes to the engine in use when it starts (the user may switch models while Hush runs)."""
         self.store = store
-        self.engine = engine
+        self.models = models
         self.max_seconds = max_seconds
         self._active: dict[str, Active] = {}
         self._lock = threading.Lock()
@@ -68,13 +68,14 @@ class Jobs:
         return count
 
     def close(self) -> None:
-        """Jobs cut short by shutting down are ``interrupted`` (retryable), not ``cancelled``."""
+        """Shutting down: jobs cut short from now on are ``interrupted`` (retryable), not ``cancelled``.
+        Call before the engines are closed."""
         self._closing = True
 
     # -- starting ------------------------------------------------------------------
     def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
         """Check the options, then store the recording and a queued job (blocking: file I/O)."""
-        options = self.engine().check(options)
+        options = self.models.engine().check(options)
         return self.store.add(source, filename, options)
 
     def start(self, job: Job, name: str = "") -> Future[Transcript]:
@@ -93,10 +94,10 @@ class Jobs:
             decoded = round(time.perf_counter() - started, 4)
             if is_silent(samples):
                 future: Future[Transcript] = Future()
-                future.set_result(Transcript("", job.options.language, seconds, [], self.engine().model_id, {}))
+                future.set_result(Transcript("", job.options.language, seconds, [], self.models.model_id, {}))
             else:
                 progress = functools.partial(self._progress, job.id)
-                future = self.engine().submit(samples, job.options, progress, active.cancel)
+                future = self.models.engine().submit(samples, job.options, progress, active.cancel)
         except Exception as error:
             with self._lock:
                 del self._active[job.id]

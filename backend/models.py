@@ -1,7 +1,9 @@
-"""Where Whisper checkpoints come from: a local folder, the hub cache, or a download.
+"""Where Whisper checkpoints come from: a local folder or file, the hub cache, or a download.
 
 Once a checkpoint is on disk nothing here touches the network: the cache is asked
 first with ``local_files_only``, and only a model that is not there is fetched.
+A faster-whisper (CTranslate2) folder or an openai-whisper ``.pt`` file is converted once
+into Hush's cache (``backend/convert.py``) and loads from there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ CHECKPOINT_FILES = ["*.json", "*.txt", "*.safetensors", "*.tiktoken"]
 
 #: ``(bytes done, bytes total)`` as a download goes.
 ByteProgress = Callable[[int, int], None]
+#: Called with a sentence for the person waiting, e.g. "Converting model.bin (42 %)…".
+StatusCallback = Callable[[str], None]
 
 
 class ModelMissing(LookupError):
@@ -40,22 +44,32 @@ def how_to_get(model_id: str) -> str:
 
 
 def is_folder(model_id: str) -> bool:
-    """Whether ``model_id`` names a folder rather than a hub id like ``openai/whisper-small``."""
-    return Path(model_id).expanduser().is_dir() or model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1
+    """Whether ``model_id`` names a local path (a folder, or a ``.pt`` file) rather than a hub id
+    like ``openai/whisper-small``."""
+    path = Path(model_id).expanduser()
+    return path.is_dir() or path.is_file() or model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1
+
+
+def is_ctranslate2(folder: Path) -> bool:
+    """A faster-whisper (CTranslate2) model folder: model.bin beside its config and vocabulary."""
+    return (folder / "model.bin").is_file()
 
 
 def cached(model_id: str) -> Path | None:
-    """The checkpoint's folder if it is on this machine, without any network access."""
+    """The checkpoint's folder (or ``.pt`` file) if it is on this machine, without any network
+    access. A faster-whisper folder counts: ``locate`` converts it."""
     folder = Path(model_id).expanduser()
+    if folder.is_file():
+        return folder if folder.suffix == ".pt" else None
     if folder.is_dir():
-        return folder if (folder / "config.json").is_file() else None
+        return folder if (folder / "config.json").is_file() or is_ctranslate2(folder) else None
     if is_folder(model_id):
         return None
     try:
         snapshot = Path(snapshot_download(model_id, allow_patterns=CHECKPOINT_FILES, local_files_only=True))
     except (LocalEntryNotFoundError, HFValidationError):
         return None
-    has_weights = any(snapshot.glob("*.safetensors"))
+    has_weights = any(snapshot.glob("*.safetensors")) or is_ctranslate2(snapshot)
     return snapshot if (snapshot / "config.json").is_file() and has_weights else None
 
 
@@ -81,14 +95,33 @@ def download(model_id: str, on_progress: ByteProgress | None = None, endpoint: s
         ) from error
 
 
-def locate(model_id: str, endpoint: str | None = None) -> Path:
-    """The folder holding ``model_id``'s files, downloading them if needed and possible."""
-    folder = Path(model_id).expanduser()
-    if folder.is_dir() and not (folder / "config.json").is_file():
-        raise ModelMissing(f"The folder {folder} has no config.json, so it is not a Whisper checkpoint.")
-    if is_folder(model_id) and not folder.is_dir():
-        raise ModelMissing(f"The model folder {folder} does not exist.")
-    return cached(model_id) or download(model_id, endpoint=endpoint)
+def locate(model_id: str, endpoint: str | None = None, on_status: StatusCallback | None = None) -> Path:
+    """The transformers checkpoint folder for ``model_id``, downloading it if needed and possible.
+
+    ``model_id`` is a hub id, a transformers folder, a faster-whisper folder (or its
+    model.bin) or an openai-whisper ``.pt`` file; the last two are converted the first
+    time (seconds to a minute), telling ``on_status`` how far it got, and reused after.
+    Raises ``ModelMissing`` (or its subclass ``convert.ModelUnreadable``) with a sentence
+    saying what to do."""
+    path = Path(model_id).expanduser()
+    if path.is_file() and not (path.suffix == ".pt" or path.name == "model.bin"):
+        raise ModelMissing(
+            f"{path} is a file but not a Whisper model. Point Hush at a folder with a Whisper checkpoint, "
+            "a faster-whisper folder or an openai-whisper .pt file."
+        )
+    if path.is_dir() and not (path / "config.json").is_file() and not is_ctranslate2(path):
+        raise ModelMissing(
+            f"The folder {path} has no config.json (transformers) or model.bin (faster-whisper), "
+            "so it is not a Whisper checkpoint."
+        )
+    if is_folder(model_id) and not path.exists():
+        raise ModelMissing(f"The model folder {path} does not exist.")
+    found = path if path.is_file() else cached(model_id) or download(model_id, endpoint=endpoint)
+    if found.suffix == ".pt" or found.name == "model.bin" or is_ctranslate2(found):
+        from backend import convert  # torch and transformers: imported only when a model loads
+
+        return convert.converted(found, on_status)
+    return found
 
 
 def delete(model_id: str) -> int:

@@ -18,19 +18,11 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import torch
 
-
-class Precision(StrEnum):
-    AUTO = "auto"
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
-    INT8 = "int8"
-
+from backend.settings import Precision
 
 MADV_DONTNEED = 4
 DTYPES = {Precision.FLOAT16: torch.float16, Precision.BFLOAT16: torch.bfloat16}

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from backend.engine import ModelState
+from backend.status import ModelState
 from backend.store import Status
 
 

@@ -9,7 +9,7 @@ import threading
 
 import uvicorn
 
-from backend.app import create_app
+from backend.app import create_app, shut_down
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ class Server:
             raise RuntimeError("The Hush server did not start.")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish open requests, stop the engine and release the port."""
+        """Stop the engine (the running job ends as ``interrupted``), finish open requests, release the port."""
+        shut_down(self.app)
         self._uvicorn.should_exit = True
         if self._thread:
             self._thread.join(timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,9 +11,17 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from backend.precision import Precision
-
 DEFAULT_MODEL = "openai/whisper-small"
+
+
+class Precision(StrEnum):
+    """How the model's numbers are stored (``backend/precision.py`` says what each costs and buys)."""
+
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    INT8 = "int8"
 
 
 class Settings(BaseSettings):

@@ -3,6 +3,11 @@
 A recording is on disk (temporary file, fsync, atomic rename) and its job row is
 committed before transcription starts, so a crash or a kill loses nothing: the next
 start finds the job still ``queued``/``running`` and marks it ``interrupted``.
+
+The schema is versioned: ``MIGRATIONS[n]`` takes a database from ``PRAGMA user_version``
+n to n + 1, each in one transaction, so an older Hush's history opens in a newer one.
+Rows are read back tolerantly: an option or segment field this version does not know,
+or one an older version did not write, never makes the history unreadable.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from backend.engine import Options, Segment, Transcript
+from backend.transcript import Options, Segment, Transcript
 
 
 class Status(StrEnum):
@@ -34,26 +39,51 @@ class Status(StrEnum):
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    filename TEXT NOT NULL,
-    audio TEXT NOT NULL,
-    status TEXT NOT NULL,
-    options TEXT NOT NULL,
-    error TEXT,
-    text TEXT,
-    language TEXT,
-    duration REAL,
-    segments TEXT,
-    model TEXT,
-    timings TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC);
-CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (id UNINDEXED, filename, text);
-"""
+#: Each entry takes the schema from its index (``PRAGMA user_version``) to the next. Never edit one
+#: that has shipped: add the next. Version 0 -> 1 creates what release 0.1.0 created without
+#: numbering it, hence ``IF NOT EXISTS``: its databases are at version 0 with the tables present.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        filename TEXT NOT NULL,
+        audio TEXT NOT NULL,
+        status TEXT NOT NULL,
+        options TEXT NOT NULL,
+        error TEXT,
+        text TEXT,
+        language TEXT,
+        duration REAL,
+        segments TEXT,
+        model TEXT,
+        timings TEXT
+    );
+    CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC);
+    CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (id UNINDEXED, filename, text);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class NewerDatabase(RuntimeError):
+    """The history was written by a newer Hush; this one does not know its schema and will not touch it."""
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring ``db`` to ``SCHEMA_VERSION``, one migration per transaction; returns the version it had."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise NewerDatabase(
+            f"This history was written by a newer version of Hush (schema {found}, this one knows {SCHEMA_VERSION}). "
+            "Update Hush, or point HUSH_DATA_DIR at another folder."
+        )
+    for version in range(found, SCHEMA_VERSION):
+        # executescript commits first, so BEGIN/COMMIT go inside the script to keep each step atomic.
+        db.executescript(f"BEGIN; {MIGRATIONS[version]}; PRAGMA user_version = {version + 1}; COMMIT;")
+    return found
+
 
 #: Suffixes worth keeping on a stored recording (players pick the codec by it); never a path.
 SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
@@ -98,7 +128,7 @@ class Store:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -195,15 +225,17 @@ class Store:
         return [self._job(row) for row in rows], total
 
     def _job(self, row: sqlite3.Row) -> Job:
+        status = Status(row["status"]) if row["status"] in Status.__members__.values() else Status.FAILED
         transcript = None
-        if row["status"] == Status.DONE:
+        if status is Status.DONE:
+            segments = (Segment.from_dict(s) for s in loads(row["segments"], []))
             transcript = Transcript(
                 text=row["text"] or "",
                 language=row["language"],
                 duration=row["duration"] or 0.0,
-                segments=[Segment(**s) for s in json.loads(row["segments"] or "[]")],
+                segments=[s for s in segments if s is not None],
                 model=row["model"] or "",
-                timings=json.loads(row["timings"] or "{}"),
+                timings=loads(row["timings"], {}),
             )
         return Job(
             id=row["id"],
@@ -211,11 +243,20 @@ class Store:
             updated=row["updated"],
             filename=row["filename"],
             audio=self.recordings / row["audio"],
-            status=Status(row["status"]),
-            options=Options(**json.loads(row["options"])),
+            status=status,
+            options=Options.from_dict(loads(row["options"], {})),
             error=row["error"],
             transcript=transcript,
         )
+
+
+def loads(text: str | None, default: list | dict) -> list | dict:
+    """A JSON column, or ``default`` where it is empty, damaged or of another shape."""
+    try:
+        value = json.loads(text or "null")
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
 
 
 def sync_folder(folder: Path) -> None:

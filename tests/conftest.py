@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import httpx
@@ -16,9 +22,26 @@ import pytest
 from backend.server import Server
 from backend.settings import Settings
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The committed checkpoint trained on the 20-word vocabulary (scripts/train_tiny_whisper.py).
 WORDS_CHECKPOINT = ROOT / "tests" / "assets" / "tiny-whisper-words"
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str = "", interval: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy, which is returned; fail after ``timeout`` s.
+
+    The one way tests wait for something to happen: every wait has a deadline, and the
+    failure says what did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition.__name__} (last: {result!r})")
+        time.sleep(interval)
 
 
 def require_tool(name: str) -> str:
@@ -159,10 +182,16 @@ class LiveServer:
         self.server.start()
         self.url = self.server.base_url.rstrip("/")
         self.token = self.server.token
-        self.engine = self.server.app.state.engine
+        self.models = self.server.app.state.models
+        self.jobs = self.server.app.state.jobs
+
+    @property
+    def engine(self):
+        """The engine in use now (it changes when the model is switched)."""
+        return self.models.engine()
 
     def wait_until_ready(self, timeout: float = 120.0) -> None:
-        status = self.engine.wait_until_loaded(timeout)
+        status = self.models.wait_until_loaded(timeout)
         assert status.state == "ready", status
 
     def client(self, token: str | None = "", **kwargs) -> httpx.Client:
@@ -205,6 +234,83 @@ def words_server(start_server, words_checkpoint) -> LiveServer:
     live = start_server(model=words_checkpoint)
     live.wait_until_ready()
     return live
+
+
+class Backend:
+    """``python -m backend`` as a separate process on ``data_dir``, as a person starts it."""
+
+    def __init__(self, checkpoint: Path, data_dir: Path, **env: str) -> None:
+        self.token = "test-token-0123456789abcdef"
+        variables = {
+            **os.environ,
+            "HUSH_MODEL": str(checkpoint),
+            "HUSH_DATA_DIR": str(data_dir),
+            "HUSH_TOKEN": self.token,
+            "HUSH_PORT": "0",
+            **env,
+        }
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend"],
+            cwd=ROOT,
+            env=variables,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: list[str] = []
+        self.url = ""
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_until(lambda: self.url or self.process.poll() is not None, 60, "python -m backend to print its URL")
+        if not self.url:
+            pytest.fail("python -m backend exited:\n" + "".join(self.output))
+        self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=120)
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            if not self.url and (match := re.search(r"Hush is listening on (http://127\.0\.0\.1:\d+/)", line)):
+                self.url = match.group(1)
+
+    def wait_until_ready(self, timeout: float = 120) -> None:
+        wait_until(lambda: self.client.get("api/health").json()["model"]["state"] == "ready", timeout, "the model")
+
+    def job(self, job_id: str) -> dict:
+        return self.client.get(f"api/transcriptions/{job_id}").json()
+
+    def wait_for_job(self, job_id: str, done: Callable[[dict], bool], timeout: float = 120) -> dict:
+        """The job once ``done(job)`` holds."""
+
+        def finished() -> dict | None:
+            job = self.job(job_id)
+            return job if done(job) else None
+
+        return wait_until(finished, timeout, f"job {job_id}")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> tuple[int, float]:
+        """Send ``sig``; returns the exit code and the seconds the process took to exit."""
+        signalled = time.monotonic()
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self.client.close()
+        return code, time.monotonic() - signalled
+
+
+@pytest.fixture
+def launch_backend() -> Iterator[Callable[..., Backend]]:
+    """Factory: ``launch_backend(checkpoint, data_dir, **HUSH_env)`` → a started ``python -m backend``;
+    any still running at the end of the test is killed."""
+    launched: list[Backend] = []
+
+    def launch(checkpoint: Path, data_dir: Path, **env: str) -> Backend:
+        launched.append(Backend(checkpoint, data_dir, **env))
+        return launched[-1]
+
+    yield launch
+    for backend in launched:
+        if backend.process.poll() is None:
+            backend.process.kill()
+            backend.process.wait(30)
 
 
 # -- slow mode and the figures the reliability tests report ------------------------------------

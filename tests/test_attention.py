@@ -7,7 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from backend import attention
-from backend.engine import Engine, ModelState, Options
+from backend.engine import Engine
+from backend.status import ModelState
+from backend.transcript import Options
 
 
 def encoder_attention() -> torch.nn.Module:

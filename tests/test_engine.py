@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from backend import audio
-from backend.engine import Engine, InvalidOptions, ModelState, Options
+from backend.engine import Engine
+from backend.status import ModelNotReady, ModelState
+from backend.transcript import Cancelled, InvalidOptions, Options
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,6 @@ def test_the_default_model_without_internet_says_how_to_get_it(no_internet):
 
 
 def test_work_is_refused_until_the_model_is_ready(tmp_path):
-    from backend.engine import ModelNotReady
 
     engine = loaded(str(tmp_path / "nowhere"))
     with pytest.raises(ModelNotReady) as raised:
@@ -171,8 +172,6 @@ def test_progress_is_reported_window_by_window(engine):
 
 
 def test_cancel_stops_a_running_job_before_its_next_window(engine):
-    from backend.engine import Cancelled
-
     cancel = threading.Event()
     seen: list[float] = []
 
@@ -189,8 +188,6 @@ def test_cancel_stops_a_running_job_before_its_next_window(engine):
 
 
 def test_a_cancelled_queued_job_never_runs(engine, speech):
-    from backend.engine import Cancelled
-
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled, match="before it started"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from backend.engine import Segment, Transcript
 from backend.formats import Format, render, timestamp
+from backend.transcript import Segment, Transcript
 
 TRANSCRIPT = Transcript(
     text="three seven stop go",

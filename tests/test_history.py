@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from backend.engine import Cancelled, Options
 from backend.store import Status, Store, match_expression
+from backend.transcript import Cancelled, Options
 
 
 @pytest.fixture(scope="module")

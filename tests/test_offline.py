@@ -28,7 +28,7 @@ from backend.server import Server
 from backend.settings import Settings
 server = Server(Settings(port=0, token={token!r}))
 server.start()
-status = server.app.state.engine.wait_until_loaded(120)
+status = server.app.state.models.wait_until_loaded(120)
 with open(sys.argv[1], "rb") as audio:
     response = httpx.post(f"http://127.0.0.1:{{server.port}}/api/transcriptions", files={{"file": audio}},
                           headers={{"Authorization": "Bearer {token}"}}, timeout=120)

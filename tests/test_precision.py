@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from backend import audio
-from backend.engine import Engine, ModelState, Options
+from backend.engine import Engine
 from backend.precision import Precision, resolve_precision
+from backend.status import ModelState
+from backend.transcript import Options
 
 
 def test_auto_is_int8_on_cpu_and_float16_on_cuda():

@@ -59,6 +59,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
 });
 """
+#: The page's uploads (answered 202 with the queued job) and its polls of one job by id.
+UPLOAD = "**/api/transcriptions?wait=false"
+JOB = re.compile(r"/api/transcriptions/[^/?]+$")
 SRT_TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)$")
 VTT_TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)$")
 
@@ -206,7 +209,7 @@ def record_for(session: Session, seconds: float) -> tuple[float, object]:
     expect(button).to_have_accessible_name(re.compile("Stop"))
     expect(session.status).to_contain_text("Recording")
     page.wait_for_timeout(max(0, seconds - (time.monotonic() - started)) * 1000)
-    with page.expect_response("**/api/transcriptions", timeout=60_000) as response:
+    with page.expect_response(UPLOAD, timeout=60_000) as response:
         stopped = time.monotonic()
         button.click()
     return stopped - started, response.value
@@ -322,8 +325,12 @@ def test_record_stop_uploads_webm_opus_and_shows_the_transcript(open_page, rando
 
     received = spy(random_server)
     between_clicks, response = record_for(session, 3.0)
-    assert response.status == 200, response.text()
-    result = response.json()
+    assert response.status == 202, response.text()
+    job_id = response.json()["id"]
+    expect(session.transcript).to_be_visible()
+    with random_server.client() as client:
+        result = client.get(f"/api/transcriptions/{job_id}").json()
+    assert result["status"] == "done", result
 
     [upload] = received
     assert upload.description.startswith("'recording.webm'")
@@ -360,7 +367,7 @@ def test_import_file_through_the_file_picker(open_page, random_server, speak, sp
     page.locator("#language").select_option("en")
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Import a file").click()
-    with page.expect_response("**/api/transcriptions", timeout=60_000):
+    with page.expect_response(UPLOAD, timeout=60_000):
         chooser.value.set_files(str(wav))
     [upload] = received
     assert upload.description.startswith(f"'{wav.name}'")
@@ -381,7 +388,7 @@ def test_import_file_through_the_file_picker(open_page, random_server, speak, sp
 def test_drop_a_file_on_the_page(open_page, random_server, speak):
     wav = speak(PHRASE)
     session = open_page(random_server, dark=True)
-    with session.page.expect_response("**/api/transcriptions", timeout=60_000):
+    with session.page.expect_response(UPLOAD, timeout=60_000):
         drop_file(session.page, wav, "audio/wav")
     expect(session.transcript).to_have_text(re.compile(r"\w"))
     session.assert_no_console_errors()
@@ -398,13 +405,14 @@ def test_segment_click_seeks_the_player_and_exports_download(open_page, random_s
     def with_known_segments(route):
         response = route.fetch()
         body = response.json()
-        body.update(text="three seven stop go", segments=segments)
+        if body.get("status") == "done":
+            body.update(text="three seven stop go", segments=segments)
         route.fulfill(response=response, json=body)
 
     session = open_page(random_server, width=1280, height=800)
     page = session.page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.route("**/api/transcriptions", with_known_segments)
+    page.route(JOB, with_known_segments)
     record_for(session, 3.0)
     expect(session.transcript.locator(".segment")).to_have_count(3)
 
@@ -463,7 +471,7 @@ def test_space_and_r_toggle_recording(open_page, random_server):
     page.keyboard.press("Space")
     expect(button).to_have_accessible_name(re.compile("Stop"))
     page.wait_for_timeout(1500)
-    with page.expect_response("**/api/transcriptions", timeout=60_000):
+    with page.expect_response(UPLOAD, timeout=60_000):
         page.keyboard.press("r")
     expect(button).to_have_accessible_name("Record")
     expect(session.transcript).to_have_text(re.compile(r"\w"))
@@ -550,7 +558,7 @@ def test_loading_model_holds_the_recording_then_transcribes_it(open_page, random
 
     def intercept(page):
         page.route("**/api/health", health)
-        page.route("**/api/transcriptions", transcriptions)
+        page.route(UPLOAD, transcriptions)
 
     session = open_page(random_server, wait_ready=False, before_load=intercept, dark=True)
     page = session.page
@@ -614,7 +622,7 @@ def test_undecodable_file_shows_the_servers_detail(open_page, random_server, tmp
     notes = tmp_path / "notes.mp3"
     notes.write_text("these are not the sounds you are looking for")
     session = open_page(random_server)
-    with session.page.expect_response("**/api/transcriptions") as response:
+    with session.page.expect_response(UPLOAD) as response:
         session.page.locator("#file-input").set_input_files(str(notes))
     assert response.value.status == 400
     detail = response.value.json()["detail"]
@@ -628,7 +636,7 @@ def test_undecodable_file_shows_the_servers_detail(open_page, random_server, tmp
 def test_unreachable_server_keeps_the_recording_and_tries_again(open_page, random_server):
     session = open_page(random_server)
     page = session.page
-    page.route("**/api/transcriptions", lambda route: route.abort("connectionrefused"))
+    page.route(UPLOAD, lambda route: route.abort("connectionrefused"))
     button = record_button(page)
     button.click()
     expect(button).to_have_accessible_name(re.compile("Stop"))
@@ -640,8 +648,8 @@ def test_unreachable_server_keeps_the_recording_and_tries_again(open_page, rando
     expect(notice.get_by_role("button", name="Download recording")).to_be_visible()
     session.shot("unreachable")
 
-    page.unroute("**/api/transcriptions")
-    with page.expect_response("**/api/transcriptions", timeout=60_000):
+    page.unroute(UPLOAD)
+    with page.expect_response(UPLOAD, timeout=60_000):
         notice.get_by_role("button", name="Try again").click()
     expect(session.transcript).to_have_text(re.compile(r"\w"))
     expect(notice).to_be_hidden()
@@ -668,11 +676,11 @@ def test_the_page_shows_the_spoken_words(open_page, words_server, speak):
     page = session.page
     # The fake microphone starts its loop when the recording starts: 1 s silence, the phrase, 1 s silence.
     _, response = record_for(session, 3.4)
-    assert response.status == 200
+    assert response.status == 202
     expect(session.transcript).to_contain_text(words)
     update_docs_screenshot(session)
 
-    with page.expect_response("**/api/transcriptions", timeout=60_000):
+    with page.expect_response(UPLOAD, timeout=60_000):
         page.locator("#file-input").set_input_files(str(speak(PHRASE)))
     expect(page.locator("#session-list li")).to_have_count(2)
     expect(session.transcript).to_contain_text(words)
@@ -699,7 +707,7 @@ def test_history_lists_finds_reopens_retries_and_deletes(open_page, start_server
     expect(rows.first.locator(".badge")).to_have_text("Interrupted")
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Import a file").click()
-    with page.expect_response("**/api/transcriptions", timeout=60_000):
+    with page.expect_response(UPLOAD, timeout=60_000):
         chooser.value.set_files({"name": "kiwi-memo.wav", "mimeType": "audio/wav", "buffer": wav.read_bytes()})
     expect(session.transcript).to_have_text(re.compile(r"\w"))
     expect(rows).to_have_count(2)

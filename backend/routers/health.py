@@ -3,19 +3,17 @@
 from fastapi import APIRouter
 
 from backend import __version__
-from backend.dependencies import EngineDep, SettingsDep
-from backend.engine import ModelState
+from backend.dependencies import ModelsDep, SettingsDep
 from backend.schemas import Health, ModelInfo
 
 router = APIRouter(prefix="/api", tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Server and model state")
-def health(engine: EngineDep, settings: SettingsDep) -> Health:
-    status = engine.status
-    languages = engine.languages if status.state is ModelState.READY else []
+def health(models: ModelsDep, settings: SettingsDep) -> Health:
+    status = models.status
     return Health(
-        model=ModelInfo(id=status.id, state=status.state, detail=status.detail, languages=languages),
+        model=ModelInfo(id=status.id, state=status.state, detail=status.detail, languages=models.languages),
         version=__version__,
         max_upload_bytes=settings.max_upload_bytes,
     )

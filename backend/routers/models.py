@@ -9,8 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend import catalog, models
 from backend.catalog import Download, Downloads
-from backend.dependencies import EngineDep, SettingsDep
-from backend.engine import Engine
+from backend.dependencies import ModelsDep
 from backend.schemas import DownloadInfo, ModelEntry, ModelInfo, ModelList, Problem
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -69,9 +68,10 @@ def entries(active: str, downloads: Downloads) -> list[ModelEntry]:
 
 
 @router.get("", response_model=ModelList, summary="Models to choose from, installed or not")
-async def list_models(engine: EngineDep, downloads: DownloadsDep) -> ModelList:
-    listed = await run_in_threadpool(entries, engine.model_id, downloads)
-    return ModelList(active=engine.model_id, models=listed)
+async def list_models(manager: ModelsDep, downloads: DownloadsDep) -> ModelList:
+    active = manager.model_id
+    listed = await run_in_threadpool(entries, active, downloads)
+    return ModelList(active=active, models=listed)
 
 
 @router.post(
@@ -109,16 +109,10 @@ def download_progress(model_id: str, downloads: DownloadsDep) -> DownloadInfo:
     responses={409: {"model": Problem}},
     summary="Switch to another model without restarting (it loads in the background)",
 )
-def activate(model_id: str, request: Request, settings: SettingsDep, engine: EngineDep) -> ModelInfo:
-    if model_id != engine.model_id:
-        if not models.is_folder(model_id) and models.cached(model_id) is None:
-            raise HTTPException(409, f"'{model_id}' is not downloaded yet. Download it first.")
-        replacement = Engine(model_id, settings.device, settings.precision, settings.hub_endpoint)
-        replacement.start()
-        request.app.state.engine = replacement
-        engine.close(cancel_pending=False)  # the old model finishes what was queued on it
-        catalog.remember_model(settings, model_id)
-    current = request.app.state.engine.status
+def activate(model_id: str, manager: ModelsDep) -> ModelInfo:
+    if model_id != manager.model_id and not models.is_folder(model_id) and models.cached(model_id) is None:
+        raise HTTPException(409, f"'{model_id}' is not downloaded yet. Download it first.")
+    current = manager.switch(model_id)  # the old model finishes what was queued on it
     return ModelInfo(id=current.id, state=current.state, detail=current.detail)
 
 
@@ -128,8 +122,8 @@ def activate(model_id: str, request: Request, settings: SettingsDep, engine: Eng
     responses={404: {"model": Problem}, 409: {"model": Problem}},
     summary="Delete a downloaded model",
 )
-def delete_model(model_id: str, engine: EngineDep, downloads: DownloadsDep) -> Response:
-    if model_id == engine.model_id:
+def delete_model(model_id: str, manager: ModelsDep, downloads: DownloadsDep) -> Response:
+    if model_id == manager.model_id:
         raise HTTPException(409, f"'{model_id}' is the model in use. Switch to another one before deleting it.")
     if models.is_folder(model_id):
         raise HTTPException(409, f"'{model_id}' is your own folder; Hush only deletes models it downloaded.")

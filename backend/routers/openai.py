@@ -8,8 +8,7 @@ from fastapi import APIRouter, Form, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from backend import formats
-from backend.dependencies import EngineDep, UploadDep
-from backend.engine import LANGUAGES, Options, Task
+from backend.dependencies import ModelsDep, UploadDep
 from backend.routers.transcriptions import PROBLEMS, Transcriber, TranscriberDep, blank_to_none
 from backend.schemas import (
     OpenAIModel,
@@ -18,6 +17,7 @@ from backend.schemas import (
     OpenAITranscription,
     OpenAIVerboseTranscription,
 )
+from backend.transcript import Options, Task
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -30,6 +30,14 @@ RESPONSES = {
         "content": {"text/plain": {}, "text/vtt": {}, "application/x-subrip": {}},
     },
 }
+
+
+def language_name(code: str | None) -> str | None:
+    """OpenAI's ``verbose_json`` names the language (``english``), where Hush's API gives its code."""
+    # Imported here: transformers takes seconds to import, and by now the engine has loaded it.
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    return LANGUAGES.get(code or "", code)
 
 
 async def respond(
@@ -50,7 +58,7 @@ async def respond(
     if response_format == "verbose_json":
         return OpenAIVerboseTranscription(
             task=task,
-            language=LANGUAGES.get(transcript.language or "", transcript.language),
+            language=language_name(transcript.language),
             duration=round(transcript.duration, 3),
             text=transcript.text,
             segments=[
@@ -92,5 +100,5 @@ async def translations(
 
 
 @router.get("/models", response_model=OpenAIModelList, summary="The model Hush serves")
-def list_models(engine: EngineDep) -> OpenAIModelList:
-    return OpenAIModelList(data=[OpenAIModel(id=engine.model_id)])
+def list_models(models: ModelsDep) -> OpenAIModelList:
+    return OpenAIModelList(data=[OpenAIModel(id=models.model_id)])

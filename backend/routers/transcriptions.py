@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from backend import formats
-from backend.dependencies import EngineDep, JobsDep, UploadDep, describe_upload
-from backend.engine import Engine, ModelNotReady, ModelState, Options, Segment, Task, Transcript
+from backend.dependencies import JobsDep, UploadDep, describe_upload, model_ready
 from backend.jobs import Jobs
 from backend.schemas import Job, JobPage, JobSummary, Problem, TranscriptExport, Transcription
 from backend.store import Job as StoredJob
+from backend.transcript import Options, Segment, Task, Transcript
 
 router = APIRouter(prefix="/api", tags=["transcriptions"])
 
@@ -31,19 +31,12 @@ NOT_FOUND = {404: {"model": Problem, "description": "No such transcription"}}
 CONFLICT = {409: {"model": Problem, "description": "The transcription is (or is not) queued or running"}}
 
 
-def ready_engine(engine: EngineDep) -> Engine:
-    """The engine, or a 503 before the upload is stored for nothing."""
-    if engine.status.state is not ModelState.READY:
-        raise ModelNotReady(engine.status)
-    return engine
-
-
 class Transcriber:
     """Runs a transcription for a route: stored as a job first, queued on the engine's
     worker, awaited without blocking the server. The job belongs to the history, not to
     the request: a client that disconnects does not cancel it, it finishes and is kept."""
 
-    def __init__(self, jobs: JobsDep, engine: Annotated[Engine, Depends(ready_engine)]) -> None:
+    def __init__(self, jobs: JobsDep, ready: Annotated[None, Depends(model_ready)]) -> None:
         self.jobs = jobs
 
     async def queue(self, upload: UploadFile, options: Options) -> tuple[StoredJob, asyncio.Future[Transcript]]:
@@ -204,7 +197,7 @@ def get_audio(jobs: JobsDep, job_id: JobId) -> FileResponse:
     responses={**NOT_FOUND, **CONFLICT, **PROBLEMS},
     summary="Transcribe a stored recording again (interrupted, failed or cancelled jobs)",
 )
-async def retry_transcription(jobs: JobsDep, job_id: JobId, engine: Annotated[Engine, Depends(ready_engine)]) -> Job:
+async def retry_transcription(jobs: JobsDep, job_id: JobId, ready: Annotated[None, Depends(model_ready)]) -> Job:
     stored(jobs, job_id)
     await run_in_threadpool(jobs.retry, job_id)
     return describe(jobs, job_id)
