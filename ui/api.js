@@ -45,34 +45,47 @@ function retryAfterSeconds(value) {
   return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
 }
 
-async function failure(response) {
-  const text = await response.text().catch(() => "");
-  const detail = detailOf(response.status, text);
-  return new ApiError("http", detail, {
-    status: response.status,
-    detail,
-    retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
-  });
-}
-
-/** GET /api/health → {status, model: {id, state, detail, languages}, version}. */
-export async function getHealth({ signal } = {}) {
-  let response;
-  try {
-    response = await fetch(url("api/health"), { cache: "no-store", signal });
-  } catch (error) {
-    if (error.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
-    throw new ApiError("network", UNREACHABLE);
-  }
-  if (!response.ok) throw await failure(response);
-  return response.json();
+function httpError(status, bodyText, retryAfter) {
+  const detail = detailOf(status, bodyText);
+  return new ApiError("http", detail, { status, detail, retryAfter: retryAfterSeconds(retryAfter) });
 }
 
 /**
- * POST /api/transcriptions with upload progress.
+ * One request to the API. `body` is sent as JSON; the answer is parsed as JSON (null for
+ * 204), or returned as a Blob with `as: "blob"`. Failures throw an ApiError.
+ */
+async function request(path, { method = "GET", body, signal, as = "json" } = {}) {
+  let response;
+  try {
+    response = await fetch(url(path), {
+      method,
+      cache: "no-store",
+      signal,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if (error?.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
+    throw new ApiError("network", UNREACHABLE);
+  }
+  if (!response.ok) {
+    const text = await response.text().catch(() => "");
+    throw httpError(response.status, text, response.headers.get("Retry-After"));
+  }
+  if (as === "blob") return response.blob();
+  return response.status === 204 ? null : response.json();
+}
+
+/** GET /api/health → {status, model: {id, state, detail, languages}, version, max_upload_bytes}. */
+export const getHealth = ({ signal } = {}) => request("api/health", { signal });
+
+/**
+ * POST /api/transcriptions?wait=false with upload progress: the server stores the upload,
+ * decodes it and answers 202 with the queued job ({id, status, progress, position…});
+ * follow it with getTranscription(id). XMLHttpRequest because fetch has no upload progress.
  *
  * Returns {promise, abort}. `onProgress(fraction)` follows the upload (0…1);
- * `onUploaded()` fires once the last byte is sent and the server starts working.
+ * `onUploaded()` fires once the last byte is sent and the server starts decoding.
  */
 export function transcribe(file, filename, { language = "", task = "transcribe" } = {}, handlers = {}) {
   const { onProgress = () => {}, onUploaded = () => {} } = handlers;
@@ -83,7 +96,7 @@ export function transcribe(file, filename, { language = "", task = "transcribe" 
     form.append("language", language || "");
     form.append("task", task);
 
-    xhr.open("POST", url("api/transcriptions"));
+    xhr.open("POST", url("api/transcriptions?wait=false"));
     xhr.responseType = "text";
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = (event) => {
@@ -95,22 +108,15 @@ export function transcribe(file, filename, { language = "", task = "transcribe" 
     };
     xhr.onload = () => {
       const status = xhr.status;
-      if (status >= 200 && status < 300) {
-        try {
-          resolve(JSON.parse(xhr.responseText));
-        } catch {
-          reject(new ApiError("http", "The server sent a transcript Hush could not read.", { status }));
-        }
+      if (status < 200 || status >= 300) {
+        reject(httpError(status, xhr.responseText, xhr.getResponseHeader("Retry-After")));
         return;
       }
-      const detail = detailOf(status, xhr.responseText);
-      reject(
-        new ApiError("http", detail, {
-          status,
-          detail,
-          retryAfter: retryAfterSeconds(xhr.getResponseHeader("Retry-After")),
-        }),
-      );
+      try {
+        resolve(JSON.parse(xhr.responseText));
+      } catch {
+        reject(new ApiError("http", "The server sent an answer Hush could not read.", { status }));
+      }
     };
     xhr.onerror = () => reject(new ApiError("network", UNREACHABLE));
     xhr.onabort = () => reject(new ApiError("aborted", "Cancelled."));
@@ -119,101 +125,46 @@ export function transcribe(file, filename, { language = "", task = "transcribe" 
   return { promise, abort: () => xhr.abort() };
 }
 
-/**
- * POST /api/exports/{format}: the server renders txt, srt, vtt or json.
- * Returns {blob, filename} with the server's Content-Disposition file name.
- */
-export async function exportTranscript(format, transcript) {
+/** POST /api/exports/{format}: the server renders a transcript as txt, srt, vtt or json → a Blob. */
+export function exportTranscript(format, transcript) {
   const body = {
     text: transcript.text,
     language: transcript.language ?? null,
     duration: transcript.duration ?? 0,
     segments: (transcript.segments || []).map(({ start, end, text }) => ({ start, end, text })),
   };
-  let response;
-  try {
-    response = await fetch(url(`api/exports/${encodeURIComponent(format)}`), {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError("network", UNREACHABLE);
-  }
-  if (!response.ok) throw await failure(response);
-  const disposition = response.headers.get("Content-Disposition") || "";
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  return { blob: await response.blob(), filename: match ? decodeURIComponent(match[1]) : `transcript.${format}` };
+  return request(`api/exports/${encodeURIComponent(format)}`, { method: "POST", body, as: "blob" });
 }
 
-/** A JSON request to the API; resolves to the parsed body (or null for 204). */
-async function request(method, path, body) {
-  let response;
-  try {
-    response = await fetch(url(path), {
-      method,
-      cache: "no-store",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError("network", UNREACHABLE);
-  }
-  if (!response.ok) throw await failure(response);
-  return response.status === 204 ? null : response.json();
-}
-
+// -- models ---------------------------------------------------------------------------------
 const modelPath = (id, action = "") => `api/models/${id.split("/").map(encodeURIComponent).join("/")}${action}`;
 
 /** GET /api/models → {active, models: [{id, name, size_bytes, note, installed, active, download}]}. */
-export const listModels = () => request("GET", "api/models");
+export const listModels = () => request("api/models");
 /** POST /api/models/{id}/download → the download's progress {state, percent, bytes_per_second, error}. */
-export const startDownload = (id) => request("POST", modelPath(id, "/download"));
+export const startDownload = (id) => request(modelPath(id, "/download"), { method: "POST" });
 /** POST /api/models/{id}/activate: the server loads it in the background; /api/health follows. */
-export const activateModel = (id) => request("POST", modelPath(id, "/activate"));
+export const activateModel = (id) => request(modelPath(id, "/activate"), { method: "POST" });
 /** DELETE /api/models/{id}: frees the disk space of a downloaded model. */
-export const deleteModel = (id) => request("DELETE", modelPath(id));
+export const deleteModel = (id) => request(modelPath(id), { method: "DELETE" });
 
 // -- the history: stored transcriptions ---------------------------------------------------------
-async function call(path, { method = "GET", signal } = {}) {
-  let response;
-  try {
-    response = await fetch(url(path), { method, cache: "no-store", signal });
-  } catch (error) {
-    if (error.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
-    throw new ApiError("network", UNREACHABLE);
-  }
-  if (!response.ok) throw await failure(response);
-  return response.status === 204 ? null : response.json();
-}
+const jobPath = (id, action = "") => `api/transcriptions/${encodeURIComponent(id)}${action}`;
 
 /** GET /api/transcriptions → {items, total, offset, limit}, newest first; `q` searches the text. */
 export function listTranscriptions({ q = "", limit = 50, offset = 0, signal } = {}) {
   const query = new URLSearchParams({ q, limit: String(limit), offset: String(offset) });
-  return call(`api/transcriptions?${query}`, { signal });
+  return request(`api/transcriptions?${query}`, { signal });
 }
 
-/** GET /api/transcriptions/{id} → the job with its segments (status, progress, position…). */
-export function getTranscription(id) {
-  return call(`api/transcriptions/${encodeURIComponent(id)}`);
-}
-
+/** GET /api/transcriptions/{id} → the job (status, progress, position…; the transcript once done). */
+export const getTranscription = (id, { signal } = {}) => request(jobPath(id), { signal });
 /** DELETE /api/transcriptions/{id}: the transcript and its recording. */
-export function deleteTranscription(id) {
-  return call(`api/transcriptions/${encodeURIComponent(id)}`, { method: "DELETE" });
-}
-
+export const deleteTranscription = (id) => request(jobPath(id), { method: "DELETE" });
 /** POST /api/transcriptions/{id}/retry: transcribe the stored recording again → the queued job. */
-export function retryTranscription(id) {
-  return call(`api/transcriptions/${encodeURIComponent(id)}/retry`, { method: "POST" });
-}
-
+export const retryTranscription = (id) => request(jobPath(id, "/retry"), { method: "POST" });
 /** POST /api/transcriptions/{id}/cancel: drop a queued job, stop a running one at its next 30 s window. */
-export function cancelTranscription(id) {
-  return call(`api/transcriptions/${encodeURIComponent(id)}/cancel`, { method: "POST" });
-}
+export const cancelTranscription = (id) => request(jobPath(id, "/cancel"), { method: "POST" });
 
 /** The stored recording, for the player and the download link. */
-export function audioUrl(id) {
-  return url(`api/transcriptions/${encodeURIComponent(id)}/audio`);
-}
+export const audioUrl = (id) => url(jobPath(id, "/audio"));
