@@ -1,4 +1,4 @@
-// Building DOM nodes: the one helper every view module uses.
+// Building DOM nodes: the helpers every view module uses.
 
 /**
  * element("button", {class: "button", text: "Use", onclick: fn, "aria-label": "Use Tiny"}, ...children)
@@ -14,4 +14,41 @@ export function element(tag, props = {}, ...children) {
   }
   node.append(...children.filter(Boolean));
   return node;
+}
+
+/** Fill a notice box (.notice): an icon, a title, optional text and detail, and buttons {label, handler, secondary}. */
+export function showNotice(container, { tone = "error", title, text, detail, actions = [] }) {
+  container.dataset.tone = tone;
+  const body = element("div", { class: "notice-body" }, element("p", { class: "notice-title", text: title }));
+  if (text) body.append(element("p", { class: "notice-text", text }));
+  if (detail) body.append(element("p", { class: "notice-detail", text: detail }));
+  const buttons = actions.map(({ label, handler, secondary }) =>
+    element("button", {
+      type: "button",
+      class: `button ${secondary ? "button-ghost" : "button-primary"}`,
+      text: label,
+      onclick: handler,
+    }),
+  );
+  const icon = element("span", { class: "notice-icon", "aria-hidden": "true" });
+  container.replaceChildren(icon, body, ...(buttons.length ? [element("div", { class: "notice-actions" }, ...buttons)] : []));
+  container.hidden = false;
+}
+
+export function hideNotice(container) {
+  container.hidden = true;
+  container.replaceChildren();
+}
+
+/** toast = toaster(node); toast("Saved") shows a message in `node` for a few seconds. */
+export function toaster(node, ms = 3500) {
+  let timer = 0;
+  return (message) => {
+    node.textContent = message;
+    node.hidden = false;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      node.hidden = true;
+    }, ms);
+  };
 }

@@ -7,7 +7,7 @@
 
 import { cancelTranscription, deleteTranscription, listTranscriptions, retryTranscription } from "./api.js";
 import { element } from "./dom.js";
-import { formatClock } from "./transcript.js";
+import { formatClock } from "./format.js";
 
 const POLL_MS = 1000;
 const SEARCH_DELAY_MS = 250;
@@ -38,12 +38,11 @@ function badgeText(job) {
 }
 
 /**
- * Wire the panel. `onOpen(job)` shows a job in the result view; `onDeleted(id)`,
- * `onChanged(job)` (a status changed) and `onListed(jobs)` (after every refresh) let the
- * page follow the jobs it shows; `onError(error)` reports failures.
- * Returns {refresh, cancelNewest}.
+ * Wire the panel. `onOpen(job)` shows a job in the result view; `onDeleted(id)` and
+ * `onChanged(job)` (a status changed) let the page follow the jobs it shows;
+ * `onError(error)` reports failures. Returns {refresh}.
  */
-export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onChanged, onListed, onError }) {
+export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onChanged, onError }) {
   let jobs = [];
   let current = "";
   let timer = 0;
@@ -60,7 +59,6 @@ export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onC
       const before = new Map(jobs.map((job) => [job.id, job.status]));
       jobs = page.items;
       for (const job of jobs) if (before.has(job.id) && before.get(job.id) !== job.status) onChanged(job);
-      onListed(jobs);
       render();
     } catch (error) {
       if (error.kind !== "aborted") onError(error);
@@ -178,13 +176,5 @@ export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onC
     searchTimer = setTimeout(refresh, SEARCH_DELAY_MS);
   });
 
-  /** Cancel the newest queued or running job of this file name (an upload whose request was aborted). */
-  async function cancelNewest(filename) {
-    await refresh();
-    const job = jobs.find((j) => ACTIVE.has(j.status) && j.filename === filename);
-    if (job) await cancelTranscription(job.id).catch(onError);
-    refresh();
-  }
-
-  return { refresh, cancelNewest };
+  return { refresh };
 }

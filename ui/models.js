@@ -1,18 +1,12 @@
 // The models panel: which speech models exist, which are on this computer, downloads
 // with a progress bar, switching the model in use, deleting downloaded ones.
-// It talks only through api.js; the health poll in app.js shows the switch happening.
+// It talks only through api.js; the health poll (health.js) shows the switch happening.
 
 import { activateModel, deleteModel, listModels, startDownload } from "./api.js";
 import { element } from "./dom.js";
+import { formatBytes } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
-
-function formatBytes(bytes) {
-  if (!bytes) return "";
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${Math.round(bytes / 1e6)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} KB`;
-}
 
 export function initModels({ onActivated }) {
   const dialog = $("models-dialog");
@@ -90,7 +84,7 @@ export function initModels({ onActivated }) {
       });
       actions.append(use, remove);
     }
-    const details = [model.note, formatBytes(model.size_bytes)].filter(Boolean).join(" · ");
+    const details = [model.note, model.size_bytes ? formatBytes(model.size_bytes) : ""].filter(Boolean).join(" · ");
     return element(
       "li",
       { class: "model-row" },

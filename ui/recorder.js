@@ -99,10 +99,6 @@ export class Recorder {
     this.format = null;
   }
 
-  get recording() {
-    return this.recorder?.state === "recording";
-  }
-
   get elapsed() {
     return this.startedAt ? (performance.now() - this.startedAt) / 1000 : 0;
   }
@@ -184,7 +180,6 @@ export class Recorder {
   /** Stop everything without keeping the recording. */
   cancel() {
     if (this.recorder && this.recorder.state !== "inactive") {
-      this.recorder.ondataavailable = null;
       try {
         this.recorder.stop();
       } catch {

@@ -1,59 +1,6 @@
-// Showing a transcript: text, timestamped segments, language names and the audio player.
+// Showing a transcript: text, timestamped segments and the audio player.
 
-/** 75.4 → "1:15"; with `tenths` → "1:15.4"; hours when needed. */
-export function formatClock(seconds, { tenths = false } = {}) {
-  const safe = Math.max(0, Number.isFinite(seconds) ? seconds : 0);
-  const whole = tenths ? Math.floor(safe * 10) / 10 : Math.floor(safe);
-  const h = Math.floor(whole / 3600);
-  const m = Math.floor((whole % 3600) / 60);
-  const s = whole % 60;
-  const sec = tenths ? s.toFixed(1).padStart(4, "0") : String(Math.floor(s)).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
-
-/** 4.2 → "4 seconds", 75 → "1 min 15 s": for sentences, not for clocks. */
-export function formatDuration(seconds) {
-  const s = Math.round(Math.max(0, seconds || 0));
-  if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
-  const m = Math.floor(s / 60);
-  const rest = s % 60;
-  if (m < 60) return rest ? `${m} min ${rest} s` : `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-export function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
-}
-
-let displayNames = null;
-try {
-  displayNames = new Intl.DisplayNames([navigator.language || "en", "en"], { type: "language" });
-} catch {
-  displayNames = null;
-}
-
-/** "de" → "German" (in the reader's language); the code itself when the browser has no name. */
-export function languageName(code) {
-  if (!code) return "";
-  try {
-    const name = displayNames?.of(code);
-    if (name && name.toLowerCase() !== code.toLowerCase()) return name.charAt(0).toUpperCase() + name.slice(1);
-  } catch {
-    // not a code Intl knows (e.g. Whisper's "jw" or "haw" on old browsers)
-  }
-  return code;
-}
-
-/** Language codes sorted by their shown names. */
-export function sortedLanguages(codes) {
-  const collator = new Intl.Collator(navigator.language || "en");
-  return codes
-    .map((code) => ({ code, name: languageName(code) }))
-    .sort((a, b) => collator.compare(a.name, b.name));
-}
+import { formatClock } from "./format.js";
 
 /**
  * Load `url` into the <audio> element. MediaRecorder's WebM has no duration in its
