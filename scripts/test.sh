@@ -13,6 +13,9 @@ DEBIAN_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libnss3
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2 libdbus-1-3 fonts-dejavu-core
 )
+# node and npm run eslint and the page's unit tests (Debian's packages only when they are missing:
+# a Node.js from elsewhere, e.g. NodeSource's, brings npm itself).
+command -v node >/dev/null && command -v npm >/dev/null || DEBIAN_PACKAGES+=(nodejs npm)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -27,4 +30,9 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/pip install -q -e ".[test,build]"
 
 .venv/bin/ruff check .
+# The recorder page (ui/): eslint, then its state machine and API client under node --test.
+command -v npm >/dev/null || { echo "node and npm (Node.js 18.18 or newer) are needed for the ui/ checks" >&2; exit 1; }
+npm ci --no-audit --no-fund --loglevel=error
+npx eslint ui tests/js
+node --test tests/js/*.test.mjs
 .venv/bin/python -m pytest "$@"
