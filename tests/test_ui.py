@@ -25,7 +25,7 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import require_tool
+from conftest import require_tool, wait_until
 
 try:
     from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
@@ -313,6 +313,55 @@ def big_wav(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def hold_jobs(monkeypatch) -> Iterator[Callable[..., threading.Event]]:
+    """``gate = hold_jobs(server, at=0.0)``: every job stops at its first progress report (shown as at
+    least ``at`` done) until ``gate.set()``, and notices a cancel meanwhile. Gates open when the test ends."""
+    from backend.transcript import Cancelled
+
+    gates: list[threading.Event] = []
+
+    def hold(live, at: float = 0.0) -> threading.Event:
+        gate, real_submit = threading.Event(), live.engine.submit
+
+        def held_submit(samples, options, on_progress=None, cancel=None):
+            def progress(done: float) -> None:
+                on_progress(max(done, at))
+                while not gate.wait(0.05):
+                    if cancel.is_set():
+                        raise Cancelled("The transcription was cancelled.")
+
+            return real_submit(samples, options, progress, cancel)
+
+        monkeypatch.setattr(live.engine, "submit", held_submit)
+        gates.append(gate)
+        return gate
+
+    yield hold
+    for gate in gates:
+        gate.set()  # no job of a failed test stays held on a shared server
+
+
+def import_as(session: Session, name: str, wav: Path) -> None:
+    """Import ``wav`` through the file input under another file name."""
+    files = {"name": name, "mimeType": "audio/wav", "buffer": wav.read_bytes()}
+    session.page.locator("#file-input").set_input_files(files)
+
+
+def new_job_id(session: Session, known: list[str]) -> str:
+    """The id of the job the page's selected item follows, once the server has named it (not one of ``known``)."""
+    handle = session.page.wait_for_function(
+        "(known) => { const id = window.hush.selected?.jobId; return id && !known.includes(id) ? id : null; }",
+        arg=known,
+        timeout=30_000,
+    )
+    return handle.json_value()
+
+
+def spoken(phrase: str) -> re.Pattern:
+    return re.compile(r"\W+".join(phrase.split()), re.IGNORECASE)
+
+
 # -- the happy paths -----------------------------------------------------------------------------------
 def test_record_stop_uploads_webm_opus_and_shows_the_transcript(open_page, random_server, spy):
     session = open_page(random_server)
@@ -496,7 +545,7 @@ def test_space_and_r_toggle_recording(open_page, random_server):
 # -- the model is not ready -----------------------------------------------------------------------------
 def test_missing_model_is_explained_and_the_recording_is_kept(open_page, start_server):
     server = start_server(model="/nonexistent-folder")
-    status = server.engine.wait_until_loaded(30)
+    status = server.models.wait_until_loaded(30)
     assert status.state == "missing"
     session = open_page(server, wait_ready=False)
     page = session.page
@@ -687,6 +736,92 @@ def test_the_page_shows_the_spoken_words(open_page, words_server, speak):
     session.assert_no_console_errors()
 
 
+# -- two pages, one server: each follows and cancels its own job, by id ---------------------------------------
+PHRASES = ("one two three", "left right up down")
+
+
+def jobs_of(live, ids: list[str]) -> list[dict]:
+    """The server's view of these jobs, in this order."""
+    with live.client() as client:
+        return [client.get(f"/api/transcriptions/{job_id}").json() for job_id in ids]
+
+
+def statuses(live, ids: list[str]) -> list[str]:
+    return [job["status"] for job in jobs_of(live, ids)]
+
+
+def test_two_pages_importing_the_same_file_name_each_show_their_own_transcript(
+    open_page, words_server, speak, hold_jobs
+):
+    """Two tabs import different speech under the same name at the same moment; both jobs are on the
+    server before either is transcribed. Each page shows its own words and the server's queue position."""
+    gate = hold_jobs(words_server)
+    sessions = [open_page(words_server) for _ in PHRASES]
+    for session, phrase in zip(sessions, PHRASES):
+        import_as(session, "recording.wav", speak(phrase))
+    ids = [new_job_id(session, []) for session in sessions]
+    assert ids[0] != ids[1]
+
+    def one_running_one_queued() -> list[str] | None:
+        found = statuses(words_server, ids)
+        return found if sorted(found) == ["queued", "running"] else None
+
+    queued = wait_until(one_running_one_queued, 30, "one job running and one queued behind it").index("queued")
+    working = sessions[queued].page.locator("#working")
+    expect(working).to_contain_text("Queued on the server")
+    expect(working).to_contain_text("1 transcription is ahead of this one.")
+    expect(sessions[1 - queued].page.locator("#working-title")).to_have_text(re.compile("^Transcribing"))
+    gate.set()
+
+    for i, session in enumerate(sessions):
+        expect(session.transcript).to_contain_text(spoken(PHRASES[i]), timeout=60_000)
+        expect(session.transcript).not_to_contain_text(spoken(PHRASES[1 - i]))
+        expect(session.page.locator("#result-title")).to_have_text("recording.wav")
+        session.assert_no_console_errors()
+    for job, phrase in zip(jobs_of(words_server, ids), PHRASES):
+        assert (job["filename"], job["status"]) == ("recording.wav", "done"), job
+        assert spoken(phrase).search(job["text"]), job["text"]
+
+
+def test_a_page_cancels_only_its_own_job(open_page, start_server, words_checkpoint, speak, hold_jobs):
+    """Two tabs import recording.wav at the same moment and one of them cancels: only its job is
+    cancelled on the server, the other page's goes on to its transcript. Then the other way round."""
+    live = start_server(model=words_checkpoint)
+    live.wait_until_ready()
+    gate = hold_jobs(live)
+    sessions = [open_page(live) for _ in PHRASES]
+    known: list[str] = []
+
+    def cancel_on(cancelling: int) -> None:
+        going_on = 1 - cancelling
+        canceller, other = sessions[cancelling], sessions[going_on]
+        gate.clear()
+        for session, phrase in zip(sessions, PHRASES):
+            import_as(session, "recording.wav", speak(phrase))
+        ids = [new_job_id(session, known) for session in sessions]
+        known.extend(ids)
+        wait_until(lambda: set(statuses(live, ids)) <= {"queued", "running"}, 30, "both jobs queued or running")
+
+        canceller.page.locator("#cancel").click()
+        expect(canceller.status).to_have_text("Not transcribed. The audio is kept.")
+        expect(canceller.page.locator("#item-notice")).to_contain_text("Not transcribed")
+        wait_until(lambda: statuses(live, ids)[cancelling] == "cancelled", 30, "the cancelled job")
+        assert statuses(live, ids)[going_on] in ("queued", "running")
+        expect(other.page.locator("#working")).to_be_visible()
+
+        gate.set()
+        expect(other.transcript).to_contain_text(spoken(PHRASES[going_on]), timeout=60_000)
+        expected = ["done", "done"]
+        expected[cancelling] = "cancelled"
+        assert statuses(live, ids) == expected
+        expect(canceller.status).to_have_text("Not transcribed. The audio is kept.")
+
+    cancel_on(0)
+    cancel_on(1)
+    for session in sessions:
+        session.assert_no_console_errors()
+
+
 def test_history_lists_finds_reopens_retries_and_deletes(open_page, start_server, random_checkpoint, speak):
     """A fresh server: an import lands in the history; an interrupted job can be transcribed again."""
     from backend.engine import Options
@@ -744,25 +879,14 @@ def test_history_lists_finds_reopens_retries_and_deletes(open_page, start_server
     session.assert_no_console_errors()
 
 
-def test_history_shows_the_queue_with_progress_and_cancels(open_page, start_server, random_checkpoint, speak):
+def test_history_shows_the_queue_with_progress_and_cancels(
+    open_page, start_server, random_checkpoint, speak, hold_jobs
+):
     """While the engine is held: the page's import is transcribing (progress bar), another client's
     upload is queued behind it; both cancel from the history, and "Transcribe again" finishes one."""
-    from backend.engine import Cancelled
-
     live = start_server(model=random_checkpoint)
     live.wait_until_ready()
-    gate, real_submit = threading.Event(), live.engine.submit
-
-    def held_submit(samples, options, on_progress=None, cancel=None):
-        def progress(done: float) -> None:
-            on_progress(max(done, 0.25))  # as if a quarter of a long recording were done
-            while not gate.wait(0.05):
-                if cancel.is_set():
-                    raise Cancelled("The transcription was cancelled.")
-
-        return real_submit(samples, options, progress, cancel)
-
-    live.engine.submit = held_submit
+    gate = hold_jobs(live, at=0.25)  # as if a quarter of a long recording were done
     wav = speak(PHRASE).read_bytes()
     session = open_page(live)
     page = session.page

@@ -19,6 +19,7 @@ def test_a_model_is_downloaded_with_a_progress_bar_and_used_without_restarting(
 ):
     server = start_server(model=random_checkpoint, hub_endpoint=hub.url, data_dir=tmp_path / "data")
     server.wait_until_ready()
+    first_engine = server.engine
     session = open_page(server, width=1000, height=720)
     page = session.page
 
@@ -40,7 +41,7 @@ def test_a_model_is_downloaded_with_a_progress_bar_and_used_without_restarting(
     expect(page.locator("#model-pill")).to_have_attribute("data-state", "ready", timeout=60_000)
     expect(page.locator("#model-pill-label")).to_have_text("Ready · tiny-whisper")
     expect(dialog.get_by_text("In use")).to_have_count(1)
-    assert server.engine is not server.server.app.state.engine  # a new engine, same server
+    assert server.engine is not first_engine  # a new engine, same server
     session.assert_no_console_errors()
 
 
