@@ -115,8 +115,17 @@ export function createQueue({ api, model, options, events = {}, pollMs = POLL_MS
     const attempt = ++item.attempt;
     const current = () => item.attempt === attempt;
     active = item;
-    Object.assign(item, { phase: "uploading", progress: 0, serverProgress: 0, position: 0, error: null, note: "" });
-    Object.assign(item, { retryAt: 0, jobId: null, workStarted: 0 });
+    Object.assign(item, {
+      phase: "uploading",
+      progress: 0,
+      serverProgress: 0,
+      position: 0,
+      error: null,
+      note: "",
+      retryAt: 0,
+      jobId: null,
+      workStarted: 0,
+    });
     emit("changed", item);
     const request = api.transcribe(item.blob, item.uploadName, item.options, {
       onProgress: (fraction) => {
