@@ -58,6 +58,7 @@ class Jobs:
         self.max_seconds = max_seconds
         self._active: dict[str, Active] = {}
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._closing = False
 
     def open(self) -> int:
@@ -71,6 +72,11 @@ class Jobs:
         """Shutting down: jobs cut short from now on are ``interrupted`` (retryable), not ``cancelled``.
         Call before the engines are closed."""
         self._closing = True
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job is queued or running (each has recorded how it ended); ``False`` on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._active, timeout)
 
     # -- starting ------------------------------------------------------------------
     def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
@@ -170,3 +176,4 @@ class Jobs:
         finally:
             with self._lock:
                 self._active.pop(job_id, None)
+                self._idle.notify_all()

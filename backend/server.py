@@ -89,9 +89,12 @@ class Server:
             raise RuntimeError("The Hush server did not start.")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the engine (the running job ends as ``interrupted``), finish open requests, release the port."""
+        """Stop the engine (the running job ends as ``interrupted``), finish open requests, release the
+        port, and wait (briefly) until every job has recorded how it ended."""
         shut_down(self.app)
         self._uvicorn.should_exit = True
         if self._thread:
             self._thread.join(timeout)
         self.socket.close()
+        if not self.app.state.jobs.wait_idle(timeout):
+            log.warning("a transcription did not stop within %s s; the next start lists it as interrupted.", timeout)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from backend.store import Status, Store, match_expression
 from backend.transcript import Cancelled, Options
+from conftest import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,13 @@ def upload(client, content: bytes, name: str = "memo.wav", **params):
 
 
 def wait_for(client, job_id: str, *statuses: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while (job := client.get(f"/api/transcriptions/{job_id}").json())["status"] not in statuses:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
-    return job
+    """The job once its status is one of ``statuses``."""
+
+    def reached() -> dict | None:
+        job = client.get(f"/api/transcriptions/{job_id}").json()
+        return job if job["status"] in statuses else None
+
+    return wait_until(reached, timeout, f"job {job_id} to be {' or '.join(statuses)}")
 
 
 def test_a_transcription_is_stored_with_its_recording_and_listed_newest_first(client, media, random_server):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from conftest import HUB_REPO as REPO
+from conftest import wait_until
 
 
 @pytest.fixture
@@ -14,14 +13,6 @@ def live(start_server, random_checkpoint, hub, tmp_path):
     live = start_server(model=random_checkpoint, hub_endpoint=hub.url, data_dir=tmp_path / "data")
     live.wait_until_ready()
     return live
-
-
-def wait_for(check, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return result
 
 
 def test_the_list_shows_the_catalogue_and_the_active_folder(live, random_checkpoint):
@@ -39,9 +30,12 @@ def test_download_progress_then_switch_without_restart_then_delete(live, media):
         started = client.post(f"/api/models/{REPO}/download")
         assert started.status_code == 202 and started.json()["state"] == "downloading"
         progress = [client.get(f"/api/models/{REPO}/download").json()]
-        while progress[-1]["state"] == "downloading":
-            time.sleep(0.1)
+
+        def finished() -> bool:
             progress.append(client.get(f"/api/models/{REPO}/download").json())
+            return progress[-1]["state"] != "downloading"
+
+        wait_until(finished, 60, "the download")
         assert progress[-1]["state"] == "done" and progress[-1]["percent"] == 100.0
         assert any(0 < p["percent"] < 100 for p in progress), progress  # seen part-way
         listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
@@ -49,7 +43,7 @@ def test_download_progress_then_switch_without_restart_then_delete(live, media):
 
         switched = client.post(f"/api/models/{REPO}/activate")
         assert switched.status_code == 202 and switched.json()["id"] == REPO
-        wait_for(lambda: client.get("/api/health").json()["model"]["state"] == "ready")
+        wait_until(lambda: client.get("/api/health").json()["model"]["state"] == "ready", 60, "the new model")
         assert client.get("/api/health").json()["model"]["id"] == REPO
         result = client.post("/api/transcriptions", files={"file": ("a.webm", media["webm"].read_bytes())})
         assert result.status_code == 200 and result.json()["model"] == REPO
@@ -61,7 +55,7 @@ def test_download_progress_then_switch_without_restart_then_delete(live, media):
 def test_delete_a_model_that_is_not_in_use(live):
     with live.client() as client:
         client.post(f"/api/models/{REPO}/download")
-        wait_for(lambda: client.get(f"/api/models/{REPO}/download").json()["state"] == "done")
+        wait_until(lambda: client.get(f"/api/models/{REPO}/download").json()["state"] == "done", 60, "the download")
         assert client.delete(f"/api/models/{REPO}").status_code == 204
         listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
         assert REPO not in listed  # not in the catalogue, and no longer downloaded
@@ -77,7 +71,9 @@ def test_switching_to_a_model_that_is_not_downloaded_says_so(live):
 def test_a_failed_download_tells_why(live):
     with live.client() as client:
         client.post("/api/models/hush-tests/missing/download")
-        failed = wait_for(
-            lambda: (r := client.get("/api/models/hush-tests/missing/download").json())["state"] == "failed" and r
+        failed = wait_until(
+            lambda: (r := client.get("/api/models/hush-tests/missing/download").json())["state"] == "failed" and r,
+            60,
+            "the download to fail",
         )
     assert "no model 'hush-tests/missing'" in failed["error"]

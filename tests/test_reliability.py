@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import numpy as np
-import pytest
 
-from conftest import ROOT, encode
+from conftest import encode
 
 CONCURRENT_UPLOADS = 20
 
@@ -41,58 +35,21 @@ def test_twenty_concurrent_uploads_are_all_answered_and_stored(random_server, me
     assert answered == stored == CONCURRENT_UPLOADS
 
 
-class Backend:
-    """``python -m backend`` as a subprocess on ``data_dir``, with a known token."""
-
-    def __init__(self, checkpoint: Path, data_dir: Path) -> None:
-        self.token = "kill-test-token-0123456789"
-        env = {
-            **os.environ,
-            "HUSH_MODEL": str(checkpoint),
-            "HUSH_DATA_DIR": str(data_dir),
-            "HUSH_TOKEN": self.token,
-            "HUSH_PORT": "0",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for line in self.process.stdout:
-            if match := re.search(r"Hush is listening on (http://127\.0\.0\.1:\d+/)", line):
-                break
-        else:
-            pytest.fail("python -m backend did not print its URL")
-        self.client = httpx.Client(
-            base_url=match.group(1), headers={"Authorization": f"Bearer {self.token}"}, timeout=120
-        )
-        deadline = time.monotonic() + 120
-        while self.client.get("api/health").json()["model"]["state"] != "ready":
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-
-    def job(self, job_id: str) -> dict:
-        return self.client.get(f"api/transcriptions/{job_id}").json()
-
-    def wait(self, job_id: str, done, timeout: float = 120) -> dict:
-        deadline = time.monotonic() + timeout
-        while not done(job := self.job(job_id)):
-            assert time.monotonic() < deadline, job
-            time.sleep(0.1)
-        return job
-
-
-def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(random_checkpoint, media, tmp_path, figures):
-    # Three minutes of changing tones: many 30 s windows, with five beams each, so the kill lands mid-job.
-    t = np.arange(16_000 * 180) / 16_000
+def long_tones(path: Path, seconds: int) -> bytes:
+    """Changing tones: with the random checkpoint, many 30 s windows that each decode to the token limit."""
+    t = np.arange(16_000 * seconds) / 16_000
     tones = (0.3 * np.sin(2 * np.pi * (200 + 50 * np.floor(t)) * t)).astype(np.float32)
-    long = encode(tones, 16_000, tmp_path / "lecture.flac", "flac").read_bytes()
+    return encode(tones, 16_000, path, "flac").read_bytes()
+
+
+def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(
+    random_checkpoint, media, tmp_path, figures, launch_backend
+):
+    long = long_tones(tmp_path / "lecture.flac", 180)  # with five beams a window, the kill lands mid-job
     data_dir = tmp_path / "data"
 
-    backend = Backend(random_checkpoint, data_dir)
+    backend = launch_backend(random_checkpoint, data_dir)
+    backend.wait_until_ready()
     try:
         short = backend.client.post("api/transcriptions", files={"file": ("memo.webm", media["webm"].read_bytes())})
         assert short.status_code == 200
@@ -107,14 +64,14 @@ def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(rando
         waiting = backend.client.post(
             "api/transcriptions", params={"wait": "false"}, files={"file": ("next.webm", media["webm"].read_bytes())}
         ).json()
-        running = backend.wait(job_id, lambda job: job["status"] == "running" and job["progress"] > 0)
+        running = backend.wait_for_job(job_id, lambda job: job["status"] == "running" and job["progress"] > 0)
         assert running["status"] == "running", "the job finished before the kill: make the input longer"
         assert backend.job(waiting["id"])["status"] == "queued"
     finally:
-        backend.process.send_signal(signal.SIGKILL)
-        backend.process.wait(30)
+        backend.stop(signal.SIGKILL)
 
-    backend = Backend(random_checkpoint, data_dir)
+    backend = launch_backend(random_checkpoint, data_dir)
+    backend.wait_until_ready()
     try:
         listed = {job["id"]: job for job in backend.client.get("api/transcriptions").json()["items"]}
         assert listed[short.json()["id"]]["status"] == "done"
@@ -126,11 +83,43 @@ def test_a_server_killed_mid_transcription_keeps_the_recording_and_the_job(rando
         figures["unfinished recordings recovered after SIGKILL (running + queued)"] = f"{recovered}/2"
         assert recovered == 2
         assert backend.client.post(f"api/transcriptions/{waiting['id']}/retry").status_code == 202
-        assert backend.wait(waiting["id"], lambda job: job["status"] not in ("queued", "running"))["status"] == "done"
+        ended = backend.wait_for_job(waiting["id"], lambda job: job["status"] not in ("queued", "running"))
+        assert ended["status"] == "done"
         assert backend.client.post(f"api/transcriptions/{job_id}/retry").status_code == 202
-        backend.wait(job_id, lambda job: job["status"] == "running")
+        backend.wait_for_job(job_id, lambda job: job["status"] == "running")
         backend.client.post(f"api/transcriptions/{job_id}/cancel")  # retry works; no need to sit through it all
-        assert backend.wait(job_id, lambda job: job["status"] != "running")["status"] == "cancelled"
+        assert backend.wait_for_job(job_id, lambda job: job["status"] != "running")["status"] == "cancelled"
     finally:
-        backend.process.terminate()
-        assert backend.process.wait(30) == 0
+        assert backend.stop()[0] == 0
+
+
+def test_sigterm_mid_transcription_exits_at_once_and_keeps_the_job_for_a_retry(
+    random_checkpoint, tmp_path, figures, launch_backend
+):
+    long = long_tones(tmp_path / "lecture.flac", 600)  # ten minutes: would run for minutes
+    data_dir = tmp_path / "data"
+    backend = launch_backend(random_checkpoint, data_dir)
+    backend.wait_until_ready()
+    job_id = backend.client.post(
+        "api/transcriptions", params={"wait": "false"}, files={"file": ("lecture.flac", long)}, data={"beam_size": 5}
+    ).json()["id"]
+    queued = backend.client.post(
+        "api/transcriptions", params={"wait": "false"}, files={"file": ("next.flac", long)}
+    ).json()["id"]
+    backend.wait_for_job(job_id, lambda job: job["status"] == "running" and job["progress"] > 0)
+    code, seconds = backend.stop(signal.SIGTERM)
+    figures["seconds from SIGTERM to exit, mid-transcription"] = round(seconds, 2)
+    assert code == 0
+    assert seconds <= 2.0, "".join(backend.output[-20:])
+
+    backend = launch_backend(random_checkpoint, data_dir)
+    backend.wait_until_ready()
+    try:
+        for stopped in (job_id, queued):
+            job = backend.job(stopped)
+            assert job["status"] == "interrupted" and "stopped" in job["error"], job
+            assert backend.client.get(f"api/transcriptions/{stopped}/audio").content == long
+        assert backend.client.post(f"api/transcriptions/{queued}/retry").status_code == 202
+        backend.wait_for_job(queued, lambda job: job["status"] == "running")
+    finally:
+        assert backend.stop()[0] == 0

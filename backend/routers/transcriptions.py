@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Response, UploadFile
@@ -39,14 +40,14 @@ class Transcriber:
     def __init__(self, jobs: JobsDep, ready: Annotated[None, Depends(model_ready)]) -> None:
         self.jobs = jobs
 
-    async def queue(self, upload: UploadFile, options: Options) -> tuple[StoredJob, asyncio.Future[Transcript]]:
+    async def queue(self, upload: UploadFile, options: Options) -> tuple[StoredJob, Future[Transcript]]:
         job = await run_in_threadpool(self.jobs.add, upload.file, upload.filename, options)
         future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload))
-        return job, asyncio.wrap_future(future)
+        return job, future
 
     async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
         job, future = await self.queue(upload, options)
-        return job.id, await asyncio.shield(future)
+        return job.id, await asyncio.shield(asyncio.wrap_future(future))
 
 
 TranscriberDep = Annotated[Transcriber, Depends()]
