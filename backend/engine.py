@@ -47,6 +47,11 @@ FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 FALLBACK_THRESHOLDS = {"compression_ratio_threshold": 1.35, "logprob_threshold": -1.0, "no_speech_threshold": 0.6}
 
 
+#: ``from_pretrained`` builds the model under process-wide state (the meta device): two loads at once,
+#: as a model switch during a load makes, fail with "Cannot copy out of meta tensor".
+LOADING = threading.Lock()
+
+
 class SuppressTokens(LogitsProcessor):
     """The checkpoint's ``suppress_tokens`` as a mask built once.
 
@@ -163,13 +168,14 @@ class Engine:
             processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
             config = WhisperConfig.from_pretrained(folder, local_files_only=True)
             self.precision = resolve_precision(self.requested_precision, self.device, config.d_model)
-            model = LongFormWhisper.from_pretrained(
-                folder,
-                config=config,
-                dtype=load_dtype(self.precision),
-                attn_implementation=attention.NAME,
-                local_files_only=True,
-            )
+            with LOADING:
+                model = LongFormWhisper.from_pretrained(
+                    folder,
+                    config=config,
+                    dtype=load_dtype(self.precision),
+                    attn_implementation=attention.NAME,
+                    local_files_only=True,
+                )
             weights = sorted(Path(folder).glob("*.safetensors"))
             model = apply_precision(model.to(self.device).eval(), self.precision, weights)
             suppressed = model.generation_config.suppress_tokens or []

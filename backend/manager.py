@@ -104,6 +104,8 @@ class ModelManager:
                 self._changed.notify_all()
         if current:
             engine.start()
+        else:  # switched away (or shut down) while it was being created
+            engine.close(cancel_pending=False)
 
     # -- what the routes and the queue ask -------------------------------------------
     @property
