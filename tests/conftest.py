@@ -24,21 +24,35 @@ from backend.settings import Settings
 
 T = TypeVar("T")
 
+pytest_plugins = ["real_weights"]
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The committed checkpoint trained on the 20-word vocabulary (scripts/train_tiny_whisper.py).
 WORDS_CHECKPOINT = ROOT / "tests" / "assets" / "tiny-whisper-words"
 
 
-def wait_until(condition: Callable[[], T], timeout: float, what: str = "", interval: float = 0.05) -> T:
+def wait_until(
+    condition: Callable[[], T],
+    timeout: float,
+    what: str = "",
+    interval: float = 0.05,
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> T:
     """Poll ``condition`` until it returns something truthy, which is returned; fail after ``timeout`` s.
 
     The one way tests wait for something to happen: every wait has a deadline, and the
-    failure says what did not happen."""
+    failure says what did not happen. ``ignoring``: errors that only mean "not yet" (a
+    socket not listening yet), counted as a falsy result."""
     deadline = time.monotonic() + timeout
+    result = None
     while True:
-        result = condition()
-        if result:
-            return result
+        try:
+            result = condition()
+        except ignoring as error:
+            result = error
+        else:
+            if result:
+                return result
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what or condition.__name__} (last: {result!r})")
         time.sleep(interval)

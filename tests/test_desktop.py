@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import WORDS_CHECKPOINT, require_tool
+from conftest import WORDS_CHECKPOINT, require_tool, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output" / "desktop"
@@ -62,16 +62,8 @@ def port_is_closed(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            if result := check():
-                return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+#: What a window, its DevTools socket or a half-started server raise while it is not there yet.
+NOT_YET = (OSError, ValueError, KeyError)
 
 
 # -- the X display -----------------------------------------------------------------------------
@@ -316,9 +308,9 @@ def open_page(debug_port: int, url: str, timeout: float = 60.0) -> DevTools:
         return pages[0]["webSocketDebuggerUrl"] if pages else None
 
     # The window first loads base?token=…, which answers with the cookie and a redirect to base.
-    page = DevTools(wait_for(target, timeout, f"the page at {base} in the window"))
+    page = DevTools(wait_until(target, timeout, f"the page at {base} in the window", ignoring=NOT_YET))
     loaded = "document.readyState === 'complete' && !!document.querySelector('#record') && !location.search"
-    wait_for(lambda: page.evaluate(loaded), timeout, "the recorder page to load")
+    wait_until(lambda: page.evaluate(loaded), timeout, "the recorder page to load", ignoring=NOT_YET)
     return page
 
 
@@ -397,7 +389,7 @@ class App:
                 pytest.fail(f"the app exited with {self.process.returncode}:\n{self.output()}")
             return self.url
 
-        return wait_for(url, timeout, "the server's address on stdout")
+        return wait_until(url, timeout, "the server's address on stdout", ignoring=NOT_YET)
 
     def wait_for_window(self, display: Display, timeout: float = 180.0) -> Window:
         def window() -> Window | None:
@@ -405,7 +397,7 @@ class App:
                 pytest.fail(f"the app exited with {self.process.returncode}:\n{self.output()}")
             return display.find(TITLE)
 
-        found = wait_for(window, timeout, "the Hush window", interval=0.02)
+        found = wait_until(window, timeout, "the Hush window", interval=0.02, ignoring=NOT_YET)
         self.timings.window = self.elapsed()
         return found
 
@@ -457,20 +449,27 @@ def running(app: App) -> Iterator[App]:
 
 def record_and_transcribe(page: DevTools, app: App) -> str:
     """Wait for the model, click Record, speak for RECORD_SECONDS, click Stop; the transcript's text."""
-    wait_for(
+    wait_until(
         lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
         120,
         "the model to be ready",
+        ignoring=NOT_YET,
     )
     app.timings.ready = app.elapsed()
     page.click("#record")
-    wait_for(lambda: page.evaluate("document.querySelector('#record').dataset.recording") == "true", 10, "recording")
+    wait_until(
+        lambda: page.evaluate("document.querySelector('#record').dataset.recording") == "true",
+        10,
+        "recording",
+        ignoring=NOT_YET,
+    )
     time.sleep(RECORD_SECONDS)
     page.click("#record")
-    wait_for(
+    wait_until(
         lambda: page.evaluate("document.querySelector('#status-icon').dataset.phase") == "done",
         120,
         "the transcription to finish",
+        ignoring=NOT_YET,
     )
     text = page.evaluate("document.querySelector('[data-testid=transcript]').innerText.trim()")
     app.timings.transcript = app.elapsed()
@@ -595,7 +594,7 @@ def test_window_records_transcribes_and_closes(display, checkpoint, microphone, 
         assert page.evaluate(CLIPBOARD_ROUND_TRIP) == text  # "Copy" works in the window
         with foreign_origin() as elsewhere:  # any other page in the window: no microphone
             page.call("Page.navigate", url=elsewhere)
-            wait_for(lambda: page.evaluate("document.title") == "elsewhere", 30, "the other page")
+            wait_until(lambda: page.evaluate("document.title") == "elsewhere", 30, "the other page", ignoring=NOT_YET)
             assert page.evaluate(MICROPHONE_REQUEST).startswith("refused")
         page.close()
 
