@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from backend.precision import apply_precision, load_dtype, resolve_precision
 from backend.settings import Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
 from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript
+from backend.worker import InferenceWorker, Priority
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ class Engine:
         self.precision = resolve_precision(precision, self.device)  # the final word once the width is known
         self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
         self._loaded = threading.Event()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hush-inference")
+        self._worker = InferenceWorker()
         self._stopping = threading.Event()
         self._started = False
         self._model: WhisperForConditionalGeneration | None = None
@@ -152,7 +154,7 @@ class Engine:
         queued ones are dropped (shutting down); otherwise they all finish first (switching models)."""
         if cancel_pending:
             self._stopping.set()
-        self._worker.shutdown(wait=False, cancel_futures=cancel_pending)
+        self._worker.shutdown(cancel_pending)
 
     @property
     def status(self) -> ModelStatus:
@@ -229,17 +231,21 @@ class Engine:
         options: Options = Options(),
         on_progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        priority: Priority = Priority.FILE,
     ) -> Future[Transcript]:
         """Queue ``audio`` (16 kHz mono float32) for the inference worker.
 
         ``on_progress`` hears the fraction done after each window; setting ``cancel``
-        drops a queued job and stops a running one before its next window (the future
-        then raises ``Cancelled``).
+        drops a queued job and stops a running one at its next decoding step (the future
+        then raises ``Cancelled``). ``Priority.LIVE`` work overtakes file jobs, even
+        between the windows of a running one (backend/worker.py).
         """
         self._ready()
         options = self.check(options)
         queued = time.perf_counter()
-        return self._worker.submit(self._transcribe, audio, options, queued, on_progress, cancel)
+        return self._worker.submit(
+            self._transcribe, audio, options, queued, on_progress, cancel, priority, priority=priority
+        )
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(audio, options).result()
@@ -256,10 +262,12 @@ class Engine:
         queued: float,
         on_progress: Progress | None,
         cancel: threading.Event | None,
+        priority: Priority,
     ) -> Transcript:
         waited = time.perf_counter() - queued
         model, processor = self._ready()
-        transcript = self._run(model, processor, audio, options, on_progress, cancel)
+        between_windows = self._worker.serve_live if priority is Priority.FILE else None
+        transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         return transcript
 
@@ -271,6 +279,7 @@ class Engine:
         options: Options,
         on_progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        between_windows: Callable[[], None] | None = None,
     ) -> Transcript:
         stop = StopWhenSet(cancel, self._stopping)
         if stop.is_set():
@@ -282,6 +291,8 @@ class Engine:
 
         def monitor(seek_and_total: torch.Tensor) -> None:
             stop.check()
+            if between_windows is not None:
+                between_windows()
             if on_progress is not None:
                 seek, total = seek_and_total[0].tolist()
                 on_progress(min(seek / max(total, 1), 1.0))
