@@ -14,7 +14,7 @@ from backend import __version__, catalog, errors
 from backend.jobs import Jobs
 from backend.limits import UploadLimit
 from backend.manager import ModelManager
-from backend.routers import health, models, openai, transcriptions
+from backend.routers import health, live, models, openai, transcriptions
 from backend.security import Guard
 from backend.settings import Settings
 from backend.store import Store
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transcriptions.router)
     app.include_router(openai.router)
     app.include_router(models.router)
+    app.include_router(live.router)
     if ui_folder().is_dir():
         app.mount("/", FreshStaticFiles(directory=ui_folder(), html=True), name="ui")
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, File, Request, UploadFile
+from fastapi.requests import HTTPConnection
 
 from backend import audio
 from backend.jobs import Jobs
@@ -16,8 +17,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_models(request: Request) -> ModelManager:
-    return request.app.state.models
+def get_models(connection: HTTPConnection) -> ModelManager:
+    """For requests and WebSockets (live transcription) alike."""
+    return connection.app.state.models
 
 
 def model_ready(models: Annotated[ModelManager, Depends(get_models)]) -> None:

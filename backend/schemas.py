@@ -86,6 +86,18 @@ class TranscriptExport(BaseModel):
     segments: list[Segment] = Field(default_factory=list)
 
 
+class LiveMessage(BaseModel):
+    """What ``/api/live`` sends: ``update`` while the audio comes, ``paused`` when no live text can be made
+    now (the audio is kept), ``done`` after the page's ``stop``."""
+
+    type: Literal["update", "paused", "done"]
+    confirmed: str | None = Field(None, description="Every confirmed word so far; it only ever grows.")
+    tentative: str | None = Field(None, description="The words after it that may still change.")
+    seconds: float | None = Field(None, description="Audio received so far.")
+    language: str | None = None
+    detail: str | None = Field(None, description="Why live text is paused, in a sentence.")
+
+
 # -- OpenAI-compatible shapes ------------------------------------------------------------
 class OpenAITranscription(BaseModel):
     text: str

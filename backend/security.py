@@ -53,10 +53,10 @@ class Guard:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        if scope["type"] != "http":  # Hush has no websockets
-            await send({"type": "websocket.close", "code": 1008})
-            return
         headers = Headers(scope=scope)
+        if scope["type"] == "websocket":
+            await self.websocket(scope, receive, send, headers)
+            return
         path = scope.get("path", "")
         port = (scope.get("server") or ("", 0))[1]
         if refusal := self.refusal(headers, port):
@@ -84,6 +84,17 @@ class Guard:
             await problem(401, detail, {"WWW-Authenticate": "Bearer"}, path)(scope, receive, send)
             return
         await HTMLResponse(LOCKED_PAGE, status_code=401)(scope, receive, send)
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """The same lock for a WebSocket (live transcription), applied before the upgrade: a refused
+        handshake is closed unaccepted, which the server answers with a 403."""
+        port = (scope.get("server") or ("", 0))[1]
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        token = query.get("token") or bearer(headers) or cookie(headers, cookie_name(port))
+        if self.refusal(headers, port) or not self.matches(token):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
 
     def refusal(self, headers: Headers, port: int) -> str | None:
         """Why the ``Host`` or ``Origin`` is foreign, or ``None``."""

@@ -1,0 +1,153 @@
+"""``/api/live``: live transcription over a WebSocket, words shown while the speaker goes on.
+
+The page sends 16 kHz mono 16-bit little-endian PCM as binary messages (from an
+AudioWorklet: MediaRecorder's chunks cannot be decoded one by one) and ``{"type": "stop"}``
+when the recording ends. Hush answers with JSON messages (``schemas.LiveMessage``):
+``update`` (all confirmed text so far, which only ever grows, and the tentative tail),
+``paused`` (no live text for now: the model is loading, or other live sessions use it;
+the audio is kept and the session catches up), and ``done`` after ``stop``.
+The recording itself still goes to ``POST /api/transcriptions`` at Stop: the live text is
+a preview, the stored transcript comes from the full-accuracy pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from backend import vad
+from backend.dependencies import ModelsDep
+from backend.manager import ModelManager
+from backend.schemas import LiveMessage
+from backend.status import ModelNotReady
+from backend.streaming import LiveSession, Update
+from backend.transcript import Options, Task
+from backend.worker import Priority
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["live"])
+
+#: Live sessions served at once; more would each get slower updates than a person can use.
+MAX_SESSIONS = 2
+#: How often a session that waits (model loading, too many sessions) tries again, in seconds.
+RETRY_SECONDS = 1.0
+
+
+class Slots:
+    """How many live sessions this app serves now (one event loop: no lock needed)."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+
+def slots(websocket: WebSocket) -> Slots:
+    if not hasattr(websocket.app.state, "live_slots"):
+        websocket.app.state.live_slots = Slots()
+    return websocket.app.state.live_slots
+
+
+async def send(websocket: WebSocket, message: LiveMessage) -> None:
+    await websocket.send_text(message.model_dump_json(exclude_none=True))
+
+
+async def has_speech(audio: np.ndarray) -> bool:
+    """The voice activity detector, off the event loop (a few milliseconds a second of audio)."""
+    return await run_in_threadpool(vad.has_speech, audio)
+
+
+@router.websocket("/api/live")
+async def live(
+    websocket: WebSocket,
+    models: ModelsDep,
+    used: Annotated[Slots, Depends(slots)],
+    language: Annotated[str | None, Query(description="Language code; empty detects it once.")] = None,
+    task: Annotated[Task, Query()] = "transcribe",
+) -> None:
+    await websocket.accept()
+    await run_in_threadpool(vad.has_speech, np.zeros(vad.SAMPLE_RATE, np.float32))  # loads it the first time
+    session = LiveSession(transcriber(models, task), has_speech, language=language or None)
+    stopped = asyncio.Event()
+    receiving = asyncio.create_task(receive(websocket, session, stopped))
+    serving = False
+    try:
+        while not stopped.is_set():
+            if not serving and used.taken >= MAX_SESSIONS:
+                busy = "Other live transcriptions are using the model; live text resumes when one ends."
+                await send(websocket, LiveMessage(type="paused", detail=busy))
+                await wait(stopped, RETRY_SECONDS)
+                continue
+            if not serving:
+                used.taken += 1
+                serving = True
+            if session.due():
+                await answer(websocket, session, final=False)
+            else:
+                await wait(stopped, 0.1)
+        if serving and receiving.done() and receiving.exception() is None:
+            await answer(websocket, session, final=True, done=True)  # the page said stop: finish the text
+    except (WebSocketDisconnect, RuntimeError):  # the page went while an answer was on its way
+        pass
+    finally:
+        if serving:
+            used.taken -= 1
+        receiving.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await receiving
+        with contextlib.suppress(RuntimeError):
+            await websocket.close()
+async def answer(websocket: WebSocket, session: LiveSession, final: bool, done: bool = False) -> None:
+    """Run one pass and send what it gives; a model that is not ready pauses the text, not the session."""
+    try:
+        update: Update = await session.step(final=final)
+    except ModelNotReady as error:
+        await send(websocket, LiveMessage(type="paused", detail=error.status.detail))
+        return
+    await send(
+        websocket,
+        LiveMessage(
+            type="done" if done else "update",
+            confirmed=update.confirmed,
+            tentative=update.tentative,
+            seconds=round(update.seconds, 2),
+            language=session.language,
+        ),
+    )
+
+
+async def receive(websocket: WebSocket, session: LiveSession, stopped: asyncio.Event) -> None:
+    """Feed the session the audio as it arrives, until ``stop`` or the page goes."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            if message.get("bytes"):
+                pcm = np.frombuffer(message["bytes"][: len(message["bytes"]) // 2 * 2], dtype="<i2")
+                session.feed(pcm.astype(np.float32) / 32768.0)
+            elif message.get("text") and '"stop"' in message["text"]:
+                return
+    finally:
+        stopped.set()
+
+
+async def wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
+def transcriber(models: ModelManager, task: Task):
+    """The session's model pass: the engine in use, at live priority, greedy, prompted with confirmed text."""
+
+    async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None):
+        engine = models.engine()
+        options = Options(language=language, task=task, prompt=prompt, temperature=0.0)
+        return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
+
+    return transcribe
+
