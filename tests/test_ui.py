@@ -243,9 +243,10 @@ def spy(monkeypatch) -> Callable[..., list[Received]]:
     def watch(server) -> list[Received]:
         submit = server.engine.submit
 
-        def recording_submit(samples, options, *args):
-            received[-1].options.append(options)
-            return submit(samples, options, *args)
+        def recording_submit(samples, options, *args, **kwargs):
+            if "priority" not in kwargs:  # live text's passes are not the upload's transcription
+                received[-1].options.append(options)
+            return submit(samples, options, *args, **kwargs)
 
         monkeypatch.setattr(server.engine, "submit", recording_submit)
         return received
@@ -324,7 +325,10 @@ def hold_jobs(monkeypatch) -> Iterator[Callable[..., threading.Event]]:
     def hold(live, at: float = 0.0) -> threading.Event:
         gate, real_submit = threading.Event(), live.engine.submit
 
-        def held_submit(samples, options, on_progress=None, cancel=None):
+        def held_submit(samples, options, on_progress=None, cancel=None, **live):
+            if live:  # live text's passes are not held
+                return real_submit(samples, options, on_progress, cancel, **live)
+
             def progress(done: float) -> None:
                 on_progress(max(done, at))
                 while not gate.wait(0.05):

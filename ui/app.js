@@ -4,6 +4,7 @@
 //   capture.js  the microphone: idle → permission → recording → stopping → idle
 //   queue.js    each recording or file: held → queued → uploading → transcribing → done
 //   history.js  the server's stored transcriptions; opening one makes it a "stored" item
+//   live.js     live text while recording (the /api/live socket); live-view.js shows it
 //   views.js    all of it rendered; messages.js says it in words
 // This file holds what the page shows (the selected item) and the buttons' handlers.
 
@@ -15,6 +16,8 @@ import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
 import { initHistory } from "./history.js";
 import { createMeter } from "./meter.js";
+import { createLive } from "./live.js";
+import { renderLive } from "./live-view.js";
 import { initModels } from "./models.js";
 import { copyToClipboard, desktopSaver, KEYS, saveBlob, settings } from "./platform.js";
 import { createQueue, fileItem, recordingItem } from "./queue.js";
@@ -40,7 +43,10 @@ const queue = createQueue({
   model: health.model,
   options: () => ({ language: ui.language.value, task: ui.task.value }),
   events: {
-    changed: () => views.render(),
+    changed: () => {
+      views.render();
+      showLive();
+    },
     progress: (item) => item === selected && views.renderStatus(),
     result: (item) => item === selected && transcriptView.render(item.result),
     jobsChanged: () => history.refresh(),
@@ -51,13 +57,28 @@ const queue = createQueue({
 
 const meter = createMeter({ meter: ui.level, canvas: ui.levelCanvas });
 
+// The recording whose live text stays shown until its full transcript arrives.
+let liveItem = null;
+const live = createLive({ onChange: () => showLive() });
+
 const capture = createCapture({
   microphone: ui.microphone,
   timer: ui.timer,
   notice: ui.captureNotice,
   meter,
-  onRecorded: (recorded) => add(recordingItem(recorded)),
-  onChange: () => views.render(),
+  onStarted: () => {
+    liveItem = null;
+    live.start({ language: ui.language.value, task: ui.task.value });
+  },
+  onPcm: (packet) => live.send(packet),
+  onRecorded: (recorded) => {
+    liveItem = recorded ? add(recordingItem(recorded)) : null;
+    live.stop();
+  },
+  onChange: () => {
+    views.render();
+    showLive();
+  },
   toast,
 });
 
@@ -83,6 +104,18 @@ const history = initHistory({
 });
 
 // -- what the result panel shows ----------------------------------------------------------------
+/** Live text while recording, and after Stop until the recording's full transcript replaces it. */
+function showLive() {
+  const recording = ["recording", "stopping"].includes(capture.state.phase);
+  const waiting = liveItem !== null && liveItem === selected && !["done", "error", "cancelled"].includes(liveItem.phase);
+  renderLive(ui, live.state, recording || waiting);
+  ui.result.dataset.live = recording ? "only" : waiting ? "above" : "off";
+  if (recording) {
+    ui.empty.hidden = true; // the live panel is the transcript for now
+    ui.item.hidden = true;
+  }
+}
+
 function select(item) {
   if (selected === item) return;
   selected = item;
@@ -90,6 +123,7 @@ function select(item) {
   if (item?.result) transcriptView.render(item.result);
   else transcriptView.clear();
   views.render();
+  showLive();
 }
 
 function add(fields) {
@@ -239,4 +273,11 @@ views.render();
 health.poll();
 
 // For tests and debugging in the browser console.
-window.hush = { items: queue.items, model: health.model, get selected() { return selected; } };
+window.hush = {
+  items: queue.items,
+  model: health.model,
+  live,
+  get selected() {
+    return selected;
+  },
+};

@@ -10,10 +10,11 @@ import { listMicrophones, Recorder } from "./recorder.js";
 
 /**
  * `microphone` (the picker), `timer` and `notice` are the capture card's elements, `meter`
- * the level meter. `onRecorded({blob, extension, seconds, startedAt})` receives each
- * recording; `onChange()` re-renders; `toast(text)` says something in passing.
+ * the level meter. `onStarted()` hears that recording runs, `onPcm(packet)` gets its audio
+ * for live text, `onRecorded({blob, extension, seconds, startedAt})` receives each recording
+ * (or null when nothing was recorded); `onChange()` re-renders; `toast(text)` says something in passing.
  */
-export function createCapture({ microphone, timer, notice, meter, onRecorded, onChange, toast }) {
+export function createCapture({ microphone, timer, notice, meter, onStarted, onPcm, onRecorded, onChange, toast }) {
   const capture = { phase: "idle" };
   let recorder = null;
   let startedAt = 0;
@@ -44,7 +45,7 @@ export function createCapture({ microphone, timer, notice, meter, onRecorded, on
     timer.textContent = formatClock(0);
     onChange();
 
-    recorder = new Recorder({ onLevel: meter.push, onEnded: onMicrophoneEnded });
+    recorder = new Recorder({ onLevel: meter.push, onEnded: onMicrophoneEnded, onPcm });
     const wanted = microphone.value;
     try {
       let used;
@@ -72,6 +73,7 @@ export function createCapture({ microphone, timer, notice, meter, onRecorded, on
     }
     capture.phase = "recording";
     startedAt = Date.now();
+    onStarted();
     clearInterval(ticker);
     ticker = setInterval(() => {
       if (recorder && capture.phase === "recording") timer.textContent = formatClock(recorder.elapsed);
@@ -89,6 +91,7 @@ export function createCapture({ microphone, timer, notice, meter, onRecorded, on
     capture.phase = "idle";
     if (!recorded || recorded.blob.size === 0) {
       showNotice(notice, { tone: "error", ...NOTHING_RECORDED });
+      onRecorded(null);
       onChange();
       return;
     }

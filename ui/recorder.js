@@ -84,12 +84,15 @@ function explain(error) {
 /**
  * One recording session: open() asks for the microphone, start() records,
  * stop() resolves with the recorded Blob. `onLevel(0…1)` follows the input level,
- * `onEnded()` fires when the device disappears mid-recording.
+ * `onEnded()` fires when the device disappears mid-recording, `onPcm(ArrayBuffer)` gets the
+ * audio as 16 kHz 16-bit PCM packets for live transcription (where AudioWorklet exists).
  */
 export class Recorder {
-  constructor({ onLevel = () => {}, onEnded = () => {} } = {}) {
+  constructor({ onLevel = () => {}, onEnded = () => {}, onPcm = null } = {}) {
     this.onLevel = onLevel;
     this.onEnded = onEnded;
+    this.onPcm = onPcm;
+    this.source = null;
     this.stream = null;
     this.recorder = null;
     this.chunks = [];
@@ -138,6 +141,7 @@ export class Recorder {
       if (event.data && event.data.size > 0) this.chunks.push(event.data);
     });
     this.startMeter();
+    if (this.onPcm) this.startPcm();
     return new Promise((resolve, reject) => {
       this.recorder.addEventListener(
         "start",
@@ -196,6 +200,7 @@ export class Recorder {
     this.stream = null;
     this.audioContext?.close().catch(() => {});
     this.audioContext = null;
+    this.source = null;
     this.startedAt = 0;
     this.onLevel(0);
   }
@@ -205,10 +210,10 @@ export class Recorder {
     if (!Context || !this.stream) return;
     try {
       this.audioContext = new Context();
-      const source = this.audioContext.createMediaStreamSource(this.stream);
+      this.source = this.audioContext.createMediaStreamSource(this.stream);
       const analyser = this.audioContext.createAnalyser();
       analyser.fftSize = 1024;
-      source.connect(analyser);
+      this.source.connect(analyser);
       this.audioContext.resume().catch(() => {});
       const samples = new Float32Array(analyser.fftSize);
       const tick = () => {
@@ -224,6 +229,24 @@ export class Recorder {
       tick();
     } catch {
       // The meter is a nicety; recording works without it.
+    }
+  }
+
+  /** Tap the microphone for live transcription; without AudioWorklet there is just no live text. */
+  async startPcm() {
+    const context = this.audioContext;
+    if (!context?.audioWorklet || !this.source) return;
+    try {
+      await context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
+      if (context !== this.audioContext) return; // stopped meanwhile
+      const node = new AudioWorkletNode(context, "hush-pcm");
+      node.port.onmessage = (event) => this.onPcm?.(event.data);
+      this.source.connect(node);
+      const silent = context.createGain(); // the graph only runs nodes that lead to its output
+      silent.gain.value = 0;
+      node.connect(silent).connect(context.destination);
+    } catch {
+      // Live text is a preview; the recording does not depend on it.
     }
   }
 }

@@ -101,12 +101,18 @@ async def live(
             await receiving
         with contextlib.suppress(RuntimeError):
             await websocket.close()
+
+
 async def answer(websocket: WebSocket, session: LiveSession, final: bool, done: bool = False) -> None:
     """Run one pass and send what it gives; a model that is not ready pauses the text, not the session."""
     try:
         update: Update = await session.step(final=final)
     except ModelNotReady as error:
         await send(websocket, LiveMessage(type="paused", detail=error.status.detail))
+        return
+    except Exception as error:  # live text is a preview: a failed pass pauses it, the recording goes on
+        log.exception("a live transcription pass failed")
+        await send(websocket, LiveMessage(type="paused", detail=f"Live text failed ({type(error).__name__})."))
         return
     await send(
         websocket,
@@ -150,4 +156,3 @@ def transcriber(models: ModelManager, task: Task):
         return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
 
     return transcribe
-
