@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__, catalog, errors
+from backend.corrections import Corrections
 from backend.jobs import Jobs
 from backend.limits import UploadLimit
 from backend.manager import ModelManager
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     previous run left unfinished are marked interrupted."""
     settings = settings or Settings()
     manager = ModelManager(settings)
-    jobs = Jobs(Store(settings.database, settings.recordings_dir), manager, settings.max_duration_minutes * 60)
+    store = Store(settings.database, settings.recordings_dir)
+    jobs = Jobs(store, manager, settings.max_duration_minutes * 60)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.models = manager
     app.state.jobs = jobs
+    app.state.corrections = Corrections(store, manager, settings.max_duration_minutes * 60)
     app.state.downloads = catalog.Downloads(settings.hub_endpoint)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, stall_seconds=settings.upload_stall_seconds)
     errors.install(app)

@@ -1,4 +1,4 @@
-"""What the routes get injected: settings, the model manager, the job queue and a non-empty upload."""
+"""What the routes get injected: settings, the model manager, the job queue, corrections and a non-empty upload."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import Depends, File, Request, UploadFile
 from fastapi.requests import HTTPConnection
 
 from backend import audio
+from backend.corrections import Corrections
 from backend.jobs import Jobs
 from backend.manager import ModelManager
 from backend.settings import Settings
@@ -51,7 +52,12 @@ def get_jobs(request: Request) -> Jobs:
     return request.app.state.jobs
 
 
+def get_corrections(request: Request) -> Corrections:
+    return request.app.state.corrections
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelsDep = Annotated[ModelManager, Depends(get_models)]
 UploadDep = Annotated[UploadFile, Depends(non_empty_upload)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
+CorrectionsDep = Annotated[Corrections, Depends(get_corrections)]

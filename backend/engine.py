@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,14 @@ from transformers import (
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
 from backend import attention, models
+from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.longform import LongFormWhisper
 from backend.precision import apply_precision, load_dtype, resolve_precision
 from backend.settings import Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
-from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript
+from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript, Word
 from backend.worker import InferenceWorker, Priority
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ class Engine:
         self._model: WhisperForConditionalGeneration | None = None
         self._processor: WhisperProcessor | None = None
         self._suppress: SuppressTokens | None = None
+        self._aligner: Aligner | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -183,6 +186,9 @@ class Engine:
             suppressed = model.generation_config.suppress_tokens or []
             model.generation_config.suppress_tokens = None  # applied by self._suppress instead
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
+            self._aligner = Aligner.for_model(
+                model, processor.tokenizer, processor.feature_extractor, load_dtype(self.precision)
+            )
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
             self._processor, self._model = processor, model
@@ -222,7 +228,7 @@ class Engine:
             raise InvalidOptions("temperature must be between 0 and 1.")
         if not 1 <= options.beam_size <= 10:
             raise InvalidOptions("beam_size must be between 1 and 10.")
-        return Options(language, options.task, options.prompt or None, options.temperature, options.beam_size)
+        return replace(options, language=language, prompt=options.prompt or None)
 
     # -- transcription -----------------------------------------------------------
     def submit(
@@ -249,6 +255,24 @@ class Engine:
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(audio, options).result()
+
+    def realign(
+        self, clip: np.ndarray, start: float, end: float, text: str, language: str | None
+    ) -> Future[tuple[Word, ...]]:
+        """Queue the placing of ``text``'s words, a person's correction of the segment from ``start``
+        to ``end`` s (``clip``: the audio from ``start`` on), inside that segment. It goes ahead of
+        file jobs, as live updates do: a person is waiting. No words where the checkpoint has no
+        alignment heads."""
+        self._ready()
+        if self._aligner is None:
+            future: Future[tuple[Word, ...]] = Future()
+            future.set_result(())
+            return future
+        return self._worker.submit(self._realign, clip, start, end, text, language, priority=Priority.LIVE)
+
+    def _realign(self, clip: np.ndarray, start: float, end: float, text: str, language: str | None) -> tuple[Word, ...]:
+        with torch.inference_mode():
+            return self._aligner.realign(clip, start, end, text, language)
 
     def _ready(self) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
         if self._model is None or self._processor is None:
@@ -289,11 +313,11 @@ class Engine:
         features = log_mel(audio, processor.feature_extractor).to(self.device, load_dtype(self.precision))
         featured = time.perf_counter()
 
-        def monitor(seek_and_total: torch.Tensor) -> None:
+        def monitor(seek_and_total: torch.Tensor | None) -> None:
             stop.check()
             if between_windows is not None:
                 between_windows()
-            if on_progress is not None:
+            if on_progress is not None and seek_and_total is not None:
                 seek, total = seek_and_total[0].tolist()
                 on_progress(min(seek / max(total, 1), 1.0))
 
@@ -338,7 +362,7 @@ class Engine:
 
         length = len(audio) / SAMPLE_RATE
         tokenizer = processor.tokenizer
-        segments, tokens = [], []
+        decoded, tokens = [], []
         for segment in output["segments"][0]:
             ids = segment["tokens"].tolist()
             text = tokenizer.decode(ids, skip_special_tokens=True).strip()
@@ -346,7 +370,10 @@ class Engine:
                 tokens.extend(ids)
                 start = min(round(float(segment["start"]), 3), length)
                 end = min(max(round(float(segment["end"]), 3), start), length)
-                segments.append(Segment(start, end, text))
+                decoded.append(Decoded(start, end, text, [t for t in ids if t < tokenizer.eos_token_id]))
+        encoder_output = source["encoder_outputs"].last_hidden_state if "encoder_outputs" in source else None
+        segments = self._words(features, audio, decoded, language, options, encoder_output, lambda: monitor(None))
+        placed = time.perf_counter()
         return Transcript(
             text=tokenizer.decode(tokens, skip_special_tokens=True).strip(),
             language=language,
@@ -358,8 +385,31 @@ class Engine:
                 "encode": round(encoded - featured, 4),  # one window; longer audio encodes inside generate
                 "language": round(detected - encoded, 4),
                 "generate": round(finished - detected, 4),
-                "total": round(finished - started, 4),
+                "words": round(placed - finished, 4),
+                "total": round(placed - started, 4),
             },
         )
 
-
+    def _words(
+        self,
+        features: torch.Tensor,
+        audio: np.ndarray,
+        decoded: list[Decoded],
+        language: str | None,
+        options: Options,
+        encoded: torch.Tensor | None,
+        between_windows: Callable[[], None],
+    ) -> list[Segment]:
+        """The segments with their words placed (``alignment.py``) where the checkpoint has alignment
+        heads and was asked to transcribe; a failure there costs the words, never the transcript."""
+        plain = [Segment(d.start, d.end, d.text) for d in decoded]
+        if self._aligner is None or not options.words or options.task != "transcribe" or not decoded:
+            return plain
+        try:
+            with torch.inference_mode():
+                return self._aligner.place(features, audio, decoded, language, encoded, between_windows)
+        except Cancelled:
+            raise
+        except Exception:
+            log.exception("placing the words in time failed; the transcript keeps its segments without them")
+            return plain

@@ -1,12 +1,11 @@
-"""Render a transcript as plain text, SubRip, WebVTT or JSON: one place for both APIs."""
+"""Render a transcript as plain text, SubRip, WebVTT (by segment or word by word) or JSON: one place for both APIs."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from enum import StrEnum
 
-from backend.transcript import Transcript
+from backend.transcript import Segment, Transcript, Word
 
 
 class Format(StrEnum):
@@ -14,6 +13,7 @@ class Format(StrEnum):
     SRT = "srt"
     VTT = "vtt"
     JSON = "json"
+    WORDS_VTT = "words.vtt"
 
 
 MEDIA_TYPES = {
@@ -21,7 +21,10 @@ MEDIA_TYPES = {
     Format.SRT: "application/x-subrip; charset=utf-8",
     Format.VTT: "text/vtt; charset=utf-8",
     Format.JSON: "application/json",
+    Format.WORDS_VTT: "text/vtt; charset=utf-8",
 }
+#: What WebVTT cue text must escape (``<`` starts a tag, ``&`` an entity; ``-->`` would end nothing well).
+VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def timestamp(seconds: float, decimal: str = ".") -> str:
@@ -50,12 +53,59 @@ def to_vtt(transcript: Transcript) -> str:
     return "\n".join(["WEBVTT\n", *cues])
 
 
+def to_word_vtt(transcript: Transcript) -> str:
+    """WebVTT whose cues carry each word's start as an inline timestamp (``<00:00:01.200>``), so that
+    players can light the words up as they are spoken; a segment without words is a plain cue."""
+    cues = (f"{timestamp(s.start)} --> {timestamp(s.end)}\n{timed_text(s)}\n" for s in transcript.segments)
+    return "\n".join(["WEBVTT\n", *cues])
+
+
+def timed_text(segment: Segment) -> str:
+    """The segment's text with a timestamp before each word that starts inside the cue, after the last one."""
+    pieces, cursor, last = [], 0, segment.start
+    for word, (start, end) in zip(segment.words, word_spans(segment.text, segment.words), strict=True):
+        if start < 0:
+            continue
+        pieces.append(segment.text[cursor:start].translate(VTT_ESCAPES))
+        if last < word.start < segment.end:
+            pieces.append(f"<{timestamp(word.start)}>")
+            last = word.start
+        pieces.append(segment.text[start:end].translate(VTT_ESCAPES))
+        cursor = end
+    pieces.append(segment.text[cursor:].translate(VTT_ESCAPES))
+    return "".join(pieces)
+
+
+def word_spans(text: str, words: tuple[Word, ...]) -> list[tuple[int, int]]:
+    """Where each word lies in ``text``, found in order; ``(-1, -1)`` for one that is not there."""
+    spans, cursor = [], 0
+    for word in words:
+        found = text.find(word.word, cursor) if word.word else -1
+        spans.append((found, found + len(word.word)) if found >= 0 else (-1, -1))
+        cursor = found + len(word.word) if found >= 0 else cursor
+    return spans
+
+
 def to_json(transcript: Transcript) -> str:
-    fields = ("text", "language", "duration", "segments")
-    return json.dumps({k: v for k, v in asdict(transcript).items() if k in fields}, ensure_ascii=False, indent=2)
+    """Text, language, duration and segments with their words (and the model's text where corrected)."""
+    segments = []
+    for segment in transcript.segments:
+        fields = {"start": segment.start, "end": segment.end, "text": segment.text}
+        fields["words"] = [word.to_dict() for word in segment.words]
+        if segment.original is not None:
+            fields["original"] = segment.original
+        segments.append(fields)
+    document = {"text": transcript.text, "language": transcript.language, "duration": transcript.duration}
+    return json.dumps({**document, "segments": segments}, ensure_ascii=False, indent=2)
 
 
 def render(transcript: Transcript, fmt: Format) -> str:
     """The transcript as a file in ``fmt``."""
-    renderers = {Format.TXT: to_text, Format.SRT: to_srt, Format.VTT: to_vtt, Format.JSON: to_json}
+    renderers = {
+        Format.TXT: to_text,
+        Format.SRT: to_srt,
+        Format.VTT: to_vtt,
+        Format.JSON: to_json,
+        Format.WORDS_VTT: to_word_vtt,
+    }
     return renderers[fmt](transcript)

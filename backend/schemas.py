@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -31,10 +31,33 @@ class Health(BaseModel):
     max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
 
 
+Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+
+
+class Word(BaseModel):
+    start: Seconds = Field(description="Seconds from the start of the audio.")
+    end: Seconds
+    word: str = Field(description="The word with the punctuation attached to it, without spaces around it.")
+    probability: float = Field(1.0, ge=0, le=1, description="How sure the model was of this word (0..1).")
+
+
 class Segment(BaseModel):
-    start: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="Seconds from the start of the audio.")
-    end: float = Field(ge=0, le=10_000_000, allow_inf_nan=False)
-    text: str
+    start: Seconds = Field(description="Seconds from the start of the audio.")
+    end: Seconds
+    text: str = Field(description="The text, as corrected where a person corrected it.")
+    words: list[Word] = Field(
+        default_factory=list,
+        description="Every word placed in time, in order, never overlapping. Empty where the model has no "
+        "alignment heads (or for a translation), and for a corrected segment whose words could not be "
+        "placed again.",
+    )
+    original: str | None = Field(None, description="The model's text, where a person corrected this segment.")
+
+
+class SegmentCorrection(BaseModel):
+    """A person's text for one segment."""
+
+    text: str = Field(min_length=1, max_length=2000, pattern=r"\S", examples=["Seven green apples."])
 
 
 class Transcription(BaseModel):
@@ -82,7 +105,7 @@ class TranscriptExport(BaseModel):
 
     text: str
     language: str | None = None
-    duration: float = Field(0.0, ge=0, le=10_000_000, allow_inf_nan=False)
+    duration: Seconds = 0.0
     segments: list[Segment] = Field(default_factory=list)
 
 
@@ -111,12 +134,21 @@ class OpenAISegment(BaseModel):
     text: str
 
 
+class OpenAIWord(BaseModel):
+    word: str
+    start: float
+    end: float
+
+
 class OpenAIVerboseTranscription(BaseModel):
+    """``segments`` and ``words`` are there as ``timestamp_granularities[]`` asked (segments by default)."""
+
     task: Literal["transcribe", "translate"]
     language: str | None
     duration: float
     text: str
-    segments: list[OpenAISegment]
+    segments: list[OpenAISegment] | None = None
+    words: list[OpenAIWord] | None = None
 
 
 class OpenAIModel(BaseModel):

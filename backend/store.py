@@ -8,6 +8,10 @@ The schema is versioned: ``MIGRATIONS[n]`` takes a database from ``PRAGMA user_v
 n to n + 1, each in one transaction, so an older Hush's history opens in a newer one.
 Rows are read back tolerantly: an option or segment field this version does not know,
 or one an older version did not write, never makes the history unreadable.
+
+A transcript reads as corrected: a person's corrections (``corrections`` column) replace
+their segments' text and words, the full text and the search index follow them, and the
+model's own segments stay untouched beside them for a revert.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from backend.transcript import Options, Segment, Transcript
+from backend.transcript import Correction, Options, Segment, Transcript, Word
 
 
 class Status(StrEnum):
@@ -63,6 +68,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created DESC);
     CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (id UNINDEXED, filename, text);
     """,
+    # 1 -> 2: a person's corrections of segments, ``{"index": {"text", "words"}}``, kept beside the
+    # model's segments (which stay as it wrote them) so that each one can be reverted.
+    "ALTER TABLE jobs ADD COLUMN corrections TEXT;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -165,12 +173,13 @@ class Store:
             )
 
     def finish(self, job_id: str, transcript: Transcript) -> None:
-        """Store the transcript and mark the job ``done`` in one transaction."""
-        segments = [s.__dict__ for s in transcript.segments]
+        """Store the transcript and mark the job ``done`` in one transaction (corrections of an earlier
+        transcript of it, if any, no longer fit and go)."""
+        segments = [s.to_dict() for s in transcript.segments]
         with self._lock, self._db:
             self._db.execute(
                 "UPDATE jobs SET status = ?, error = NULL, updated = ?, text = ?, language = ?, duration = ?,"
-                " segments = ?, model = ?, timings = ? WHERE id = ?",
+                " segments = ?, model = ?, timings = ?, corrections = NULL WHERE id = ?",
                 (
                     Status.DONE,
                     time.time(),
@@ -184,6 +193,48 @@ class Store:
                 ),
             )
             self._db.execute("UPDATE search SET text = ? WHERE id = ?", (transcript.text, job_id))
+
+    def correct(self, job_id: str, index: int, correction: Correction | None) -> Job | None:
+        """Keep ``correction`` as segment ``index``'s text (``None``: go back to the model's) and index
+        the corrected text for search; the job as it now reads, ``None`` if it is gone."""
+
+        def change(corrections: dict) -> bool:
+            if correction is None:
+                return corrections.pop(str(index), None) is not None
+            corrections[str(index)] = correction.to_dict()
+            return True
+
+        return self._change_corrections(job_id, change)
+
+    def place_words(self, job_id: str, index: int, text: str, words: tuple[Word, ...]) -> Job | None:
+        """Give segment ``index``'s correction its words, if its text is still ``text`` (a later
+        correction may have replaced it meanwhile); the job as it now reads."""
+
+        def change(corrections: dict) -> bool:
+            current = Correction.from_dict(corrections.get(str(index)))
+            if current is None or current.text != text:
+                return False
+            corrections[str(index)] = Correction(text, words).to_dict()
+            return True
+
+        return self._change_corrections(job_id, change)
+
+    def _change_corrections(self, job_id: str, change: Callable[[dict], bool]) -> Job | None:
+        """Apply ``change`` to a job's corrections and re-index its text, in one transaction."""
+        with self._lock, self._db:
+            row = self._db.execute("SELECT corrections FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            corrections = loads(row["corrections"], {})
+            if change(corrections):
+                self._db.execute(
+                    "UPDATE jobs SET corrections = ?, updated = ? WHERE id = ?",
+                    (json.dumps(corrections, ensure_ascii=False) if corrections else None, time.time(), job_id),
+                )
+            job = self._job(self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+            if job.transcript is not None:
+                self._db.execute("UPDATE search SET text = ? WHERE id = ?", (job.transcript.text, job_id))
+        return job
 
     def interrupt_unfinished(self) -> int:
         """At start-up: jobs left queued or running by a crash or kill become ``interrupted``."""
@@ -236,7 +287,7 @@ class Store:
                 segments=[s for s in segments if s is not None],
                 model=row["model"] or "",
                 timings=loads(row["timings"], {}),
-            )
+            ).corrected(corrections(row["corrections"]))
         return Job(
             id=row["id"],
             created=row["created"],
@@ -248,6 +299,16 @@ class Store:
             error=row["error"],
             transcript=transcript,
         )
+
+
+def corrections(text: str | None) -> dict[int, Correction]:
+    """A job's stored corrections by segment index; unreadable entries are left out."""
+    found = {}
+    for key, value in loads(text, {}).items():
+        correction = Correction.from_dict(value)
+        if key.isdigit() and correction is not None:
+            found[int(key)] = correction
+    return found
 
 
 def loads(text: str | None, default: list | dict) -> list | dict:

@@ -7,7 +7,7 @@ load (and the server answers) while the engine is still importing them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
 Task = Literal["transcribe", "translate"]
@@ -24,6 +24,7 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "prompt": (str, type(None)),
     "temperature": (int, float, type(None)),
     "beam_size": int,
+    "words": bool,
 }
 
 
@@ -44,6 +45,8 @@ class Options:
     prompt: str | None = None
     temperature: float | None = None
     beam_size: int = 1
+    #: Place every word in time (where the checkpoint has alignment heads): a little slower.
+    words: bool = True
 
     @classmethod
     def from_dict(cls, values: object) -> Options:
@@ -51,7 +54,7 @@ class Options:
         known = {
             name: value
             for name, value in known_fields(cls, values).items()
-            if isinstance(value, OPTION_TYPES[name]) and not isinstance(value, bool)
+            if isinstance(value, OPTION_TYPES[name]) and (OPTION_TYPES[name] is bool or not isinstance(value, bool))
         }
         if known.get("task", "transcribe") not in TASKS:
             del known["task"]
@@ -59,19 +62,78 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word placed in time; ``probability`` is how sure the model was of its tokens (0..1)."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+
+    @classmethod
+    def from_dict(cls, values: object) -> Word | None:
+        """A stored word, or ``None`` if it lacks its times or text."""
+        known = known_fields(cls, values)
+        try:
+            probability = float(known.get("probability", 1.0))
+            return cls(float(known["start"]), float(known["end"]), str(known["word"]), probability)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "word": self.word, "probability": self.probability}
+
+
+@dataclass(frozen=True)
 class Segment:
+    """A stretch of speech. ``words`` is empty where the model cannot place words (no alignment
+    heads, a translation) or a correction's words could not be placed again; ``original`` is the
+    model's text once a person has corrected ``text``."""
+
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()
+    original: str | None = None
 
     @classmethod
     def from_dict(cls, values: object) -> Segment | None:
-        """A stored segment, or ``None`` if it lacks its times or text."""
+        """A stored segment, or ``None`` if it lacks its times or text; broken words are left out."""
         known = known_fields(cls, values)
         try:
-            return cls(float(known["start"]), float(known["end"]), str(known["text"]))
+            start, end, text = float(known["start"]), float(known["end"]), str(known["text"])
         except (KeyError, TypeError, ValueError):
             return None
+        return cls(start, end, text, words_from(known.get("words")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the history stores: the model's segment (a correction is kept apart from it)."""
+        return {"start": self.start, "end": self.end, "text": self.text, "words": [w.to_dict() for w in self.words]}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A person's text for one segment, and its words placed again (empty when they could not be)."""
+
+    text: str
+    words: tuple[Word, ...] = ()
+
+    @classmethod
+    def from_dict(cls, values: object) -> Correction | None:
+        """A stored correction, or ``None`` if it has no text."""
+        known = known_fields(cls, values)
+        text = known.get("text")
+        return cls(text, words_from(known.get("words"))) if isinstance(text, str) and text else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "words": [w.to_dict() for w in self.words]}
+
+
+def words_from(values: object) -> tuple[Word, ...]:
+    """Stored words, the unreadable ones left out (a missing or broken list is no words)."""
+    if not isinstance(values, list):
+        return ()
+    return tuple(word for word in map(Word.from_dict, values) if word is not None)
 
 
 @dataclass
@@ -82,6 +144,31 @@ class Transcript:
     segments: list[Segment]
     model: str
     timings: dict[str, float] = field(default_factory=dict)
+
+    def corrected(self, corrections: dict[int, Correction]) -> Transcript:
+        """This transcript as a person corrected it: each corrected segment's text and words
+        replaced (the model's text kept as ``original``), and the full text rebuilt from them."""
+        if not corrections:
+            return self
+        segments = list(self.segments)
+        for index, correction in corrections.items():
+            if 0 <= index < len(segments):
+                model = segments[index]
+                segments[index] = replace(model, text=correction.text, words=correction.words, original=model.text)
+        return replace(self, text=retext(self.text, self.segments, segments), segments=segments)
+
+
+def retext(text: str, before: list[Segment], after: list[Segment]) -> str:
+    """``text`` with each segment's text swapped for its new one, keeping what lies between the
+    segments as the model wrote it (a space, or nothing in languages written without spaces)."""
+    pieces, cursor = [], 0
+    for old, new in zip(before, after, strict=True):
+        found = text.find(old.text, cursor)
+        if found < 0:  # a text that is not its segments joined: rebuild it plainly
+            return " ".join(segment.text for segment in after)
+        pieces += [text[cursor:found], new.text]
+        cursor = found + len(old.text)
+    return "".join([*pieces, text[cursor:]])
 
 
 def known_fields(cls: type, values: object) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, UploadFile
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from backend import formats
 from backend.dependencies import ModelsDep, UploadDep
@@ -16,12 +16,14 @@ from backend.schemas import (
     OpenAISegment,
     OpenAITranscription,
     OpenAIVerboseTranscription,
+    OpenAIWord,
 )
 from backend.transcript import Options, Task
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+Granularity = Literal["word", "segment"]
 TEXT_FORMATS = {"text": formats.Format.TXT, "srt": formats.Format.SRT, "vtt": formats.Format.VTT}
 RESPONSES = {
     **PROBLEMS,
@@ -48,7 +50,8 @@ async def respond(
     prompt: str | None,
     response_format: ResponseFormat,
     temperature: float,
-) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse:
+    granularities: list[Granularity] | None,
+) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse | JSONResponse:
     # OpenAI's semantics: temperature 0 means "greedy, hotter only when the fallback asks for it".
     options = Options(blank_to_none(language), task, prompt, temperature or None)
     _, transcript = await transcribe(upload, options)
@@ -56,15 +59,23 @@ async def respond(
         fmt = TEXT_FORMATS[response_format]
         return PlainTextResponse(formats.render(transcript, fmt), media_type=formats.MEDIA_TYPES[fmt])
     if response_format == "verbose_json":
-        return OpenAIVerboseTranscription(
+        granularities = granularities or ["segment"]
+        verbose = OpenAIVerboseTranscription(
             task=task,
             language=language_name(transcript.language),
             duration=round(transcript.duration, 3),
             text=transcript.text,
-            segments=[
-                OpenAISegment(id=i, start=s.start, end=s.end, text=s.text) for i, s in enumerate(transcript.segments)
-            ],
         )
+        if "segment" in granularities:
+            verbose.segments = [
+                OpenAISegment(id=i, start=s.start, end=s.end, text=s.text) for i, s in enumerate(transcript.segments)
+            ]
+        if "word" in granularities:
+            verbose.words = [
+                OpenAIWord(word=w.word, start=w.start, end=w.end) for s in transcript.segments for w in s.words
+            ]
+        # as OpenAI answers: the granularities not asked for are absent, not null
+        return JSONResponse(verbose.model_dump(exclude_unset=True))
     return OpenAITranscription(text=transcript.text)
 
 
@@ -72,6 +83,14 @@ Model = Annotated[str, Form(description="Accepted for compatibility; Hush uses i
 Prompt = Annotated[str | None, Form()]
 Format = Annotated[ResponseFormat, Form()]
 Temperature = Annotated[float, Form(ge=0, le=1)]
+Granularities = Annotated[
+    list[Granularity] | None,
+    Form(
+        alias="timestamp_granularities[]",
+        description="With verbose_json: word and/or segment timestamps (segment when not given). Words are "
+        "there where the model has alignment heads (every published Whisper); otherwise the list is empty.",
+    ),
+]
 
 
 @router.post("/audio/transcriptions", responses=RESPONSES, summary="OpenAI-compatible transcription")
@@ -83,8 +102,11 @@ async def transcriptions(
     prompt: Prompt = None,
     response_format: Format = "json",
     temperature: Temperature = 0.0,
+    timestamp_granularities: Granularities = None,
 ):
-    return await respond(transcribe, upload, "transcribe", language, prompt, response_format, temperature)
+    return await respond(
+        transcribe, upload, "transcribe", language, prompt, response_format, temperature, timestamp_granularities
+    )
 
 
 @router.post("/audio/translations", responses=RESPONSES, summary="OpenAI-compatible translation into English")
@@ -95,8 +117,11 @@ async def translations(
     prompt: Prompt = None,
     response_format: Format = "json",
     temperature: Temperature = 0.0,
+    timestamp_granularities: Granularities = None,
 ):
-    return await respond(transcribe, upload, "translate", None, prompt, response_format, temperature)
+    return await respond(
+        transcribe, upload, "translate", None, prompt, response_format, temperature, timestamp_granularities
+    )
 
 
 @router.get("/models", response_model=OpenAIModelList, summary="The model Hush serves")

@@ -1,4 +1,5 @@
-"""``/api/transcriptions`` (audio in, transcript out, kept in the history) and ``/api/exports`` (transcript to file)."""
+"""``/api/transcriptions`` (audio in, transcript out, kept in the history and correctable) and
+``/api/exports`` (transcript to file)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from backend import formats
-from backend.dependencies import JobsDep, UploadDep, describe_upload, model_ready
+from backend.corrections import NotCorrectable
+from backend.dependencies import CorrectionsDep, JobsDep, UploadDep, describe_upload, model_ready
 from backend.jobs import Jobs
-from backend.schemas import Job, JobPage, JobSummary, Problem, TranscriptExport, Transcription
+from backend.schemas import Job, JobPage, JobSummary, Problem, SegmentCorrection, TranscriptExport, Transcription
 from backend.store import Job as StoredJob
-from backend.transcript import Options, Segment, Task, Transcript
+from backend.transcript import Options, Segment, Task, Transcript, Word
 
 router = APIRouter(prefix="/api", tags=["transcriptions"])
 
@@ -75,11 +77,15 @@ async def create_transcription(
         float | None, Form(ge=0, le=1, description="Fixed sampling temperature; unset uses Whisper's fallback.")
     ] = None,
     beam_size: Annotated[int, Form(ge=1, le=10, description="1 is greedy (fastest); more beams, more accuracy.")] = 1,
+    words: Annotated[
+        bool,
+        Form(description="Place every word in time (where the model has alignment heads); false is a little faster."),
+    ] = True,
     wait: Annotated[
         bool, Query(description="false: answer 202 with the queued job at once and follow it by its id.")
     ] = True,
 ) -> Transcription | JSONResponse:
-    options = Options(blank_to_none(language), task, prompt, temperature, beam_size)
+    options = Options(blank_to_none(language), task, prompt, temperature, beam_size, words)
     if not wait:
         job, _ = await transcribe.queue(upload, options)
         return JSONResponse(describe(jobs, job.id).model_dump(mode="json"), status_code=202)
@@ -92,7 +98,16 @@ def to_fields(transcript: Transcript) -> dict:
         "text": transcript.text,
         "language": transcript.language,
         "duration": round(transcript.duration, 3),
-        "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in transcript.segments],
+        "segments": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "words": [w.to_dict() for w in s.words],
+                "original": s.original,
+            }
+            for s in transcript.segments
+        ],
         "model": transcript.model,
         "timings": transcript.timings,
     }
@@ -217,27 +232,81 @@ def cancel_transcription(jobs: JobsDep, job_id: JobId) -> Job:
     return describe(jobs, job_id)
 
 
+# -- corrections ------------------------------------------------------------------------------
+SegmentIndex = Annotated[int, Path(ge=0, le=10_000_000, description="The segment's place in `segments`, from 0.")]
+CORRECTABLE = {
+    404: {"model": Problem, "description": "No such transcription, segment or correction"},
+    409: {"model": Problem, "description": "The transcription is not finished"},
+}
+
+
+@router.patch(
+    "/transcriptions/{job_id}/segments/{index}",
+    response_model=Job,
+    responses={**CORRECTABLE, 422: PROBLEMS[422]},
+    summary="Correct a segment's text; its words are placed again by the model (the model's text is kept)",
+)
+async def correct_segment(
+    corrections: CorrectionsDep, jobs: JobsDep, job_id: JobId, index: SegmentIndex, correction: SegmentCorrection
+) -> Job:
+    try:
+        future = await run_in_threadpool(corrections.correct, job_id, index, correction.text)
+    except NotCorrectable as error:
+        raise HTTPException(error.status, str(error)) from error
+    await asyncio.shield(asyncio.wrap_future(future))
+    return describe(jobs, job_id)
+
+
+@router.delete(
+    "/transcriptions/{job_id}/segments/{index}/correction",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Revert a segment to the model's text and word timings",
+)
+def revert_segment(corrections: CorrectionsDep, jobs: JobsDep, job_id: JobId, index: SegmentIndex) -> Job:
+    try:
+        corrections.revert(job_id, index)
+    except NotCorrectable as error:
+        raise HTTPException(error.status, str(error)) from error
+    return describe(jobs, job_id)
+
+
+# -- files ----------------------------------------------------------------------------------------
+def file_response(transcript: Transcript, format: formats.Format, stem: str) -> Response:
+    return Response(
+        formats.render(transcript, format),
+        media_type=formats.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{format.value}"'},
+    )
+
+
+FormatParam = Annotated[formats.Format, Path(description="txt, srt, vtt, words.vtt (a timestamp per word) or json")]
+FILES = {200: {"content": {m.split(";")[0]: {} for m in formats.MEDIA_TYPES.values()}}}
+
+
+@router.get(
+    "/transcriptions/{job_id}/export/{format}",
+    response_class=Response,
+    responses={**FILES, **NOT_FOUND, **CONFLICT},
+    summary="A stored transcript, as corrected, as txt, srt, vtt, words.vtt or json",
+)
+def export_stored(jobs: JobsDep, job_id: JobId, format: FormatParam) -> Response:
+    job = stored(jobs, job_id)
+    if job.transcript is None:
+        raise HTTPException(409, f"This transcription is {job.status.value}: only a finished one has a transcript.")
+    return file_response(job.transcript, format, "transcript")
+
+
 @router.post(
     "/exports/{format}",
     response_class=Response,
-    responses={200: {"content": {m.split(";")[0]: {} for m in formats.MEDIA_TYPES.values()}}},
-    summary="Render a transcript as txt, srt, vtt or json",
+    responses=FILES,
+    summary="Render a transcript as txt, srt, vtt, words.vtt or json",
 )
-def export_transcript(
-    transcript: TranscriptExport, format: Annotated[formats.Format, Path(description="txt, srt, vtt or json")]
-) -> Response:
-    body = formats.render(
-        Transcript(
-            text=transcript.text,
-            language=transcript.language,
-            duration=transcript.duration,
-            segments=[Segment(s.start, s.end, s.text) for s in transcript.segments],
-            model="",
-        ),
-        format,
-    )
-    return Response(
-        body,
-        media_type=formats.MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="transcript.{format.value}"'},
-    )
+def export_transcript(transcript: TranscriptExport, format: FormatParam) -> Response:
+    segments = [
+        Segment(s.start, s.end, s.text, tuple(Word(**w.model_dump()) for w in s.words), s.original)
+        for s in transcript.segments
+    ]
+    document = Transcript(transcript.text, transcript.language, transcript.duration, segments, model="")
+    return file_response(document, format, "transcript")
