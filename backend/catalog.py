@@ -1,17 +1,22 @@
-"""The Whisper checkpoints Hush offers, and their downloads in the background.
+"""The Whisper checkpoints Hush offers, the ones already on this computer, and downloads.
 
-Any hub id or folder works as ``HUSH_MODEL``; the catalogue is the short list a person
-picks from in the settings panel, with the download size they are signing up for.
+Any hub id, folder or ``.pt`` file works as ``HUSH_MODEL``; the catalogue is the short list
+a person picks from in the settings panel, with the download size they are signing up for,
+and ``found_on_this_computer`` adds the models other Whisper programs left on disk.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
-from backend import models
+import huggingface_hub.constants
+
+from backend import ctranslate2_file, models
 from backend.settings import Settings
 
 
@@ -37,6 +42,73 @@ CATALOGUE = [
     Entry("openai/whisper-large-v3-turbo", "Large v3 Turbo", 1_620 * MB, True, "most accurate; best with a GPU"),
     Entry("distil-whisper/distil-large-v3", "Distil Large v3", 1_510 * MB, False, "large quality, English only"),
 ]
+
+
+@dataclass(frozen=True)
+class FoundModel:
+    """A Whisper model another program left on this computer: usable offline at once, no download.
+
+    ``id`` is what to hand to ``HUSH_MODEL``, ``models.locate`` or the activate endpoint: the
+    absolute path of a faster-whisper folder (a snapshot in the Hugging Face cache) or of an
+    openai-whisper ``.pt`` file. The first load converts it once (``backend/convert.py``)."""
+
+    id: str
+    name: str  # for people: the hub repository ("Systran/faster-whisper-base") or the file's name ("base")
+    size_bytes: int  # on disk
+    multilingual: bool | None  # None: not known without reading the whole file
+    source: str  # "faster-whisper" or "openai-whisper": the program whose cache it is in
+
+    @property
+    def note(self) -> str:
+        return f"found on this computer ({self.source})"
+
+
+#: openai-whisper's checkpoint names (``~/.cache/whisper/<name>.pt``) that are multilingual.
+OPENAI_MULTILINGUAL = {"tiny", "base", "small", "medium", "large", "large-v1", "large-v2", "large-v3",
+                       "large-v3-turbo", "turbo"}  # fmt: skip
+
+
+def openai_whisper_cache() -> Path:
+    """Where openai-whisper keeps its downloads (its own rule: ``$XDG_CACHE_HOME/whisper``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
+
+
+def found_on_this_computer(hub_cache: Path | None = None, whisper_cache: Path | None = None) -> list[FoundModel]:
+    """Whisper models in the Hugging Face cache in CTranslate2 form (Systran/faster-whisper-*, and
+    any other repository whose snapshot holds a whole CTranslate2 Whisper model.bin) and
+    openai-whisper's ``.pt`` downloads; transformers checkpoints are left to ``models.cached``.
+    Reads file headers only: cheap enough for every listing of the models panel."""
+    hub_cache = Path(hub_cache or huggingface_hub.constants.HF_HUB_CACHE)
+    whisper_cache = whisper_cache or openai_whisper_cache()
+    found: list[FoundModel] = []
+    for repo in sorted(hub_cache.glob("models--*")):
+        snapshots = [s for s in (repo / "snapshots").glob("*") if (s / "model.bin").is_file()]
+        for snapshot in sorted(snapshots, key=lambda s: s.stat().st_mtime, reverse=True)[:1]:
+            vocab_size = whisper_vocab_size(snapshot / "model.bin")
+            if vocab_size is not None:
+                repo_id = "/".join(repo.name.split("--")[1:])
+                found.append(FoundModel(str(snapshot), repo_id, size_on_disk(snapshot), vocab_size >= 51865,
+                                        "faster-whisper"))  # fmt: skip
+    for checkpoint in sorted(whisper_cache.glob("*.pt")):
+        name = checkpoint.stem
+        multilingual = False if name.endswith(".en") else True if name in OPENAI_MULTILINGUAL else None
+        found.append(FoundModel(str(checkpoint), name, checkpoint.stat().st_size, multilingual, "openai-whisper"))
+    return found
+
+
+def whisper_vocab_size(model_bin: Path) -> int | None:
+    """The vocabulary size of a whole CTranslate2 Whisper model.bin; None for anything else."""
+    if ctranslate2_file.spec_of(model_bin) != ctranslate2_file.WHISPER_SPEC:
+        return None
+    try:
+        return ctranslate2_file.ModelFile(model_bin).index.variable("decoder/embeddings/weight").shape[0]
+    except (OSError, ctranslate2_file.FormatError):
+        return None
+
+
+def size_on_disk(folder: Path) -> int:
+    """The bytes of a folder's files (a hub snapshot's are links to its blobs)."""
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
 
 
 ACTIVE_MODEL_FILE = "active-model"

@@ -270,12 +270,13 @@ def read_ctranslate2(folder: Path) -> Checkpoint:
     config.json (suppressed tokens, alignment heads), vocabulary and tokenizer.json."""
     path = folder / "model.bin"
     fix = "Download or copy the model again (the faster-whisper folder must hold the whole model.bin)."
+    spec = ctranslate2_file.spec_of(path)
+    if spec is not None and spec != ctranslate2_file.WHISPER_SPEC:
+        raise unreadable(path, f"it is a CTranslate2 {spec or 'model'}, not Whisper", POINT_AT_WHISPER)
     try:
         model = ctranslate2_file.ModelFile(path)
     except ctranslate2_file.FormatError as error:
         raise unreadable(path, str(error), fix) from error
-    if model.index.spec != ctranslate2_file.WHISPER_SPEC:
-        raise unreadable(path, f"it is a CTranslate2 {model.index.spec or 'model'}, not Whisper", POINT_AT_WHISPER)
     try:
         return _ctranslate2_checkpoint(folder, model)
     except (ctranslate2_file.FormatError, whisper_tokenizer.TokenizerError) as error:

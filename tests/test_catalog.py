@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from backend import catalog, models
 from backend.settings import Settings
@@ -70,3 +71,54 @@ def test_the_model_picked_in_the_app_is_remembered_unless_hush_model_is_set(tmp_
     catalog.remember_model(settings, "openai/whisper-tiny")
     assert catalog.chosen_model(Settings(data_dir=tmp_path)) == "openai/whisper-tiny"
     assert catalog.chosen_model(Settings(data_dir=tmp_path, model="/my/folder")) == "/my/folder"
+
+
+def ctranslate2_model_bin(spec: str, vocab_size: int, whole: bool = True) -> bytes:
+    """A minimal CTranslate2 model.bin: the header and the token embedding (vocab × 1, int8)."""
+    import struct
+
+    def string(text: str) -> bytes:
+        raw = text.encode() + b"\0"
+        return struct.pack("<H", len(raw)) + raw
+
+    data = struct.pack("<I", 6) + string(spec) + struct.pack("<II", 3, 1)
+    data += string("decoder/embeddings/weight") + struct.pack("<BIIBI", 2, vocab_size, 1, 1, vocab_size)
+    data += bytes(vocab_size if whole else vocab_size // 2)
+    return data + (struct.pack("<I", 0) if whole else b"")
+
+
+def test_whisper_models_other_programs_left_on_disk_are_found(tmp_path):
+    hub, whisper = tmp_path / "hub", tmp_path / "whisper"
+
+    def snapshot(repo: str, files: dict[str, bytes]) -> None:
+        folder = hub / f"models--{repo.replace('/', '--')}" / "snapshots" / "0123abcd"
+        folder.mkdir(parents=True)
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
+
+    snapshot("Systran/faster-whisper-base", {"model.bin": ctranslate2_model_bin("WhisperSpec", 51865),
+                                             "config.json": b"{}"})  # fmt: skip
+    snapshot("someone/whisper-tiny.en-ct2", {"model.bin": ctranslate2_model_bin("WhisperSpec", 51864)})
+    snapshot("Systran/faster-whisper-small", {"model.bin": ctranslate2_model_bin("WhisperSpec", 51865, whole=False)})
+    snapshot("someone/opus-mt-de-en", {"model.bin": ctranslate2_model_bin("TransformerSpec", 100)})
+    snapshot("openai/whisper-tiny", {"config.json": b"{}", "model.safetensors": b"..."})
+    whisper.mkdir()
+    for name, size in (("base.pt", 1000), ("tiny.en.pt", 500), ("my-finetune.pt", 700)):
+        (whisper / name).write_bytes(bytes(size))
+
+    found = {m.name: m for m in catalog.found_on_this_computer(hub, whisper)}
+    assert set(found) == {"Systran/faster-whisper-base", "someone/whisper-tiny.en-ct2", "base", "tiny.en",
+                          "my-finetune"}  # fmt: skip
+    base = found["Systran/faster-whisper-base"]
+    assert base.source == "faster-whisper" and base.multilingual is True and base.note.startswith("found on")
+    assert base.size_bytes == 2 + len(ctranslate2_model_bin("WhisperSpec", 51865))
+    assert models.cached(base.id) == Path(base.id) and Path(base.id).is_absolute()
+    assert found["someone/whisper-tiny.en-ct2"].multilingual is False
+    assert (found["base"].multilingual, found["tiny.en"].multilingual, found["my-finetune"].multilingual) == (
+        True, False, None)  # fmt: skip
+    assert found["tiny.en"].id == str(whisper / "tiny.en.pt") and found["tiny.en"].size_bytes == 500
+    assert models.is_folder(found["tiny.en"].id) and models.cached(found["tiny.en"].id) == whisper / "tiny.en.pt"
+
+
+def test_nothing_is_found_where_there_are_no_caches(tmp_path):
+    assert catalog.found_on_this_computer(tmp_path / "no-hub", tmp_path / "no-whisper") == []
