@@ -39,7 +39,8 @@ class ModelMissing(LookupError):
 def how_to_get(model_id: str) -> str:
     return (
         f"Connect to the internet once so Hush can download '{model_id}', "
-        "or set HUSH_MODEL to a folder that holds a Whisper checkpoint."
+        "or set HUSH_MODEL to a Whisper model on this computer: a transformers or faster-whisper folder, "
+        "or an openai-whisper .pt file."
     )
 
 
@@ -51,8 +52,9 @@ def is_folder(model_id: str) -> bool:
 
 
 def is_ctranslate2(folder: Path) -> bool:
-    """A faster-whisper (CTranslate2) model folder: model.bin beside its config and vocabulary."""
-    return (folder / "model.bin").is_file()
+    """A faster-whisper (CTranslate2) model folder: model.bin beside its config and vocabulary
+    (and no transformers weights: a repository holding both loads the transformers ones)."""
+    return (folder / "model.bin").is_file() and not any(folder.glob("*.safetensors"))
 
 
 def cached(model_id: str) -> Path | None:

@@ -290,6 +290,32 @@ def test_the_shipped_tokenizers_are_whispers(base_ct2, tiny_en_ct2):
         assert sorted(computed) == expected
 
 
+def test_a_faster_whisper_model_in_the_hub_cache_loads_by_its_id(tiny_en_ct2, tiny_en_converted, tmp_path, monkeypatch):
+    """Systran/faster-whisper-* as huggingface_hub stores them (blobs behind a snapshot of links);
+    without tokenizer.json, whose merges Hush then takes from its own copy."""
+    import huggingface_hub.constants
+
+    from backend import catalog
+
+    repo = tmp_path / "hub" / "models--Systran--faster-whisper-tiny.en"
+    snapshot = repo / "snapshots" / "5a1b2c3d"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("5a1b2c3d")
+    for name in ("model.bin", "config.json", "vocabulary.txt"):
+        (snapshot / name).symlink_to(tiny_en_ct2 / name)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path / "cache"))
+    folder = models.locate("Systran/faster-whisper-tiny.en")
+    assert folder.name.startswith("faster-whisper-tiny.en-") and folder.parent == tmp_path / "cache" / "converted"
+    ours, theirs = state(folder), state(tiny_en_converted)
+    assert all(torch.equal(ours[name], theirs[name]) for name in theirs)
+    assert (folder / "tokenizer.json").read_text() == (tiny_en_converted / "tokenizer.json").read_text()
+    [found] = catalog.found_on_this_computer(tmp_path / "hub", tmp_path / "no-whisper")
+    assert (found.name, found.multilingual) == ("Systran/faster-whisper-tiny.en", False)
+    assert models.locate(found.id) == folder
+
+
 # -- files Hush cannot use ---------------------------------------------------------------------------
 def faster_whisper_folder_with(model_bin: bytes, like: Path, folder: Path) -> Path:
     folder.mkdir()
