@@ -524,29 +524,22 @@ def write_weights(checkpoint: Checkpoint, folder: Path, say: StatusCallback) -> 
     """The weights in safetensors files of about ``SHARD_BYTES`` (an index names the file of
     each when there are several), reporting the share done after each file."""
     names = list(checkpoint.weights)
-    shards: list[dict[str, torch.Tensor]] = []
-    files: dict[str, str] = {}
-    done = 0
-
-    def flush(shard: dict[str, torch.Tensor]) -> None:
-        file = f"model-{len(shards) + 1:05d}.safetensors"
-        save_file(shard, folder / file, metadata={"format": "pt"})
-        files.update(dict.fromkeys(shard, file))
-        shards.append({})
-        say(f"Converting {checkpoint.label} ({round(100 * done / len(names))} %)…")
-
+    files: dict[str, str] = {}  # weight → its file
     shard: dict[str, torch.Tensor] = {}
     size = 0
     for done, name in enumerate(names, start=1):
-        tensor = checkpoint.weights[name]()
-        shard[name] = tensor
+        tensor = shard[name] = checkpoint.weights[name]()
         size += tensor.numel() * tensor.element_size()
         if size >= SHARD_BYTES or done == len(names):
-            flush(shard)
+            file = f"model-{len(set(files.values())) + 1:05d}.safetensors"
+            save_file(shard, folder / file, metadata={"format": "pt"})
+            files.update(dict.fromkeys(shard, file))
+            say(f"Converting {checkpoint.label} ({round(100 * done / len(names))} %)…")
             shard, size = {}, 0
+    shards = sorted(set(files.values()))
     if len(shards) == 1:
-        (folder / files[names[0]]).rename(folder / "model.safetensors")
+        (folder / shards[0]).rename(folder / "model.safetensors")
         return
-    total = sum((folder / f).stat().st_size for f in set(files.values()))
+    total = sum((folder / f).stat().st_size for f in shards)
     index = {"metadata": {"total_size": total}, "weight_map": files}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")

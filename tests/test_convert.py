@@ -249,6 +249,10 @@ def test_progress_is_reported_and_large_models_are_written_in_shards(tiny_en_ct2
     assert (folder / "model.safetensors.index.json").is_file()
     ours, single = state(folder), state(tiny_en_converted)
     assert ours.keys() == single.keys() and all(torch.equal(ours[k], single[k]) for k in ours)
+    from transformers import WhisperForConditionalGeneration
+
+    _, loading = WhisperForConditionalGeneration.from_pretrained(folder, output_loading_info=True)
+    assert not any(loading.values()), loading  # nothing missing, unexpected or mismatched
 
 
 def test_the_configs_are_those_of_the_published_checkpoints(base_ct2, base_converted, tiny_en_ct2, tiny_en_converted):
