@@ -125,13 +125,19 @@ export function transcribe(file, filename, { language = "", task = "transcribe" 
   return { promise, abort: () => xhr.abort() };
 }
 
-/** POST /api/exports/{format}: the server renders a transcript as txt, srt, vtt or json → a Blob. */
+/** POST /api/exports/{format}: the server renders a transcript as txt, srt, vtt, words.vtt or json → a Blob. */
 export function exportTranscript(format, transcript) {
   const body = {
     text: transcript.text,
     language: transcript.language ?? null,
     duration: transcript.duration ?? 0,
-    segments: (transcript.segments || []).map(({ start, end, text }) => ({ start, end, text })),
+    segments: (transcript.segments || []).map(({ start, end, text, words = [], original = null }) => ({
+      start,
+      end,
+      text,
+      words,
+      original,
+    })),
   };
   return request(`api/exports/${encodeURIComponent(format)}`, { method: "POST", body, as: "blob" });
 }
@@ -165,6 +171,15 @@ export const deleteTranscription = (id) => request(jobPath(id), { method: "DELET
 export const retryTranscription = (id) => request(jobPath(id, "/retry"), { method: "POST" });
 /** POST /api/transcriptions/{id}/cancel: drop a queued job, stop a running one at its next 30 s window. */
 export const cancelTranscription = (id) => request(jobPath(id, "/cancel"), { method: "POST" });
+
+/**
+ * PATCH /api/transcriptions/{id}/segments/{index}: a person's text for one segment → the job,
+ * that segment corrected (the model's text kept as `original`) and its words placed again.
+ */
+export const correctSegment = (id, index, text) =>
+  request(jobPath(id, `/segments/${index}`), { method: "PATCH", body: { text } });
+/** DELETE /api/transcriptions/{id}/segments/{index}/correction → the job, that segment as the model wrote it. */
+export const revertSegment = (id, index) => request(jobPath(id, `/segments/${index}/correction`), { method: "DELETE" });
 
 /** The stored recording, for the player and the download link. */
 export const audioUrl = (id) => url(jobPath(id, "/audio"));

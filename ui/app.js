@@ -5,11 +5,13 @@
 //   queue.js    each recording or file: held → queued → uploading → transcribing → done
 //   history.js  the server's stored transcriptions; opening one makes it a "stored" item
 //   live.js     live text while recording (the /api/live socket); live-view.js shows it
+//   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //   views.js    all of it rendered; messages.js says it in words
 // This file holds what the page shows (the selected item) and the buttons' handlers.
 
 import * as api from "./api.js";
 import { createCapture } from "./capture.js";
+import { createCorrections } from "./corrections.js";
 import { toaster } from "./dom.js";
 import { installDropZone } from "./dropzone.js";
 import { ui } from "./elements.js";
@@ -27,7 +29,10 @@ import { loadPlayer, TranscriptView } from "./transcript.js";
 import { createViews } from "./views.js";
 
 const toast = toaster(ui.toast);
-const transcriptView = new TranscriptView(ui.transcript, ui.player);
+const transcriptView = new TranscriptView(ui.transcript, ui.player, {
+  correct: (index, text) => selected && corrections.correct(selected, index, text),
+  revert: (index) => selected && corrections.revert(selected, index),
+});
 let selected = null;
 
 const health = createHealth({
@@ -90,6 +95,17 @@ const views = createViews({
   selected: () => selected,
   meter,
   actions: { retry: queue.retry, select, downloadAudio: () => ui.downloadAudio.click() },
+});
+
+const corrections = createCorrections({
+  api,
+  events: {
+    changed: (item) => {
+      if (item === selected) transcriptView.render(item.result);
+      history.refresh(); // the history shows (and finds) the corrected text
+    },
+    error: (error) => toast(`Couldn't save the correction: ${error.detail || error.message}`),
+  },
 });
 
 const history = initHistory({

@@ -143,14 +143,15 @@ describe("requests", () => {
     assert.equal(requests[0].url, `${BASE}api/models/openai/whisper-small/download`);
   });
 
-  test("an export posts the transcript as JSON and returns the file", async () => {
+  test("an export posts the transcript as JSON, words and corrections too, and returns the file", async () => {
     stubFetch(new Response("1\n00:00:00,000 --> 00:00:01,000\nhi\n", { headers: { "Content-Type": "text/plain" } }));
+    const words = [{ start: 0, end: 1, word: "hi", probability: 0.9 }];
     const blob = await api.exportTranscript("srt", {
       id: "x",
       text: "hi",
       language: "en",
       duration: 1,
-      segments: [{ start: 0, end: 1, text: "hi", extra: true }],
+      segments: [{ start: 0, end: 1, text: "hi", extra: true }, { start: 1, end: 2, text: "hi", words, original: "high" }],
     });
     assert.ok(blob instanceof Blob);
     assert.equal(requests[0].headers["Content-Type"], "application/json");
@@ -158,8 +159,20 @@ describe("requests", () => {
       text: "hi",
       language: "en",
       duration: 1,
-      segments: [{ start: 0, end: 1, text: "hi" }],
+      segments: [
+        { start: 0, end: 1, text: "hi", words: [], original: null },
+        { start: 1, end: 2, text: "hi", words, original: "high" },
+      ],
     });
+  });
+
+  test("a correction is a PATCH of the segment, a revert a DELETE of its correction", async () => {
+    stubFetch(json({ id: "a b", status: "done" }), json({ id: "a b", status: "done" }));
+    await api.correctSegment("a b", 3, "three eleven");
+    await api.revertSegment("a b", 3);
+    assert.equal(requests[0].url, `${BASE}api/transcriptions/a%20b/segments/3`);
+    assert.deepEqual([requests[0].method, JSON.parse(requests[0].body)], ["PATCH", { text: "three eleven" }]);
+    assert.deepEqual([requests[1].method, requests[1].url], ["DELETE", `${BASE}api/transcriptions/a%20b/segments/3/correction`]);
   });
 
   test("errors: the server's detail, a list of validation errors, or a sentence about the status", async () => {
