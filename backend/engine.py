@@ -44,6 +44,9 @@ from backend.worker import InferenceWorker, Priority
 
 log = logging.getLogger(__name__)
 
+#: Hears each window's finished segments as the windows go by.
+Segments = Callable[[list[Segment]], None]
+
 #: OpenAI's temperature fallback: retry a window hotter when its text looks like a loop
 #: (compression ratio; transformers measures it on token bytes, hence 1.35 not 2.4) or
 #: the model is unsure (average log-probability).
@@ -238,19 +241,21 @@ class Engine:
         on_progress: Progress | None = None,
         cancel: threading.Event | None = None,
         priority: Priority = Priority.FILE,
+        on_segments: Segments | None = None,
     ) -> Future[Transcript]:
         """Queue ``audio`` (16 kHz mono float32) for the inference worker.
 
-        ``on_progress`` hears the fraction done after each window; setting ``cancel``
-        drops a queued job and stops a running one at its next decoding step (the future
-        then raises ``Cancelled``). ``Priority.LIVE`` work overtakes file jobs, even
-        between the windows of a running one (backend/worker.py).
+        ``on_progress`` hears the fraction done after each window, ``on_segments`` each
+        window's finished segments (without their words, placed at the end); setting
+        ``cancel`` drops a queued job and stops a running one at its next decoding step
+        (the future then raises ``Cancelled``). ``Priority.LIVE`` work overtakes file jobs,
+        even between the windows of a running one (backend/worker.py).
         """
         self._ready()
         options = self.check(options)
         queued = time.perf_counter()
         return self._worker.submit(
-            self._transcribe, audio, options, queued, on_progress, cancel, priority, priority=priority
+            self._transcribe, audio, options, queued, on_progress, on_segments, cancel, priority, priority=priority
         )
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
@@ -274,6 +279,24 @@ class Engine:
         with torch.inference_mode():
             return self._aligner.realign(clip, start, end, text, language)
 
+    @staticmethod
+    def _segment_listener(processor: WhisperProcessor, length: float, on_segments: Segments | None):
+        """Turns a window's raw segments (token ids, tensor times) into ``Segment``s for ``on_segments``."""
+        if on_segments is None:
+            return None
+
+        def heard(raw: list[dict]) -> None:
+            found = []
+            for segment in raw:
+                text = processor.tokenizer.decode(segment["tokens"].tolist(), skip_special_tokens=True).strip()
+                if text:
+                    start = min(round(float(segment["start"]), 3), length)
+                    found.append(Segment(start, min(max(round(float(segment["end"]), 3), start), length), text))
+            if found:
+                on_segments(found)
+
+        return heard
+
     def _ready(self) -> tuple[WhisperForConditionalGeneration, WhisperProcessor]:
         if self._model is None or self._processor is None:
             raise ModelNotReady(self._status)
@@ -285,13 +308,14 @@ class Engine:
         options: Options,
         queued: float,
         on_progress: Progress | None,
+        on_segments: Segments | None,
         cancel: threading.Event | None,
         priority: Priority,
     ) -> Transcript:
         waited = time.perf_counter() - queued
         model, processor = self._ready()
         between_windows = self._worker.serve_live if priority is Priority.FILE else None
-        transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows)
+        transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         return transcript
 
@@ -304,6 +328,7 @@ class Engine:
         on_progress: Progress | None = None,
         cancel: threading.Event | None = None,
         between_windows: Callable[[], None] | None = None,
+        on_segments: Segments | None = None,
     ) -> Transcript:
         stop = StopWhenSet(cancel, self._stopping)
         if stop.is_set():
@@ -355,7 +380,8 @@ class Engine:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
             generate["logits_processor"] = LogitsProcessorList([stop, *([self._suppress] if self._suppress else [])])
-            output = model.generate(**source, **generate)
+            with model.listening(self._segment_listener(processor, len(audio) / SAMPLE_RATE, on_segments)):
+                output = model.generate(**source, **generate)
         finished = time.perf_counter()
         if on_progress is not None:
             on_progress(1.0)

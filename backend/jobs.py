@@ -12,8 +12,9 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from backend import audio
 from backend.manager import ModelManager
 from backend.store import Job, Status, Store
-from backend.transcript import Cancelled, Options, Transcript
+from backend.transcript import Cancelled, Options, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class Active:
     future: Future[Transcript] | None = None
     running: bool = False
     progress: float = 0.0
+    segments: list[Segment] = field(default_factory=list)  # the windows decoded so far
+    listener: Callable[[list[Segment]], None] | None = None
 
 
 def is_silent(samples: np.ndarray) -> bool:
@@ -84,14 +87,17 @@ class Jobs:
         options = self.models.engine().check(options)
         return self.store.add(source, filename, options)
 
-    def start(self, job: Job, name: str = "") -> Future[Transcript]:
+    def start(
+        self, job: Job, name: str = "", on_segments: Callable[[list[Segment]], None] | None = None
+    ) -> Future[Transcript]:
         """Decode the stored recording and queue it (blocking: decoding). A decoding failure
         marks the job ``failed`` (its recording stays) and is raised as ``AudioError``;
-        ``name`` is how messages call the file (default: its name)."""
+        ``name`` is how messages call the file (default: its name); ``on_segments`` hears each
+        window's segments as they are decoded (a streamed answer)."""
         with self._lock:
             if job.id in self._active:
                 raise NotActive("This transcription is already queued or running.")
-            active = self._active[job.id] = Active(threading.Event())
+            active = self._active[job.id] = Active(threading.Event(), listener=on_segments)
         try:
             started = time.perf_counter()
             with job.audio.open("rb") as source:  # by content: FFmpeg would trust a file name's extension
@@ -103,7 +109,8 @@ class Jobs:
                 future.set_result(Transcript("", job.options.language, seconds, [], self.models.model_id, {}))
             else:
                 progress = functools.partial(self._progress, job.id)
-                future = self.models.engine().submit(samples, job.options, progress, active.cancel)
+                heard = functools.partial(self._heard, active)
+                future = self.models.engine().submit(samples, job.options, progress, active.cancel, on_segments=heard)
         except Exception as error:
             with self._lock:
                 del self._active[job.id]
@@ -146,6 +153,12 @@ class Jobs:
             position = 0 if active.running else ahead + waiting.index(job_id)
             return active.progress, position
 
+    def segments_so_far(self, job_id: str) -> list[Segment]:
+        """The segments a running job has decoded so far (empty when it is not running)."""
+        with self._lock:
+            active = self._active.get(job_id)
+            return list(active.segments) if active else []
+
     def is_active(self, job_id: str) -> bool:
         with self._lock:
             return job_id in self._active
@@ -158,6 +171,12 @@ class Jobs:
                 active.running, active.progress = True, done
         if first:
             self.store.set_status(job_id, Status.RUNNING)
+
+    def _heard(self, active: Active, segments: list[Segment]) -> None:
+        with self._lock:
+            active.segments.extend(segments)
+        if active.listener is not None:
+            active.listener(segments)
 
     def _finished(self, job_id: str, future: Future[Transcript], decoded: float) -> None:
         try:

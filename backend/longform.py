@@ -12,6 +12,9 @@ garble speech, and both are mended here:
   most likely runs on past the edge, and the model guessed the cut-off words. Here it is
   treated like an unfinished segment: dropped, and the next window starts where it began.
 
+Each window's segments are told to a listener as soon as they are final (``listening``), so
+a long file's text can be shown and streamed while the rest is still being decoded.
+
 The engine encodes a one-window clip once and hands ``generate`` the encoder output;
 transformers would reuse it for every window, so a clip whose decoding seeks inside
 it would decode the start again. Here the encoder output only serves the first window.
@@ -19,8 +22,14 @@ it would decode the start again. Here the encoder output only serves the first w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import torch
 from transformers import WhisperForConditionalGeneration
+
+#: Hears a window's finished segments: dicts with ``start``/``end`` (seconds, tensors) and ``tokens``.
+SegmentListener = Callable[[list[dict]], None]
 
 #: A segment that ends this close to the end of a full window is taken as cut off there.
 EDGE_SECONDS = 0.1
@@ -47,12 +56,30 @@ class LongFormWhisper(WhisperForConditionalGeneration):
     decodes a segment cut off by the window's end again in the next window, and encodes
     every window after the first from its own features."""
 
+    _listener: SegmentListener | None = None
+
+    @contextmanager
+    def listening(self, listener: SegmentListener | None) -> Iterator[None]:
+        """Tell ``listener`` each window's segments during the ``generate`` calls inside; a nested call
+        (a live update run between the windows of a file) has its own and restores the outer one."""
+        outer, self._listener = self._listener, listener
+        try:
+            yield
+        finally:
+            self._listener = outer
+
     def generate_with_fallback(self, *, seek: torch.Tensor, kwargs: dict, **rest):
         if bool(seek.any()):
             kwargs = {key: value for key, value in kwargs.items() if key != "encoder_outputs"}
         return super().generate_with_fallback(seek=seek, kwargs=kwargs, **rest)
 
-    def _retrieve_segment(self, *, seek_sequence, timestamp_begin, seek_num_frames, input_stride, prev_idx, **rest):
+    def _retrieve_segment(self, **arguments):
+        segments, frames = self._window_segments(**arguments)
+        if segments and self._listener is not None:
+            self._listener(segments)
+        return segments, frames
+
+    def _window_segments(self, *, seek_sequence, timestamp_begin, seek_num_frames, input_stride, prev_idx, **rest):
         window_frames = int(seek_num_frames[prev_idx])
         frames = text_less_seek(seek_sequence.tolist(), int(timestamp_begin), int(input_stride), window_frames)
         if frames is not None:

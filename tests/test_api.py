@@ -222,8 +222,8 @@ def test_a_client_that_leaves_does_not_lose_its_job(client, random_server, media
     real_submit = engine.submit
     release = threading.Event()
 
-    def slow_submit(samples, options, on_progress=None, cancel=None):
-        return real_submit(samples, options, lambda done: (release.wait(10), on_progress(done)), cancel)
+    def slow_submit(samples, options, on_progress=None, cancel=None, **more):
+        return real_submit(samples, options, lambda done: (release.wait(10), on_progress(done)), cancel, **more)
 
     monkeypatch.setattr(engine, "submit", slow_submit)
     with pytest.raises(httpx.ReadTimeout):

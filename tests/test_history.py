@@ -91,14 +91,14 @@ def held(random_server, monkeypatch):
     real_submit = engine.submit
     gate = threading.Event()
 
-    def gated_submit(samples, options, on_progress=None, cancel=None):
+    def gated_submit(samples, options, on_progress=None, cancel=None, **more):
         def progress(done: float) -> None:
             on_progress(done)
             while not gate.wait(0.05):
                 if cancel.is_set():
                     raise Cancelled("The transcription was cancelled.")
 
-        return real_submit(samples, options, progress, cancel)
+        return real_submit(samples, options, progress, cancel, **more)
 
     monkeypatch.setattr(engine, "submit", gated_submit)
     yield gate
