@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from backend import audio
+from backend import audio, precision
 from backend.engine import Engine
 from backend.precision import Precision, resolve_precision
 from backend.status import ModelState
@@ -114,3 +114,36 @@ def test_released_checkpoint_pages_leave_resident_memory(tmp_path):
         assert resident_kb(weights) > 8_000
         release_pages([weights])
         assert resident_kb(weights) < 1_000
+
+
+class Layers(torch.nn.Module):
+    """One Linear in a ModuleList (as Whisper's layers are) and one outside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(64, 64)])
+        self.head = torch.nn.Linear(64, 64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.layers[0](x))
+
+    def get_input_embeddings(self) -> torch.nn.Module:
+        return torch.nn.Identity()
+
+
+@pytest.mark.parametrize("vnni", [True, False])
+def test_int8_activations_keep_all_eight_bits_where_the_cpu_sums_in_32_bits(monkeypatch, vnni):
+    """An outlier channel (Whisper's encoder has some) sets the scale of a whole activation: with
+    7 bits the others lose twice the resolution. Without VNNI 8 bits could overflow, so 7 it stays."""
+    monkeypatch.setattr(precision, "has_vnni", lambda: vnni)
+    x = torch.randn(500, 64)
+    x[:, 3] *= 40
+    with torch.no_grad():
+        exact = Layers()(x)
+    quantized = precision.quantize_int8(Layers(), [])
+    assert all(isinstance(m, precision.FullRangeLinear) is vnni for m in (quantized.layers[0], quantized.head))
+    seven_bits = torch.ao.quantization.quantize_dynamic(Layers(), {torch.nn.Linear}, dtype=torch.qint8)
+    with torch.no_grad():
+        error = float((quantized(x) - exact).abs().mean() / (seven_bits(x) - exact).abs().mean())
+    assert error < 0.75 if vnni else error == pytest.approx(1.0)
