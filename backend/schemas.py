@@ -183,6 +183,20 @@ class ModelEntry(BaseModel):
     installed: bool = Field(description="On this computer: usable without the internet.")
     active: bool
     download: DownloadInfo | None = None
+    found: bool = Field(
+        False, description="Found on this computer (faster-whisper or openai-whisper): converted once when first used."
+    )
+
+
+class LocalModel(BaseModel):
+    """A model already on this computer, to use instead of downloading one."""
+
+    path: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="A transformers or faster-whisper model folder, or an openai-whisper .pt file.",
+        examples=["~/.cache/whisper/base.pt"],
+    )
 
 
 class ModelList(BaseModel):

@@ -1,7 +1,8 @@
 """What the page may ask of the window (pywebview's ``js_api``, ``window.pywebview.api`` in the page).
 
 A web view has no download bar, so the page hands exports (transcripts, recordings) to
-``save_file``, which asks where to put them with the system's own Save dialog.
+``save_file``, which asks where to put them with the system's own Save dialog; and a page
+cannot learn a folder's path, so ``choose_model_folder`` asks for one for the models panel.
 """
 
 from __future__ import annotations
@@ -39,3 +40,12 @@ class Bridge:
         path.write_bytes(content)
         log.info("saved %d bytes to %s", len(content), path)
         return str(path)
+
+    def choose_model_folder(self) -> str | None:
+        """Ask for a Whisper model folder on this computer; its path, or ``None`` if cancelled."""
+        import webview
+
+        chosen = webview.windows[0].create_file_dialog(webview.FileDialog.FOLDER, directory=str(Path.home()))
+        if not chosen:
+            return None
+        return str(chosen[0] if isinstance(chosen, list | tuple) else chosen)

@@ -77,3 +77,68 @@ def test_a_failed_download_tells_why(live):
             "the download to fail",
         )
     assert "no model 'hush-tests/missing'" in failed["error"]
+
+
+# -- models already on this computer (real whisper-tiny.en, as faster-whisper and openai-whisper keep it) ----
+@pytest.fixture
+def fresh_conversions(tmp_path, monkeypatch):
+    """An empty conversion cache for this test, so the conversion really happens."""
+    monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path / "hush-cache"))
+    return tmp_path / "hush-cache"
+
+
+def test_a_faster_whisper_folder_is_converted_with_progress_then_transcribes(
+    start_server, random_checkpoint, tiny_en_ct2, fresh_conversions, speak, tmp_path
+):
+    live = start_server(model=random_checkpoint, data_dir=tmp_path / "data")
+    live.wait_until_ready()
+    before = sorted(p.name for p in tiny_en_ct2.iterdir())
+    shown: list[str] = []
+    with live.client() as client:
+        chosen = client.post("/api/models/local", json={"path": str(tiny_en_ct2)})
+        assert chosen.status_code == 202, chosen.text
+
+        def ready() -> bool:
+            model = client.get("/api/health").json()["model"]
+            shown.append(model["detail"])
+            assert model["state"] in ("loading", "ready"), model
+            return model["state"] == "ready" and model["id"] == str(tiny_en_ct2.resolve())
+
+        wait_until(ready, 300, "the converted model", interval=0.02)
+        assert any("Converting" in detail for detail in shown), shown
+        with speak("the museum will be closed on monday for repairs").open("rb") as audio:
+            result = client.post("/api/transcriptions", files={"file": ("museum.wav", audio)}).json()
+    assert {"museum", "closed", "monday", "repairs"} <= set(result["text"].lower().replace(".", "").split()), result
+    assert sorted(p.name for p in tiny_en_ct2.iterdir()) == before  # the original is never changed
+    assert len(list((fresh_conversions / "converted").iterdir())) == 1
+
+
+def test_a_path_that_is_not_a_model_says_what_would_be(live, tmp_path):
+    (tmp_path / "notes").mkdir()
+    with live.client() as client:
+        missing = client.post("/api/models/local", json={"path": str(tmp_path / "nowhere")})
+        foreign = client.post("/api/models/local", json={"path": str(tmp_path / "notes")})
+        health = client.get("/api/health").json()
+    assert missing.status_code == 404 and "no file or folder" in missing.json()["detail"]
+    assert foreign.status_code == 422 and "faster-whisper folder" in foreign.json()["detail"]
+    assert health["model"]["state"] == "ready"  # the model in use stays
+
+
+def test_openai_whisper_downloads_are_listed_as_found_and_usable(
+    live, tiny_en_ct2, fresh_conversions, tmp_path, monkeypatch
+):
+    from real_weights import write_openai_checkpoint
+
+    cache = tmp_path / "xdg-cache"
+    (cache / "whisper").mkdir(parents=True)
+    checkpoint = write_openai_checkpoint(tiny_en_ct2, cache / "whisper" / "tiny.en.pt")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    with live.client() as client:
+        listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
+        found = listed[str(checkpoint)]
+        assert found["found"] and found["installed"] and not found["active"]
+        assert found["name"] == "tiny.en" and found["multilingual"] is False
+        assert client.post(f"/api/models/{checkpoint}/activate").status_code == 202
+        ready = lambda: client.get("/api/health").json()["model"]["state"] == "ready"  # noqa: E731
+        wait_until(ready, 300, "the converted .pt", interval=0.1)
+        assert client.get("/api/health").json()["model"]["id"] == str(checkpoint)

@@ -153,6 +153,8 @@ export const startDownload = (id) => request(modelPath(id, "/download"), { metho
 export const activateModel = (id) => request(modelPath(id, "/activate"), { method: "POST" });
 /** DELETE /api/models/{id}: frees the disk space of a downloaded model. */
 export const deleteModel = (id) => request(modelPath(id), { method: "DELETE" });
+/** POST /api/models/local {path}: use a model folder or .pt file on this computer (converted once). */
+export const useLocalModel = (path) => request("api/models/local", { method: "POST", body: { path } });
 
 // -- the history: stored transcriptions ---------------------------------------------------------
 const jobPath = (id, action = "") => `api/transcriptions/${encodeURIComponent(id)}${action}`;

@@ -2,7 +2,7 @@
 // with a progress bar, switching the model in use, deleting downloaded ones.
 // It talks only through api.js; the health poll (health.js) shows the switch happening.
 
-import { activateModel, deleteModel, listModels, startDownload } from "./api.js";
+import { activateModel, deleteModel, listModels, startDownload, useLocalModel } from "./api.js";
 import { element } from "./dom.js";
 import { formatBytes } from "./format.js";
 
@@ -13,6 +13,7 @@ export function initModels({ onActivated }) {
   const list = $("models-list");
   const notice = $("models-notice");
   const custom = $("models-custom");
+  const local = $("models-local");
   let timer = null;
 
   function say(text, tone = "error") {
@@ -43,10 +44,27 @@ export function initModels({ onActivated }) {
     return element("div", { class: "model-download" }, bar, element("span", { class: "model-meta" }, label));
   }
 
+  function useButton(model) {
+    const use = element("button", {
+      type: "button",
+      class: "button button-primary",
+      text: "Use",
+      "aria-label": `Use ${model.name}`,
+    });
+    use.addEventListener("click", () =>
+      act(async () => {
+        await activateModel(model.id);
+        onActivated();
+      }, use),
+    );
+    return use;
+  }
+
   function row(model) {
     const download = model.download;
     const downloading = download?.state === "downloading";
-    const state = model.active ? "In use" : model.installed ? "On this computer" : downloading ? "Downloading" : "";
+    const onComputer = model.found ? "Found on this computer" : "On this computer";
+    const state = model.active ? "In use" : model.installed ? onComputer : downloading ? "Downloading" : "";
     const actions = element("div", { class: "model-actions" });
     if (!model.installed && !downloading) {
       const button = element("button", {
@@ -59,18 +77,9 @@ export function initModels({ onActivated }) {
       actions.append(button);
     }
     if (model.installed && !model.active) {
-      const use = element("button", {
-        type: "button",
-        class: "button button-primary",
-        text: "Use",
-        "aria-label": `Use ${model.name}`,
-      });
-      use.addEventListener("click", () =>
-        act(async () => {
-          await activateModel(model.id);
-          onActivated();
-        }, use),
-      );
+      actions.append(useButton(model));
+    }
+    if (model.installed && !model.active && !model.found) {
       const remove = element("button", {
         type: "button",
         class: "button button-ghost",
@@ -82,7 +91,7 @@ export function initModels({ onActivated }) {
           act(() => deleteModel(model.id), remove);
         }
       });
-      actions.append(use, remove);
+      actions.append(remove);
     }
     const details = [model.note, model.size_bytes ? formatBytes(model.size_bytes) : ""].filter(Boolean).join(" · ");
     return element(
@@ -122,6 +131,24 @@ export function initModels({ onActivated }) {
   );
   dialog.addEventListener("close", () => clearTimeout(timer));
   $("models-close").addEventListener("click", () => dialog.close());
+  local.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const path = $("models-local-path").value.trim();
+    if (path) {
+      act(async () => {
+        await useLocalModel(path);
+        onActivated();
+      });
+    }
+  });
+  // The desktop window can show the system's folder picker; a browser cannot hand a path to a page.
+  const browse = $("models-local-browse");
+  const chooseFolder = window.pywebview?.api?.choose_model_folder;
+  browse.hidden = !chooseFolder;
+  browse.addEventListener("click", async () => {
+    const chosen = await window.pywebview.api.choose_model_folder();
+    if (chosen) $("models-local-path").value = chosen;
+  });
   custom.addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("models-custom-id").value.trim();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from backend import catalog, models
 from backend.catalog import Download, Downloads
 from backend.dependencies import ModelsDep
-from backend.schemas import DownloadInfo, ModelEntry, ModelInfo, ModelList, Problem
+from backend.schemas import DownloadInfo, LocalModel, ModelEntry, ModelInfo, ModelList, Problem
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -49,6 +50,19 @@ def entries(active: str, downloads: Downloads) -> list[ModelEntry]:
             download=info(downloads.get(e.id)),
         )
         for e in catalog.CATALOGUE
+    ]
+    listed += [
+        ModelEntry(
+            id=found.id,
+            name=found.name,
+            size_bytes=found.size_bytes,
+            multilingual=found.multilingual,
+            note=found.note,
+            installed=True,
+            active=found.id == active,
+            found=True,
+        )
+        for found in catalog.found_on_this_computer()
     ]
     known = {e.id for e in listed}
     others = [active] + [d.model_id for d in downloads.all()]  # a folder, or a hub id typed in the app
@@ -113,6 +127,27 @@ def activate(model_id: str, manager: ModelsDep) -> ModelInfo:
     if model_id != manager.model_id and not models.is_folder(model_id) and models.cached(model_id) is None:
         raise HTTPException(409, f"'{model_id}' is not downloaded yet. Download it first.")
     current = manager.switch(model_id)  # the old model finishes what was queued on it
+    return ModelInfo(id=current.id, state=current.state, detail=current.detail)
+
+
+@router.post(
+    "/local",
+    response_model=ModelInfo,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    summary="Use a model already on this computer (a folder or a .pt file); it loads in the background",
+)
+def use_local(body: LocalModel, manager: ModelsDep) -> ModelInfo:
+    path = Path(body.path).expanduser()
+    if not path.exists():
+        raise HTTPException(404, f"There is no file or folder at {path}. Check the path and try again.")
+    if models.cached(str(path)) is None:
+        raise HTTPException(
+            422,
+            f"{path} is not a Whisper model Hush can read: choose a transformers folder (with config.json), "
+            "a faster-whisper folder (with model.bin) or an openai-whisper .pt file.",
+        )
+    current = manager.switch(str(path.resolve()))  # converted, if need be, while it loads: /api/health follows
     return ModelInfo(id=current.id, state=current.state, detail=current.detail)
 
 
