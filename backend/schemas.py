@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.status import ModelState
 from backend.store import Status
@@ -57,7 +57,14 @@ class Segment(BaseModel):
 class SegmentCorrection(BaseModel):
     """A person's text for one segment."""
 
-    text: str = Field(min_length=1, max_length=2000, pattern=r"\S", examples=["Seven green apples."])
+    text: str = Field(max_length=2000, examples=["Seven green apples."])
+
+    @field_validator("text")
+    @classmethod
+    def has_words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the correction is empty: type the segment's words, or revert it to the model's text")
+        return text
 
 
 class Transcription(BaseModel):

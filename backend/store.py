@@ -263,15 +263,24 @@ class Store:
         return self._job(row) if row else None
 
     def list(self, query: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
-        """Newest first; ``query`` searches transcripts and file names. Returns a page and the total."""
+        """Newest first; ``query`` searches transcripts and file names. Returns a page and the total.
+
+        What a list shows: the transcripts' text without their segments, which are read only
+        where a correction changes the text (an hour's segments and words take a tenth of a second
+        to read); ``get`` gives the whole job."""
         expression = match_expression(query)
         where, args = "", []
         if expression:
             where, args = "WHERE id IN (SELECT id FROM search WHERE search MATCH ?)", [expression]
+        columns = (
+            "id, created, updated, filename, audio, status, options, error, text, language, duration, model, timings,"
+            " corrections, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
+        )
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT * FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?", [*args, limit, offset]
+                f"SELECT {columns} FROM jobs {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
             ).fetchall()
         return [self._job(row) for row in rows], total
 

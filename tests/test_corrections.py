@@ -48,6 +48,7 @@ def test_a_correction_replaces_the_segments_text_and_keeps_the_models(store):
     assert job.transcript.text == "Seven green apples. Sit down."
     assert job.transcript.segments[1] == TRANSCRIPT.segments[1]
     assert found(store, "green") == [job_id] and found(store, "pre") == []
+    assert store.list()[0][0].transcript.text == "Seven green apples. Sit down."
 
 
 def test_a_corrections_words_are_kept_only_while_its_text_stands(store):
@@ -160,7 +161,7 @@ def test_a_correction_is_saved_read_searched_exported_and_reverted(words_server,
     [
         ("/api/transcriptions/nope/segments/0", {"text": "x"}, 404, "no transcription with this id"),
         ("/api/transcriptions/{id}/segments/9", {"text": "x"}, 404, "there is no segment 9"),
-        ("/api/transcriptions/{id}/segments/0", {"text": "   "}, 422, "text"),
+        ("/api/transcriptions/{id}/segments/0", {"text": "   "}, 422, "the correction is empty"),
         ("/api/transcriptions/{id}/segments/0", {}, 422, "text"),
         ("/api/transcriptions/{id}/segments/-1", {"text": "x"}, 422, "index"),
     ],

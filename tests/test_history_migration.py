@@ -88,7 +88,7 @@ def test_options_and_segments_the_code_does_not_know_never_break_the_history(old
         )
         db.execute("UPDATE jobs SET options = 'not json', segments = '{\"a\": 1}' WHERE id = ?", (second,))
     store = Store(database, old_data / "recordings")
-    jobs = {job.id: job for job in store.list()[0]}
+    jobs = {job.id: store.get(job.id) for job in store.list()[0]}  # a list leaves the segments out
     assert jobs[first].options == Options(language="de")
     assert [s.text for s in jobs[first].transcript.segments] == ["kept"]
     assert jobs[second].options == Options() and jobs[second].transcript.segments == []

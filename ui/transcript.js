@@ -60,7 +60,7 @@ export class TranscriptView {
     this.words = []; // every word of the transcript in time order, with its element: {start, end, element}
     this.current = -1;
     this.currentWord = -1;
-    this.editing = null; // {index} while a segment's text box is open
+    this.editing = false; // whether a segment's text box is open
     this.waiting = null; // a result that arrived while a segment was being edited
     this.frame = 0;
     audio.addEventListener("timeupdate", () => this.follow());
@@ -77,7 +77,7 @@ export class TranscriptView {
     this.words = [];
     this.current = -1;
     this.currentWord = -1;
-    this.editing = null;
+    this.editing = false;
     this.waiting = null;
     this.container.replaceChildren();
   }
@@ -289,18 +289,20 @@ export class TranscriptView {
     const segment = this.result?.segments?.[index];
     const host = this.rows[index]?.querySelector(".segment-text");
     if (!this.editable || !segment || !host || this.editing) return;
-    this.editing = { index };
+    this.editing = true;
     this.rows[index].classList.add("editing");
+    const transcript = this.result.id;
     openEditor(host, segment.text, {
       label: `Correct the segment at ${formatClock(segment.start)}`,
-      done: (outcome) => this.closeEditor(index, outcome),
+      // A box closed because another transcript was drawn over it saves nothing into that one.
+      done: (outcome) => this.result?.id === transcript && this.closeEditor(index, outcome),
     });
   }
 
   /** Draw the transcript again after the text box closed: with the saved text shown at once (the
    * server's answer brings its words), or as it was; the segment keeps the focus where keys closed it. */
   closeEditor(index, outcome) {
-    this.editing = null;
+    this.editing = false;
     let result = this.waiting || this.result;
     this.waiting = null;
     if (outcome.save) {
