@@ -4,8 +4,10 @@ PyTorch's SDPA (flash) kernel is the fastest for whole windows: the encoder's 15
 1500 frames, the first decoder step. For one decoder query against the encoder output
 (every later step's cross-attention) the work is reading the cached keys and values
 once; there two plain matmuls beat the flash kernel's blocking by ~1.6x on the CPU, and
-those calls are about a fifth of whisper-small's decoding time. Registered with
-transformers' ``AttentionInterface`` as :data:`NAME`; the engine loads models with it.
+those calls are about a fifth of whisper-small's decoding time. The batched long-form path
+keeps those keys and values in bfloat16 (``batched.py``); scores and softmax stay in the
+query's float32. Registered with transformers' ``AttentionInterface`` as :data:`NAME`; the
+engine loads models with it.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ def attention(
 ) -> tuple[torch.Tensor, None]:
     """Two matmuls for one CPU query over many keys; SDPA for everything else."""
     if query.device.type != "cpu" or query.shape[2] != 1 or key.shape[2] < MATMUL_FROM_KEYS or module.training:
+        key, value = key.to(query.dtype), value.to(query.dtype)
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
         )
-    scores = torch.matmul(query, key.transpose(2, 3)) * (scaling if scaling is not None else query.shape[-1] ** -0.5)
+    scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    scores = torch.matmul(query.to(key.dtype), key.transpose(2, 3)).to(query.dtype) * scale
     if attention_mask is not None:
         scores = scores + attention_mask[..., : key.shape[2]]
-    output = torch.matmul(scores.softmax(dim=-1), value)
+    output = torch.matmul(scores.softmax(dim=-1).to(value.dtype), value).to(query.dtype)
     return output.transpose(1, 2).contiguous(), None
 
 

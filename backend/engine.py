@@ -31,13 +31,14 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, models
+from backend import attention, batched, models
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.longform import LongFormWhisper
 from backend.precision import apply_precision, load_dtype, resolve_precision
-from backend.settings import Precision
+from backend.resume import Partial
+from backend.settings import LongForm, Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
 from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript, Word
 from backend.worker import InferenceWorker, Priority
@@ -127,8 +128,10 @@ class Engine:
         device: str = "auto",
         precision: Precision | str = Precision.AUTO,
         hub_endpoint: str | None = None,
+        long_form: LongForm | str = LongForm.AUTO,
     ) -> None:
         self.model_id = model_id
+        self.long_form = LongForm(long_form)
         self.hub_endpoint = hub_endpoint
         self.device = pick_device(device)
         self.requested_precision = Precision(precision)
@@ -142,6 +145,7 @@ class Engine:
         self._processor: WhisperProcessor | None = None
         self._suppress: SuppressTokens | None = None
         self._aligner: Aligner | None = None
+        self._batched: batched.BatchedWhisper | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -191,6 +195,10 @@ class Engine:
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
             self._aligner = Aligner.for_model(
                 model, processor.tokenizer, processor.feature_extractor, load_dtype(self.precision)
+            )
+            mask = self._suppress.mask if self._suppress else None
+            self._batched = batched.BatchedWhisper(
+                self.model_id, model, processor, mask, load_dtype(self.precision), self._aligner
             )
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
@@ -242,6 +250,8 @@ class Engine:
         cancel: threading.Event | None = None,
         priority: Priority = Priority.FILE,
         on_segments: Segments | None = None,
+        resume: Partial | None = None,
+        on_partial: Callable[[Partial], None] | None = None,
     ) -> Future[Transcript]:
         """Queue ``audio`` (16 kHz mono float32) for the inference worker.
 
@@ -249,14 +259,16 @@ class Engine:
         window's finished segments (without their words, placed at the end); setting
         ``cancel`` drops a queued job and stops a running one at its next decoding step
         (the future then raises ``Cancelled``). ``Priority.LIVE`` work overtakes file jobs,
-        even between the windows of a running one (backend/worker.py).
+        even between the windows of a running one (backend/worker.py). Batched long-form
+        decoding (``batched.py``) tells ``on_partial`` what is done after each batch and goes
+        on from ``resume``, what an earlier run of the job finished.
         """
         self._ready()
         options = self.check(options)
         queued = time.perf_counter()
-        return self._worker.submit(
-            self._transcribe, audio, options, queued, on_progress, on_segments, cancel, priority, priority=priority
-        )
+        listeners = (on_progress, on_segments, resume, on_partial)
+        work = (audio, options, queued, cancel, priority, *listeners)
+        return self._worker.submit(self._transcribe, *work, priority=priority)
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(audio, options).result()
@@ -307,15 +319,24 @@ class Engine:
         audio: np.ndarray,
         options: Options,
         queued: float,
-        on_progress: Progress | None,
-        on_segments: Segments | None,
         cancel: threading.Event | None,
         priority: Priority,
+        on_progress: Progress | None,
+        on_segments: Segments | None,
+        resume: Partial | None,
+        on_partial: Callable[[Partial], None] | None,
     ) -> Transcript:
         waited = time.perf_counter() - queued
         model, processor = self._ready()
         between_windows = self._worker.serve_live if priority is Priority.FILE else None
-        transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
+        if batched.chosen(self.long_form, options, len(audio) / SAMPLE_RATE, self._batched):
+            temperatures = FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
+            stop = StopWhenSet(cancel, self._stopping)
+            transcript = self._batched.run(
+                audio, options, temperatures, stop.check, between_windows, on_progress, on_segments, resume, on_partial
+            )
+        else:
+            transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         return transcript
 

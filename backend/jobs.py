@@ -3,7 +3,8 @@
 The engine knows nothing of the store and the store nothing of the engine; this module
 joins them. A job's recording is on disk before it is decoded, so a failure, a cancel or
 a kill never loses it, and a client that disconnects no longer matters: the job
-finishes and lands in the history.
+finishes and lands in the history. What a long job has finished is saved as it goes, so
+"Transcribe again" after a crash or a quit goes on from there.
 """
 
 from __future__ import annotations
@@ -110,7 +111,10 @@ class Jobs:
             else:
                 progress = functools.partial(self._progress, job.id)
                 heard = functools.partial(self._heard, active)
-                future = self.models.engine().submit(samples, job.options, progress, active.cancel, on_segments=heard)
+                future = self.models.engine().submit(
+                    samples, job.options, progress, active.cancel, on_segments=heard, resume=self.store.partial(job.id),
+                    on_partial=functools.partial(self.store.save_partial, job.id),
+                )  # fmt: skip
         except Exception as error:
             with self._lock:
                 del self._active[job.id]
@@ -192,6 +196,7 @@ class Jobs:
         else:
             transcript.timings = {"decode": decoded, **transcript.timings}
             self.store.finish(job_id, transcript)
+            self.store.save_partial(job_id, None)
         finally:
             with self._lock:
                 self._active.pop(job_id, None)

@@ -89,7 +89,8 @@ class ModelManager:
         try:
             from backend.engine import Engine  # imports torch: seconds, off the server's start-up path
 
-            engine = Engine(model_id, self.settings.device, self.settings.precision, self.settings.hub_endpoint)
+            settings = self.settings
+            engine = Engine(model_id, settings.device, settings.precision, settings.hub_endpoint, settings.long_form)
         except Exception as error:  # a broken torch install must show as the model's status, not kill the thread
             log.exception("the engine could not be created")
             with self._lock:

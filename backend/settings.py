@@ -24,6 +24,16 @@ class Precision(StrEnum):
     INT8 = "int8"
 
 
+class LongForm(StrEnum):
+    """How audio longer than one window is decoded (``backend/batched.py`` and ``backend/longform.py`` say
+    what each costs and buys): cut at its pauses and decoded several chunks at a time, or window after
+    window; ``auto`` batches unless beam search is asked for."""
+
+    AUTO = "auto"
+    BATCHED = "batched"
+    SEQUENTIAL = "sequential"
+
+
 class Settings(BaseSettings):
     """Server and engine settings; each field reads ``HUSH_<NAME>`` from the environment."""
 
@@ -35,6 +45,10 @@ class Settings(BaseSettings):
     )
     precision: Precision = Field(
         Precision.AUTO, description="auto: int8 on CPU, float16 on CUDA; or float32, float16, bfloat16, int8."
+    )
+    long_form: LongForm = Field(
+        LongForm.AUTO,
+        description="Audio longer than one 30 s window: auto (batched unless beam search), batched or sequential.",
     )
     host: str = Field("127.0.0.1", description="Interface to bind; loopback keeps Hush private.")
     allow_remote: bool = Field(False, description="Required to bind anything but loopback: others could then connect.")

@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+from backend.resume import Partial
 from backend.transcript import Correction, Options, Segment, Transcript, Word
 
 
@@ -71,6 +72,9 @@ MIGRATIONS: list[str] = [
     # 1 -> 2: a person's corrections of segments, ``{"index": {"text", "words"}}``, kept beside the
     # model's segments (which stay as it wrote them) so that each one can be reverted.
     "ALTER TABLE jobs ADD COLUMN corrections TEXT;",
+    # 2 -> 3: what a running long job has finished so far (``resume.Partial``), so that after a crash
+    # or a quit "Transcribe again" goes on from there.
+    "ALTER TABLE jobs ADD COLUMN partial TEXT;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -235,6 +239,18 @@ class Store:
             if job.transcript is not None:
                 self._db.execute("UPDATE search SET text = ? WHERE id = ?", (job.transcript.text, job_id))
         return job
+
+    def save_partial(self, job_id: str, partial: Partial | None) -> None:
+        """Keep what a running job has finished so far (``None``: forget it, the job starts over)."""
+        value = None if partial is None else json.dumps(partial.to_dict())
+        with self._lock, self._db:
+            self._db.execute("UPDATE jobs SET partial = ? WHERE id = ?", (value, job_id))
+
+    def partial(self, job_id: str) -> Partial | None:
+        """What an earlier run of the job finished, if anything readable."""
+        with self._lock:
+            row = self._db.execute("SELECT partial FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Partial.from_dict(loads(row[0], {})) if row and row[0] else None
 
     def interrupt_unfinished(self) -> int:
         """At start-up: jobs left queued or running by a crash or kill become ``interrupted``."""

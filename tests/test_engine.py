@@ -20,7 +20,9 @@ from backend.transcript import Cancelled, InvalidOptions, Options
 
 @pytest.fixture(scope="module")
 def engine(random_checkpoint) -> Engine:
-    engine = Engine(str(random_checkpoint), device="cpu")
+    """The random checkpoint, long audio decoded window after window (the tests below feed it noise,
+    which the batched path would skip as silence: tests/test_batched.py has its own)."""
+    engine = Engine(str(random_checkpoint), device="cpu", long_form="sequential")
     engine.start()
     assert engine.wait_until_loaded(120).state is ModelState.READY
     yield engine

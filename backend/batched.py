@@ -1,0 +1,474 @@
+"""Long audio cut at its pauses and decoded in batches: the recipe of faster-whisper's
+``BatchedInferencePipeline`` and of WhisperX.
+
+Silero VAD (``vad.py``) finds the speech; neighbouring stretches of it are packed into
+chunks of at most one window (30 s), so every cut falls in a pause and no word straddles
+two chunks. Each chunk is encoded on its own (on a CPU the encoder gains nothing from a
+batch: its matrices are already 1500 frames tall) and the chunks are decoded together,
+``batch_size`` at a time: one decoder step reads every weight once for all of them. A
+chunk leaves the batch as soon as it has finished (transformers' ``generate`` would keep
+computing it until the longest one is done). Decoding is OpenAI's: greedy with its
+timestamp rules, and per chunk the temperature fallback (a chunk whose text loops or
+whose words the model is unsure of is decoded again hotter) and the no-speech check.
+The encoder output the cross-attention reads at every step is kept in bfloat16 on the
+CPU: half the memory per chunk in the batch, and no slower (``attention.py``).
+
+The sequential path (``longform.py``) hears everything, speech or not, and supports beam
+search; this one only what the VAD calls speech, decoded once. Each batch's segments are
+handed to ``on_partial`` as they are done, so a job can resume after a crash from the
+last finished chunk (``resume.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import WhisperForConditionalGeneration, WhisperProcessor
+from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+from transformers.modeling_outputs import BaseModelOutput
+
+from backend import vad
+from backend.alignment import Aligner, Decoded
+from backend.audio import SAMPLE_RATE
+from backend.features import log_mel
+from backend.resume import Partial
+from backend.settings import LongForm
+from backend.transcript import Options, Progress, Segment, Transcript
+
+#: Hears each batch's finished segments (with their words) as the batches go by.
+Segments = Callable[[list[Segment]], None]
+
+#: OpenAI's fallback thresholds, on the text itself (gzip compression ratio), the mean
+#: log-probability of the tokens, and the probability of "no speech" at the start.
+COMPRESSION_RATIO = 2.4
+LOGPROB = -1.0
+NO_SPEECH = 0.6
+#: What the cross-attention keys and values of the chunks in a batch may take; the batch
+#: size follows from it (whisper-base: 8, whisper-small: 4, medium and large: 1).
+BATCH_BYTES = 256 * 1024 * 1024
+MAX_BATCH = 8
+#: VAD settings: faster-whisper's for its batched pipeline (pauses from 160 ms, 0.4 s of
+#: padding around speech so no word's edge is cut).
+MIN_SILENCE = 0.16
+SPEECH_PAD = 0.4
+#: Decoding steps between two calls of ``between_windows`` (live updates may run there).
+STEPS_BETWEEN_CALLS = 32
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Samples ``start``..``end`` of the recording: speech and the pauses inside it."""
+
+    start: int
+    end: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start) / SAMPLE_RATE
+
+
+@dataclass
+class Decoding:
+    """One chunk's decoded tokens (no prefix, no end-of-text) and how sure the model was."""
+
+    tokens: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+
+
+def chosen(long_form: LongForm, options: Options, seconds: float, batched: BatchedWhisper | None) -> bool:
+    """Whether a transcription of ``seconds`` of audio goes through the batched path: when asked to,
+    or on ``auto`` for audio longer than one window; never with beam search (greedy only here)."""
+    if batched is None or options.beam_size > 1 or long_form is LongForm.SEQUENTIAL:
+        return False
+    return long_form is LongForm.BATCHED or seconds > batched.window
+
+
+def pack(spans: list[tuple[float, float]], window: float, length: int) -> list[Chunk]:
+    """Stretches of speech (seconds) joined into chunks of at most ``window`` seconds, in order;
+    a chunk ends with its last stretch, so every cut lies in a pause."""
+    chunks: list[Chunk] = []
+    for start, end in spans:
+        first, last = max(0, round(start * SAMPLE_RATE)), min(length, round(end * SAMPLE_RATE))
+        if chunks and last - chunks[-1].start <= window * SAMPLE_RATE:
+            chunks[-1] = Chunk(chunks[-1].start, last)
+        elif last > first:
+            chunks.append(Chunk(first, last))
+    return chunks
+
+
+def batch_size(model: WhisperForConditionalGeneration) -> int:
+    """How many chunks decode together within ``BATCH_BYTES`` of cross-attention cache."""
+    config = model.config
+    per_chunk = 2 * config.decoder_layers * config.max_source_positions * config.d_model * 2
+    return max(1, min(MAX_BATCH, BATCH_BYTES // per_chunk))
+
+
+def compression_ratio(text: str) -> float:
+    """How well ``text`` compresses: above ``COMPRESSION_RATIO`` it repeats itself (a decoding loop)."""
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+class Rules:
+    """OpenAI's rules for the next token, for a batch at once: the checkpoint's suppressed tokens,
+    no blank or end at the start, and the timestamp grammar (a segment opens and closes with a
+    timestamp, timestamps never go back, the first within ``max_initial`` steps of 20 ms)."""
+
+    def __init__(
+        self,
+        suppress: torch.Tensor | None,
+        begin_suppress: list[int],
+        timestamp_begin: int,
+        end_of_text: int,
+        no_timestamps: int,
+        max_initial: int,
+        vocab_size: int,
+        device: torch.device,
+    ) -> None:
+        self.suppress = suppress
+        self.begin_suppress = [t for t in begin_suppress if 0 <= t < vocab_size]
+        self.timestamp_begin, self.end_of_text, self.no_timestamps = timestamp_begin, end_of_text, no_timestamps
+        self.max_initial = max_initial
+        columns = torch.arange(vocab_size, device=device)
+        self.is_timestamp = columns >= timestamp_begin
+        self.is_text = columns < end_of_text
+        self.columns = columns
+
+    def apply(self, logits: torch.Tensor, tokens: torch.Tensor, latest: torch.Tensor) -> torch.Tensor:
+        """``logits`` (batch × vocabulary) masked in place; ``tokens`` are those decoded so far
+        (batch × steps), ``latest`` each row's last timestamp token (-1 for none yet)."""
+        if self.suppress is not None:
+            logits.masked_fill_(self.suppress, -math.inf)
+        logits[:, self.no_timestamps] = -math.inf
+        if tokens.shape[1] == 0:
+            logits[:, self.begin_suppress] = -math.inf
+            logits[:, : self.timestamp_begin] = -math.inf
+            logits[:, self.timestamp_begin + self.max_initial + 1 :] = -math.inf
+        else:
+            last = tokens[:, -1] >= self.timestamp_begin
+            before = tokens[:, -2] >= self.timestamp_begin if tokens.shape[1] > 1 else torch.ones_like(last)
+            closing = last & ~before  # a timestamp just closed or opened a segment: the next one pairs it
+            logits.masked_fill_((last & before)[:, None] & self.is_timestamp, -math.inf)
+            logits.masked_fill_(closing[:, None] & self.is_text, -math.inf)
+            floor = torch.where(closing, latest, latest + 1)
+            backwards = self.is_timestamp & (self.columns < floor[:, None]) & (latest >= 0)[:, None]
+            logits.masked_fill_(backwards, -math.inf)
+        logprobs = F.log_softmax(logits.float(), dim=-1)
+        timestamp_mass = logprobs[:, self.timestamp_begin :].logsumexp(dim=-1)
+        best_text = logprobs[:, : self.timestamp_begin].max(dim=-1).values
+        logits.masked_fill_((timestamp_mass > best_text)[:, None] & ~self.is_timestamp, -math.inf)
+        return logits
+
+
+class BatchedWhisper:
+    """Decodes chunks of one window or less, several at a time, with a loaded Whisper."""
+
+    def __init__(
+        self,
+        model_id: str,
+        model: WhisperForConditionalGeneration,
+        processor: WhisperProcessor,
+        suppress: torch.Tensor | None,
+        dtype: torch.dtype,
+        aligner: Aligner | None,
+    ) -> None:
+        self.model_id, self.model, self.processor, self.dtype, self.aligner = model_id, model, processor, dtype, aligner
+        config = model.generation_config
+        self.multilingual = bool(getattr(config, "is_multilingual", False) and getattr(config, "lang_to_id", None))
+        self.window_frames = 2 * model.config.max_source_positions
+        self.window = self.window_frames * processor.feature_extractor.hop_length / SAMPLE_RATE
+        self.end_of_text = int(config.eos_token_id)
+        self.start_of_transcript = int(config.decoder_start_token_id)
+        self.no_timestamps = int(config.no_timestamps_token_id)
+        self.timestamp_begin = self.no_timestamps + 1
+        self.no_speech = self.no_timestamps - 1  # <|nospeech|>, as transformers finds it
+        half = model.config.max_target_positions // 2  # openai-whisper's limit for the text and for the prompt
+        self.max_new_tokens, self.max_prompt = min(half, config.max_new_tokens or half), half - 1
+        self.batch_size = batch_size(model)
+        self.rules = Rules(
+            suppress,
+            list(config.begin_suppress_tokens or []),
+            self.timestamp_begin,
+            self.end_of_text,
+            self.no_timestamps,
+            int(getattr(config, "max_initial_timestamp_index", None) or 50),
+            model.config.vocab_size,
+            model.device,
+        )
+
+    # -- the whole recording -----------------------------------------------------------------
+    def run(
+        self,
+        audio: np.ndarray,
+        options: Options,
+        temperatures: tuple[float, ...],
+        check: Callable[[], None],
+        between_windows: Callable[[], None] | None = None,
+        on_progress: Progress | None = None,
+        on_segments: Segments | None = None,
+        resume: Partial | None = None,
+        on_partial: Callable[[Partial], None] | None = None,
+    ) -> Transcript:
+        """The transcript of ``audio`` (16 kHz mono float32); see ``transcribe``."""
+        check()
+        started = time.perf_counter()
+        with torch.inference_mode():
+            decoded, segments, language = self.transcribe(
+                audio, options, temperatures, check, between_windows, on_progress, on_segments, resume, on_partial
+            )
+        finished = time.perf_counter()
+        if on_progress is not None:
+            on_progress(1.0)
+        tokens = [token for piece in decoded for token in piece.tokens]
+        return Transcript(
+            text=self.processor.tokenizer.decode(tokens, skip_special_tokens=True).strip(),
+            language=language if self.multilingual else "en",
+            duration=len(audio) / SAMPLE_RATE,
+            segments=segments,
+            model=self.model_id,
+            timings={"batched": round(finished - started, 4), "total": round(finished - started, 4)},
+        )
+
+    def detect(self, hidden: torch.Tensor) -> str:
+        """The language spoken in a chunk, from its encoder output ("en" for English-only models)."""
+        if not self.multilingual:
+            return "en"
+        encoded = BaseModelOutput(last_hidden_state=hidden)
+        found = int(self.model.detect_language(encoder_outputs=encoded, num_segment_frames=self.window_frames)[0])
+        return self.processor.tokenizer.convert_ids_to_tokens(found).strip("<|>")
+
+    def chunks(self, audio: np.ndarray) -> list[Chunk]:
+        spans = vad.speech_spans(audio, min_silence=MIN_SILENCE, max_speech=self.window, pad=SPEECH_PAD)
+        return pack(spans, self.window, len(audio))
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        options: Options,
+        temperatures: tuple[float, ...],
+        check: Callable[[], None],
+        between_windows: Callable[[], None] | None = None,
+        on_progress: Progress | None = None,
+        on_segments: Segments | None = None,
+        resume: Partial | None = None,
+        on_partial: Callable[[Partial], None] | None = None,
+    ) -> tuple[list[Decoded], list[Segment], str | None]:
+        """The recording's segments as decoded (for the text) and with their words where asked, and
+        the language (detected on the first chunk unless ``options`` name it).
+
+        ``check`` raises ``Cancelled`` when the job is to stop: it runs before every decoding step.
+        ``between_windows`` runs between chunks (and every few dozen steps): live updates go there.
+        After each batch ``on_progress`` hears the fraction done, ``on_segments`` the new segments
+        and ``on_partial`` all that is done; ``resume`` is what an earlier run had done."""
+        decoded: list[Decoded] = []
+        segments: list[Segment] = []
+        spoken, done_until = options.language, 0.0
+        if resume is not None and resume.model == self.model_id:  # another model starts over
+            decoded = [Decoded(s.start, s.end, s.text, list(t)) for s, t in zip(resume.segments, resume.tokens)]
+            segments, spoken, done_until = list(resume.segments), resume.language, resume.until
+            if on_segments is not None and segments:
+                on_segments(list(segments))
+        total = max(len(audio), 1)
+        if on_progress is not None:
+            on_progress(min(done_until * SAMPLE_RATE / total, 1.0))
+        todo = [c for c in self.chunks(audio) if c.end / SAMPLE_RATE > done_until + 1e-3]
+        for first in range(0, len(todo), self.batch_size):
+            batch = todo[first : first + self.batch_size]
+            features, hidden = [], []
+            for chunk in batch:
+                check()
+                if between_windows is not None:
+                    between_windows()
+                window = log_mel(audio[chunk.start : chunk.end], self.processor.feature_extractor)
+                features.append(window[:, :, : self.window_frames].to(self.model.device, self.dtype))
+                hidden.append(self.model.get_encoder()(features[-1]).last_hidden_state)
+            if spoken is None:
+                spoken = self.detect(hidden[0])
+            results = self.decode(torch.cat(hidden), self.prefix(options, spoken), temperatures, check, between_windows)
+            heard: list[Segment] = []
+            for chunk, window, encoded, result in zip(batch, features, hidden, results, strict=True):
+                if result is None:
+                    continue
+                offset = chunk.start / SAMPLE_RATE
+                pieces = self.segments(result.tokens, chunk)
+                decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
+                clip = audio[chunk.start : chunk.end]
+                heard += self.words(window, clip, pieces, spoken, options, encoded, offset, between_windows)
+            del features, hidden
+            segments += heard
+            if on_segments is not None and heard:
+                on_segments(heard)
+            done_until = batch[-1].end / SAMPLE_RATE
+            if on_partial is not None:
+                on_partial(Partial.of(self.model_id, spoken, done_until, decoded, segments))
+            if on_progress is not None:
+                on_progress(min(batch[-1].end / total, 1.0))
+        return decoded, segments, spoken
+
+    def prefix(self, options: Options, language: str | None) -> list[int]:
+        """The decoder's first tokens: the prompt (as ``<|startofprev|>`` text, at most half the
+        context), then start, language and task where the model has them."""
+        config = self.model.generation_config
+        tokens = [self.start_of_transcript]
+        if language is not None and getattr(config, "lang_to_id", None):
+            tokens += [int(config.lang_to_id[f"<|{language}|>"]), int(config.task_to_id[options.task])]
+        if options.prompt:
+            prompt = [int(t) for t in self.processor.get_prompt_ids(options.prompt, return_tensors="np")]
+            tokens = [prompt[0], *prompt[1:][-self.max_prompt :], *tokens]
+        return tokens
+
+    def segments(self, tokens: list[int], chunk: Chunk) -> list[Decoded]:
+        """A chunk's tokens cut into segments at its timestamps (times from the chunk's start), as
+        openai-whisper cuts a window. Text after the last closing timestamp is kept (the chunk ends
+        in a pause, so it is not cut off) and ends with the chunk."""
+        tokenizer = self.processor.tokenizer
+        begin, precision, length = self.timestamp_begin, 0.02, chunk.seconds
+        pieces: list[Decoded] = []
+        opened: float | None = None
+        text: list[int] = []
+
+        def close(start: float, end: float) -> None:
+            words = tokenizer.decode(text, skip_special_tokens=True).strip()
+            if words:
+                start = min(start, length)
+                pieces.append(Decoded(start, min(max(end, start), length), words, list(text)))
+
+        for token in tokens:
+            if token < begin:
+                if token < self.end_of_text:
+                    text.append(token)
+                continue
+            seconds = (token - begin) * precision
+            if opened is None:
+                opened = seconds
+            elif text:
+                close(opened, seconds)
+                opened, text = None, []
+            else:
+                opened = seconds
+        if text:
+            close(opened or 0.0, length)
+        return pieces
+
+    def words(
+        self,
+        features: torch.Tensor,
+        audio: np.ndarray,
+        pieces: list[Decoded],
+        language: str | None,
+        options: Options,
+        encoded: torch.Tensor,
+        offset: float,
+        between_windows: Callable[[], None] | None,
+    ) -> list[Segment]:
+        """A chunk's segments in the recording's time, with their words placed where asked
+        (from the chunk's own encoder output: no second encoder pass)."""
+        plain = [Segment(p.start, p.end, p.text) for p in pieces]
+        if self.aligner is not None and options.words and options.task == "transcribe" and pieces:
+            plain = self.aligner.place(features, audio, pieces, language, encoded, between_windows)
+        return [shifted(segment, offset) for segment in plain]
+
+    # -- a batch of chunks -------------------------------------------------------------------
+    def decode(
+        self,
+        hidden: torch.Tensor,
+        prefix: list[int],
+        temperatures: tuple[float, ...],
+        check: Callable[[], None],
+        between_windows: Callable[[], None] | None,
+    ) -> list[Decoding | None]:
+        """Each chunk's decoding (``None`` where the model hears no speech), falling back to the next
+        temperature for the chunks whose text loops or is too unsure (when there is a next one)."""
+        results: list[Decoding | None] = [None] * hidden.shape[0]
+        pending = list(range(hidden.shape[0]))
+        for attempt, temperature in enumerate(temperatures):
+            last = attempt == len(temperatures) - 1
+            decodings = self.greedy(hidden[pending], prefix, temperature, check, between_windows)
+            retry = []
+            for index, decoding in zip(pending, decodings, strict=True):
+                text = self.processor.tokenizer.decode(decoding.tokens, skip_special_tokens=True)
+                unsure = decoding.avg_logprob < LOGPROB
+                if len(temperatures) > 1 and unsure and decoding.no_speech_prob > NO_SPEECH:
+                    results[index] = None  # silence the VAD let through
+                    continue
+                results[index] = decoding
+                if not last and (compression_ratio(text) > COMPRESSION_RATIO or unsure):
+                    retry.append(index)
+            if not retry:
+                break
+            pending = retry
+        return results
+
+    def greedy(
+        self,
+        hidden: torch.Tensor,
+        prefix: list[int],
+        temperature: float,
+        check: Callable[[], None],
+        between_windows: Callable[[], None] | None,
+    ) -> list[Decoding]:
+        """Decode each row of ``hidden`` (encoder outputs) after ``prefix``: the most likely token,
+        or one sampled at ``temperature`` > 0, until end-of-text or the length limit."""
+        rows = hidden.shape[0]
+        device = hidden.device
+        decoder, project = self.model.get_decoder(), self.model.get_output_embeddings()
+        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        ids = torch.tensor([prefix], device=device).expand(rows, -1)
+        states = decoder(input_ids=ids, encoder_hidden_states=hidden, cache=cache, use_cache=True).last_hidden_state
+        start = prefix.index(self.start_of_transcript)
+        no_speech = project(states[:, start]).float().softmax(-1)[:, self.no_speech].tolist()
+        if device.type == "cpu":
+            for layer in cache.cross_attention_cache.layers:  # read at every step: half the bytes
+                layer.keys, layer.values = layer.keys.to(torch.bfloat16), layer.values.to(torch.bfloat16)
+        logits = project(states[:, -1]).float()
+        active = torch.arange(rows, device=device)  # the rows still decoding, by their index in ``hidden``
+        tokens = torch.empty(rows, 0, dtype=torch.long, device=device)
+        latest = torch.full((rows,), -1, dtype=torch.long, device=device)
+        sum_logprob = torch.zeros(rows, dtype=torch.float64, device=device)
+        finished: dict[int, list[int]] = {}
+        for step in range(self.max_new_tokens):
+            check()
+            if between_windows is not None and step and step % STEPS_BETWEEN_CALLS == 0:
+                between_windows()
+            logits = self.rules.apply(logits, tokens, latest)
+            if temperature > 0:
+                chosen = torch.distributions.Categorical(logits=logits / temperature).sample()
+            else:
+                chosen = logits.argmax(dim=-1)
+            sum_logprob[active] += F.log_softmax(logits, dim=-1).gather(1, chosen[:, None])[:, 0].double()
+            tokens = torch.cat([tokens, chosen[:, None]], dim=1)
+            latest = torch.where(chosen >= self.timestamp_begin, chosen, latest)
+            done = chosen == self.end_of_text
+            if step == self.max_new_tokens - 1:
+                done[:] = True
+            if bool(done.any()):
+                for row in torch.nonzero(done)[:, 0].tolist():
+                    finished[int(active[row])] = [t for t in tokens[row].tolist() if t != self.end_of_text]
+                keep = torch.nonzero(~done)[:, 0]
+                if keep.numel() == 0:
+                    break
+                cache.batch_select_indices(keep)
+                active, tokens, latest, chosen = active[keep], tokens[keep], latest[keep], chosen[keep]
+                hidden = hidden[keep]
+            states = decoder(
+                input_ids=chosen[:, None], encoder_hidden_states=hidden, cache=cache, use_cache=True
+            ).last_hidden_state
+            logits = project(states[:, -1]).float()
+        return [
+            Decoding(finished[row], float(sum_logprob[row]) / (len(finished[row]) + 1), no_speech[row])
+            for row in range(rows)
+        ]
+
+
+def shifted(segment: Segment, offset: float) -> Segment:
+    """``segment`` (and its words) ``offset`` seconds later."""
+    words = tuple(replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3)) for w in segment.words)
+    return replace(segment, start=round(segment.start + offset, 3), end=round(segment.end + offset, 3), words=words)
