@@ -95,7 +95,9 @@ class JobSummary(BaseModel):
 class Job(JobSummary):
     """One stored transcription with its segments, model and timings."""
 
-    segments: list[Segment] = Field(default_factory=list)
+    segments: list[Segment] = Field(
+        default_factory=list, description="While it runs: the segments decoded so far, window by window."
+    )
     model: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from backend import formats
 from backend.dependencies import ModelsDep, UploadDep
@@ -18,7 +21,7 @@ from backend.schemas import (
     OpenAIVerboseTranscription,
     OpenAIWord,
 )
-from backend.transcript import Options, Task
+from backend.transcript import Options, Segment, Task
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -79,6 +82,41 @@ async def respond(
     return OpenAITranscription(text=transcript.text)
 
 
+def event(**fields: object) -> str:
+    """One server-sent event as OpenAI's streaming transcriptions send them."""
+    return f"data: {json.dumps(fields, ensure_ascii=False)}\n\n"
+
+
+async def stream(transcribe: Transcriber, upload: UploadFile, options: Options) -> StreamingResponse:
+    """``text/event-stream``: a ``transcript.text.delta`` per segment as soon as its window (or batch) is decoded,
+    then ``transcript.text.done`` with the whole text (``error`` instead, if the transcription fails). The
+    job is stored as any other: a client that goes away does not stop it."""
+    loop = asyncio.get_running_loop()
+    heard: asyncio.Queue[list[Segment]] = asyncio.Queue()
+    _, future = await transcribe.queue(upload, options, lambda new: loop.call_soon_threadsafe(heard.put_nowait, new))
+    finished = asyncio.wrap_future(future)
+
+    async def events() -> AsyncIterator[str]:
+        said = False
+        while not (finished.done() and heard.empty()):
+            waiting = asyncio.ensure_future(heard.get())
+            await asyncio.wait({waiting, finished}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiting.done():
+                waiting.cancel()
+                continue
+            for segment in waiting.result():
+                yield event(type="transcript.text.delta", delta=f" {segment.text}" if said else segment.text)
+                said = True
+        try:
+            transcript = finished.result()
+        except Exception as error:  # the job is kept in the history, failed; the client hears why
+            yield event(type="error", error={"message": str(error) or type(error).__name__})
+            return
+        yield event(type="transcript.text.done", text=transcript.text)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
 Model = Annotated[str, Form(description="Accepted for compatibility; Hush uses its loaded model.")]
 Prompt = Annotated[str | None, Form()]
 Format = Annotated[ResponseFormat, Form()]
@@ -103,7 +141,18 @@ async def transcriptions(
     response_format: Format = "json",
     temperature: Temperature = 0.0,
     timestamp_granularities: Granularities = None,
+    stream_events: Annotated[
+        bool,
+        Form(
+            alias="stream",
+            description="true: answer text/event-stream, each window's text as soon as it is decoded "
+            "(transcript.text.delta), then transcript.text.done; response_format is then ignored.",
+        ),
+    ] = False,
 ):
+    if stream_events:
+        options = Options(blank_to_none(language), "transcribe", prompt, temperature or None)
+        return await stream(transcribe, upload, options)
     return await respond(
         transcribe, upload, "transcribe", language, prompt, response_format, temperature, timestamp_granularities
     )

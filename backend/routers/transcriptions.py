@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Annotated
 
@@ -42,9 +43,12 @@ class Transcriber:
     def __init__(self, jobs: JobsDep, ready: Annotated[None, Depends(model_ready)]) -> None:
         self.jobs = jobs
 
-    async def queue(self, upload: UploadFile, options: Options) -> tuple[StoredJob, Future[Transcript]]:
+    async def queue(
+        self, upload: UploadFile, options: Options, on_segments: Callable[[list[Segment]], None] | None = None
+    ) -> tuple[StoredJob, Future[Transcript]]:
+        """Store and queue the upload; ``on_segments`` hears each window's segments as they are decoded."""
         job = await run_in_threadpool(self.jobs.add, upload.file, upload.filename, options)
-        future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload))
+        future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload), on_segments)
         return job, future
 
     async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
@@ -132,6 +136,8 @@ def describe(jobs: Jobs, job_id: str) -> Job:
     if job.transcript is not None:
         fields = to_fields(job.transcript)
         progress = 1.0
+    elif decoded := jobs.segments_so_far(job.id):  # a running job shows its text window by window
+        fields = {"segments": [{"start": s.start, "end": s.end, "text": s.text} for s in decoded]}
     return Job(
         id=job.id,
         created=job.created,
