@@ -10,6 +10,7 @@ import itertools
 import re
 import time
 
+import numpy as np
 import pytest
 
 from real_weights import content_words, overlap, words
@@ -102,3 +103,29 @@ def test_a_dropped_socket_pauses_live_text_and_loses_nothing(open_page, paragrap
     final = session.transcript.inner_text()
     # The whole recording was uploaded and transcribed, the gap included.
     assert len(content_words(PARAGRAPH) & set(words(final))) >= 0.6 * len(content_words(PARAGRAPH)), final
+
+
+def test_an_imported_long_file_shows_its_text_window_by_window(
+    open_page, start_server, tiny_en_converted, speak, tmp_path
+):
+    """Decoded window after window (the sequential long form), the text so far shows before the transcript is done."""
+    from backend.audio import decode
+    from conftest import encode
+
+    server = start_server(model=tiny_en_converted, long_form="sequential")
+    server.wait_until_ready(300)
+    sentence = decode(speak("the museum will be closed on monday for repairs"))
+    pause = np.zeros(16_000 * 3, np.float32)
+    lecture = encode(np.concatenate([sentence, pause] * 14), 16_000, tmp_path / "lecture.flac", "flac")  # ~90 s
+    session = open_page(server)
+    page = session.page
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import a file").click()
+    chooser.value.set_files(str(lecture))
+    so_far = page.get_by_test_id("so-far")
+    expect(so_far).to_contain_text("museum", timeout=60_000)
+    expect(session.transcript).to_be_hidden()  # the text so far came before the whole transcript
+    page.screenshot(path=str(OUTPUT / "import-so-far.png"))
+    expect(session.transcript).to_be_visible(timeout=120_000)
+    expect(so_far).to_be_hidden()
+    assert session.transcript.inner_text().lower().count("museum") >= 10

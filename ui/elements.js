@@ -49,6 +49,7 @@ export const ui = {
   copy: $("copy"),
   copyLabel: $("copy-label"),
   transcript: $("transcript"),
+  soFar: $("so-far"),
   session: $("session"),
   sessionList: $("session-list"),
   version: $("version"),

@@ -126,6 +126,11 @@ export function createViews({ ui, model, capture, items, selected, meter, action
     }
     renderNotice(item);
 
+    // A long file's text as the server decodes it, window by window, until the whole transcript is in.
+    const soFar = item.phase === "transcribing" ? (item.partial || []).map((s) => s.text).join(" ") : "";
+    ui.soFar.hidden = !soFar;
+    if (ui.soFar.textContent !== soFar) ui.soFar.textContent = soFar;
+
     const done = item.phase === "done";
     ui.viewToggle.hidden = !done || !item.result?.segments?.length;
     ui.copy.hidden = !done || !item.result?.text;
