@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from backend import catalog, models
 from backend.settings import Settings
 from conftest import HUB_REPO as REPO
+from conftest import wait_until
 
 
 def test_the_catalogue_offers_every_size_with_small_as_the_default():
@@ -40,10 +40,7 @@ def test_downloads_run_in_the_background_and_finish(hub):
     downloads = catalog.Downloads(hub.url)
     download = downloads.start(REPO)
     assert downloads.start(REPO) is download  # no second download of the same model
-    deadline = time.monotonic() + 60
-    while download.state is catalog.DownloadState.DOWNLOADING:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: download.state is not catalog.DownloadState.DOWNLOADING, 60, "the download")
     assert download.state is catalog.DownloadState.DONE and download.percent == 100.0
     assert download.bytes_per_second > 0
 
@@ -51,8 +48,7 @@ def test_downloads_run_in_the_background_and_finish(hub):
 def test_an_unknown_repository_fails_with_a_reason(hub):
     downloads = catalog.Downloads(hub.url)
     download = downloads.start("hush-tests/no-such-model")
-    while download.state is catalog.DownloadState.DOWNLOADING:
-        time.sleep(0.05)
+    wait_until(lambda: download.state is not catalog.DownloadState.DOWNLOADING, 60, "the download to fail")
     assert download.state is catalog.DownloadState.FAILED
     assert "no model 'hush-tests/no-such-model'" in download.error
 

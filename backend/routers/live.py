@@ -152,7 +152,9 @@ def transcriber(models: ModelManager, task: Task):
 
     async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None):
         engine = models.engine()
-        options = Options(language=language, task=task, prompt=prompt, temperature=0.0)
+        # Greedy, and no word timings: a live pass must be short, and segment times are enough to
+        # cut the buffer (the final pass places every word).
+        options = Options(language=language, task=task, prompt=prompt, temperature=0.0, words=False)
         return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
 
     return transcribe

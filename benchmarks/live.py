@@ -1,0 +1,209 @@
+"""Live transcription measured against the full-accuracy pass, in one run.
+
+    python benchmarks/live.py [--minutes 1.5] [--seed 11] [--model whisper-base] [--skip-small]
+
+Plays espeak-ng sentences (several voices, speeds and pauses: ``scripts/english_speech.py``)
+in real time into ``/api/live`` of a Hush server on real weights (``scripts/fetch_weights.py``),
+100 ms packets as the page's AudioWorklet sends them, then transcribes the same audio in
+one pass as Stop does. Prints:
+
+- confirmed lag: from the end of each spoken word (its time in the final pass's word
+  timings) to the moment it is confirmed on the page (median, p90);
+- tentative lag: to the moment it first shows at all (as tentative or confirmed);
+- text updates per second of speech, and CPU seconds per audio second (the server's process);
+- word error rate of the live text and of the final pass against what was said;
+- whisper-small's architecture (random weights, compute only): seconds for one live pass
+  over a 10 s buffer decoding 30 tokens.
+No recorded human speech can be downloaded here; espeak-ng is the only voice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import itertools
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+from common import ROOT, whisper_small, with_fixed_tokens
+
+sys.path[:0] = [str(ROOT / "scripts")]
+
+import english_speech  # noqa: E402
+
+import fetch_weights  # noqa: E402
+from word_error import normalise, wer  # noqa: E402
+
+SAMPLE_RATE = 16_000
+PACKET_SECONDS = 0.1
+
+
+def converted(name: str) -> Path:
+    weights = next(w for w in fetch_weights.MODELS if w.name == name)
+    folder = fetch_weights.weights_dir() / name
+    if not fetch_weights.is_ready(folder, weights):
+        raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
+    os.environ.setdefault("HUSH_CACHE_DIR", str(Path(tempfile.gettempdir()) / "hush-benchmarks" / "hush-cache"))
+    from backend import models
+
+    return models.locate(str(folder))
+
+
+def wav_bytes(samples: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stream_live(url: str, token: str, samples: np.ndarray) -> tuple[list[tuple[float, str, str]], float]:
+    """Send ``samples`` in real time; every (seconds since the start, confirmed, tentative) received,
+    and the CPU seconds the process spent meanwhile."""
+    from websockets.sync.client import connect
+
+    received: list[tuple[float, str, str]] = []
+    socket_url = url.replace("http://", "ws://") + f"api/live?language=en&token={token}"
+    with connect(socket_url, open_timeout=30, max_size=None) as socket:
+        started = time.monotonic()
+
+        def read() -> None:
+            for text in socket:
+                message = json.loads(text)
+                if message["type"] in ("update", "done"):
+                    received.append((time.monotonic() - started, message["confirmed"], message["tentative"]))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        cpu = cpu_seconds()
+        step = int(PACKET_SECONDS * SAMPLE_RATE)
+        for n, first in enumerate(range(0, len(samples), step)):
+            pcm = (np.clip(samples[first : first + step], -1, 1) * 32767).astype("<i2").tobytes()
+            time.sleep(max(0.0, started + n * PACKET_SECONDS - time.monotonic()))
+            socket.send(pcm)
+        socket.send(json.dumps({"type": "stop"}))
+        reader.join(120)
+        cpu = cpu_seconds() - cpu
+    return received, cpu
+
+
+def first_seen(received: list[tuple[float, str, str]], final_words: list[str], tentative: bool) -> list[float | None]:
+    """When each of the live text's final words was first shown in its place (confirmed only, or either)."""
+    seen: list[float | None] = [None] * len(final_words)
+    for at, confirmed, tail in received:
+        shown = normalise(confirmed + (" " + tail if tentative else ""))
+        for i, word in enumerate(shown[: len(final_words)]):
+            if seen[i] is None and word == final_words[i]:
+                seen[i] = at
+    return seen
+
+
+def lags(seen: list[float | None], live_words: list[str], reference: list[tuple[str, float]]) -> list[float]:
+    """Seconds from each word's end in the audio (the final pass's timing) to its appearance live."""
+    matcher = difflib.SequenceMatcher(a=live_words, b=[w for w, _ in reference], autojunk=False)
+    found = []
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            at = seen[block.a + k]
+            if at is not None:
+                found.append(at - reference[block.b + k][1])
+    return found
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def small_update_seconds(repeats: int = 3) -> float:
+    """One live pass of whisper-small's architecture (random weights, int8) over 10 s, 30 tokens decoded."""
+    from backend.engine import Engine
+    from backend.transcript import Options
+    from backend.worker import Priority
+
+    folder = with_fixed_tokens(whisper_small(), 30)
+    engine = Engine(str(folder), device="cpu")
+    engine.start()
+    assert engine.wait_until_loaded(600).state == "ready", engine.status.detail
+    buffer = (np.random.default_rng(3).standard_normal(SAMPLE_RATE * 10) * 0.1).astype(np.float32)
+    options = Options(language="en", temperature=0.0, prompt="the words confirmed so far " * 4, words=False)
+    times = []
+    for n in range(repeats + 1):
+        started = time.perf_counter()
+        engine.submit(buffer, options, priority=Priority.LIVE).result()
+        if n:  # the first one warms up
+            times.append(time.perf_counter() - started)
+    engine.close()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=1.5, help="length of the spoken audio")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--model", default="whisper-base", choices=["whisper-base", "whisper-tiny.en"])
+    parser.add_argument("--skip-small", action="store_true", help="skip whisper-small's update time")
+    args = parser.parse_args()
+
+    import httpx
+
+    from backend.server import Server
+    from backend.settings import Settings
+
+    samples, said = english_speech.recording(args.minutes, args.seed)
+    folder = converted(args.model)
+    with tempfile.TemporaryDirectory() as data:
+        server = Server(Settings(model=str(folder), data_dir=data, port=0))
+        server.start()
+        server.app.state.models.wait_until_loaded(600)
+        received, cpu = stream_live(server.base_url, server.token, samples)
+        headers = {"Authorization": f"Bearer {server.token}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=900) as client:
+            final = client.post(
+                "api/transcriptions", files={"file": ("live.wav", wav_bytes(samples))}, data={"language": "en"}
+            ).json()
+        server.stop()
+
+    timed = [w for s in final["segments"] for w in s.get("words", [])]
+    reference = [(token, w["end"]) for w in timed for token in normalise(w["word"])]
+    live_text = received[-1][1] if received else ""
+    live_words = normalise(live_text)
+    confirmed = lags(first_seen(received, live_words, tentative=False), live_words, reference)
+    tentative = lags(first_seen(received, live_words, tentative=True), live_words, reference)
+    speech_seconds = sum(len(w) for w in said.split()) / 15  # ~15 characters a second of espeak speech
+    changes = sum(1 for a, b in itertools.pairwise(received) if (a[1], a[2]) != (b[1], b[2]))
+    audio_seconds = len(samples) / SAMPLE_RATE
+    live_wer, final_wer = wer([said], [live_text])[0], wer([said], [final["text"]])[0]
+
+    print(f"{args.model}, {audio_seconds:.0f} s of espeak-ng speech in real time, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"confirmed lag     median {statistics.median(confirmed):.2f} s   p90 {percentile(confirmed, 0.9):.2f} s"
+          f"   ({len(confirmed)} words)")  # fmt: skip
+    print(f"tentative lag     median {statistics.median(tentative):.2f} s   p90 {percentile(tentative, 0.9):.2f} s")
+    print(f"updates           {changes / speech_seconds:.2f} text changes per second of speech")
+    print(f"CPU               {cpu / audio_seconds:.2f} s per audio second (live session, whole process)")
+    print(f"WER               live {100 * live_wer:.1f} %   final pass {100 * final_wer:.1f} %   "
+          f"difference {100 * (live_wer - final_wer):+.1f} points")  # fmt: skip
+    if not args.skip_small:
+        print(f"whisper-small     {small_update_seconds():.2f} s per live pass over a 10 s buffer (30 tokens, int8)")
+
+
+if __name__ == "__main__":
+    main()
