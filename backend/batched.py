@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput
@@ -58,6 +57,12 @@ MAX_BATCH = 8
 #: padding around speech so no word's edge is cut).
 MIN_SILENCE = 0.16
 SPEECH_PAD = 0.4
+#: A chunk ends this long before the window does. Speech up to the window's edge reads to
+#: Whisper as speech cut off there: it opens a last segment and stops, leaving it to the next
+#: window (whisper-base lost 6 sentences in 10 minutes that way with chunks of 29.5-30 s).
+END_MARGIN = 2.0
+#: Speech left after a chunk's last opening timestamp, from this long on, is decoded again.
+MIN_TAIL = 1.0
 #: Decoding steps between two calls of ``between_windows`` (live updates may run there).
 STEPS_BETWEEN_CALLS = 32
 
@@ -137,34 +142,31 @@ class Rules:
         self.begin_suppress = [t for t in begin_suppress if 0 <= t < vocab_size]
         self.timestamp_begin, self.end_of_text, self.no_timestamps = timestamp_begin, end_of_text, no_timestamps
         self.max_initial = max_initial
-        columns = torch.arange(vocab_size, device=device)
-        self.is_timestamp = columns >= timestamp_begin
-        self.is_text = columns < end_of_text
-        self.columns = columns
+        self.stamps = torch.arange(vocab_size - timestamp_begin, device=device)  # timestamp k is token begin + k
 
     def apply(self, logits: torch.Tensor, tokens: torch.Tensor, latest: torch.Tensor) -> torch.Tensor:
         """``logits`` (batch × vocabulary) masked in place; ``tokens`` are those decoded so far
-        (batch × steps), ``latest`` each row's last timestamp token (-1 for none yet)."""
+        (batch × steps), ``latest`` each row's last timestamp token (-1 for none yet). The masks are
+        written on row and column slices: the whole vocabulary is only read, once, for its mass."""
+        begin, inf = self.timestamp_begin, -math.inf
         if self.suppress is not None:
-            logits.masked_fill_(self.suppress, -math.inf)
-        logits[:, self.no_timestamps] = -math.inf
+            logits.masked_fill_(self.suppress, inf)
+        logits[:, self.no_timestamps] = inf
         if tokens.shape[1] == 0:
-            logits[:, self.begin_suppress] = -math.inf
-            logits[:, : self.timestamp_begin] = -math.inf
-            logits[:, self.timestamp_begin + self.max_initial + 1 :] = -math.inf
+            logits[:, self.begin_suppress] = inf
+            logits[:, :begin] = inf
+            logits[:, begin + self.max_initial + 1 :] = inf
         else:
-            last = tokens[:, -1] >= self.timestamp_begin
-            before = tokens[:, -2] >= self.timestamp_begin if tokens.shape[1] > 1 else torch.ones_like(last)
+            last = tokens[:, -1] >= begin
+            before = tokens[:, -2] >= begin if tokens.shape[1] > 1 else torch.ones_like(last)
             closing = last & ~before  # a timestamp just closed or opened a segment: the next one pairs it
-            logits.masked_fill_((last & before)[:, None] & self.is_timestamp, -math.inf)
-            logits.masked_fill_(closing[:, None] & self.is_text, -math.inf)
-            floor = torch.where(closing, latest, latest + 1)
-            backwards = self.is_timestamp & (self.columns < floor[:, None]) & (latest >= 0)[:, None]
-            logits.masked_fill_(backwards, -math.inf)
-        logprobs = F.log_softmax(logits.float(), dim=-1)
-        timestamp_mass = logprobs[:, self.timestamp_begin :].logsumexp(dim=-1)
-        best_text = logprobs[:, : self.timestamp_begin].max(dim=-1).values
-        logits.masked_fill_((timestamp_mass > best_text)[:, None] & ~self.is_timestamp, -math.inf)
+            logits[last & before, begin:] = inf
+            logits[closing, : self.end_of_text] = inf
+            floor = torch.where(closing, latest, latest + 1) - begin  # timestamps never go back
+            logits[:, begin:].masked_fill_((self.stamps < floor[:, None]) & (latest >= 0)[:, None], inf)
+        timestamp_mass = logits[:, begin:].float().logsumexp(dim=-1)  # both sides share one normaliser
+        best_text = logits[:, :begin].float().max(dim=-1).values
+        logits[timestamp_mass > best_text, :begin] = inf
         return logits
 
 
@@ -246,8 +248,9 @@ class BatchedWhisper:
         return self.processor.tokenizer.convert_ids_to_tokens(found).strip("<|>")
 
     def chunks(self, audio: np.ndarray) -> list[Chunk]:
-        spans = vad.speech_spans(audio, min_silence=MIN_SILENCE, max_speech=self.window, pad=SPEECH_PAD)
-        return pack(spans, self.window, len(audio))
+        longest = self.window - END_MARGIN
+        spans = vad.speech_spans(audio, min_silence=MIN_SILENCE, max_speech=longest, pad=SPEECH_PAD)
+        return pack(spans, longest, len(audio))
 
     def transcribe(
         self,
@@ -282,27 +285,10 @@ class BatchedWhisper:
         todo = [c for c in self.chunks(audio) if c.end / SAMPLE_RATE > done_until + 1e-3]
         for first in range(0, len(todo), self.batch_size):
             batch = todo[first : first + self.batch_size]
-            features, hidden = [], []
-            for chunk in batch:
-                check()
-                if between_windows is not None:
-                    between_windows()
-                window = log_mel(audio[chunk.start : chunk.end], self.processor.feature_extractor)
-                features.append(window[:, :, : self.window_frames].to(self.model.device, self.dtype))
-                hidden.append(self.model.get_encoder()(features[-1]).last_hidden_state)
-            if spoken is None:
-                spoken = self.detect(hidden[0])
-            results = self.decode(torch.cat(hidden), self.prefix(options, spoken), temperatures, check, between_windows)
-            heard: list[Segment] = []
-            for chunk, window, encoded, result in zip(batch, features, hidden, results, strict=True):
-                if result is None:
-                    continue
-                offset = chunk.start / SAMPLE_RATE
-                pieces = self.segments(result.tokens, chunk)
-                decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
-                clip = audio[chunk.start : chunk.end]
-                heard += self.words(window, clip, pieces, spoken, options, encoded, offset, between_windows)
-            del features, hidden
+            pieces, heard, spoken = self.decode_chunks(
+                audio, batch, options, spoken, temperatures, check, between_windows
+            )
+            decoded += pieces
             segments += heard
             if on_segments is not None and heard:
                 on_segments(heard)
@@ -312,6 +298,51 @@ class BatchedWhisper:
             if on_progress is not None:
                 on_progress(min(batch[-1].end / total, 1.0))
         return decoded, segments, spoken
+
+    def decode_chunks(
+        self,
+        audio: np.ndarray,
+        chunks: list[Chunk],
+        options: Options,
+        language: str | None,
+        temperatures: tuple[float, ...],
+        check: Callable[[], None],
+        between_windows: Callable[[], None] | None,
+    ) -> tuple[list[Decoded], list[Segment], str | None]:
+        """``chunks`` decoded together: their segments in the recording's time, as decoded and with
+        their words, and the language (detected on the first chunk if not given). A chunk whose
+        decoding stops at an opening timestamp with speech left after it (Whisper's "this runs on
+        past the window") has the rest decoded as a chunk of its own, as the sequential path would."""
+        features, hidden = [], []
+        for chunk in chunks:
+            check()
+            if between_windows is not None:
+                between_windows()
+            window = log_mel(audio[chunk.start : chunk.end], self.processor.feature_extractor)
+            features.append(window[:, :, : self.window_frames].to(self.model.device, self.dtype))
+            hidden.append(self.model.get_encoder()(features[-1]).last_hidden_state)
+        if language is None:
+            language = self.detect(hidden[0])
+        results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures, check, between_windows)
+        decoded: list[Decoded] = []
+        segments: list[Segment] = []
+        tails: list[Chunk] = []
+        for chunk, window, encoded, result in zip(chunks, features, hidden, results, strict=True):
+            if result is None:
+                continue
+            offset = chunk.start / SAMPLE_RATE
+            pieces, rest = self.segments(result.tokens, chunk)
+            decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
+            clip = audio[chunk.start : chunk.end]
+            segments += self.words(window, clip, pieces, language, options, encoded, offset, between_windows)
+            if rest is not None:
+                tails.append(Chunk(chunk.start + round(rest * SAMPLE_RATE), chunk.end))
+        del features, hidden
+        if tails:
+            more, heard, _ = self.decode_chunks(audio, tails, options, language, temperatures, check, between_windows)
+            decoded = sorted(decoded + more, key=lambda piece: piece.start)
+            segments = sorted(segments + heard, key=lambda segment: segment.start)
+        return decoded, segments, language
 
     def prefix(self, options: Options, language: str | None) -> list[int]:
         """The decoder's first tokens: the prompt (as ``<|startofprev|>`` text, at most half the
@@ -325,10 +356,12 @@ class BatchedWhisper:
             tokens = [prompt[0], *prompt[1:][-self.max_prompt :], *tokens]
         return tokens
 
-    def segments(self, tokens: list[int], chunk: Chunk) -> list[Decoded]:
+    def segments(self, tokens: list[int], chunk: Chunk) -> tuple[list[Decoded], float | None]:
         """A chunk's tokens cut into segments at its timestamps (times from the chunk's start), as
-        openai-whisper cuts a window. Text after the last closing timestamp is kept (the chunk ends
-        in a pause, so it is not cut off) and ends with the chunk."""
+        openai-whisper cuts a window, and where the rest of the chunk is to be decoded again, if
+        anywhere: after an opening timestamp that nothing followed, with ``MIN_TAIL`` or more of the
+        chunk left. Text after the last closing timestamp is kept (the chunk ends in a pause, so it
+        is not cut off) and ends with the chunk."""
         tokenizer = self.processor.tokenizer
         begin, precision, length = self.timestamp_begin, 0.02, chunk.seconds
         pieces: list[Decoded] = []
@@ -356,7 +389,9 @@ class BatchedWhisper:
                 opened = seconds
         if text:
             close(opened or 0.0, length)
-        return pieces
+        elif opened is not None and length - opened >= MIN_TAIL:
+            return pieces, opened
+        return pieces, None
 
     def words(
         self,
@@ -420,14 +455,11 @@ class BatchedWhisper:
         rows = hidden.shape[0]
         device = hidden.device
         decoder, project = self.model.get_decoder(), self.model.get_output_embeddings()
-        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        cache = self.cross_attention(hidden)
         ids = torch.tensor([prefix], device=device).expand(rows, -1)
         states = decoder(input_ids=ids, encoder_hidden_states=hidden, cache=cache, use_cache=True).last_hidden_state
         start = prefix.index(self.start_of_transcript)
         no_speech = project(states[:, start]).float().softmax(-1)[:, self.no_speech].tolist()
-        if device.type == "cpu":
-            for layer in cache.cross_attention_cache.layers:  # read at every step: half the bytes
-                layer.keys, layer.values = layer.keys.to(torch.bfloat16), layer.values.to(torch.bfloat16)
         logits = project(states[:, -1]).float()
         active = torch.arange(rows, device=device)  # the rows still decoding, by their index in ``hidden``
         tokens = torch.empty(rows, 0, dtype=torch.long, device=device)
@@ -443,7 +475,8 @@ class BatchedWhisper:
                 chosen = torch.distributions.Categorical(logits=logits / temperature).sample()
             else:
                 chosen = logits.argmax(dim=-1)
-            sum_logprob[active] += F.log_softmax(logits, dim=-1).gather(1, chosen[:, None])[:, 0].double()
+            picked = logits.gather(1, chosen[:, None])[:, 0] - logits.logsumexp(dim=-1)
+            sum_logprob[active] += picked.double()
             tokens = torch.cat([tokens, chosen[:, None]], dim=1)
             latest = torch.where(chosen >= self.timestamp_begin, chosen, latest)
             done = chosen == self.end_of_text
@@ -466,6 +499,23 @@ class BatchedWhisper:
             Decoding(finished[row], float(sum_logprob[row]) / (len(finished[row]) + 1), no_speech[row])
             for row in range(rows)
         ]
+
+    def cross_attention(self, hidden: torch.Tensor) -> EncoderDecoderCache:
+        """A decoding cache holding every layer's cross-attention keys and values for ``hidden``, made
+        layer by layer, in bfloat16 on the CPU: read at every step, they are the bulk of a step's
+        memory traffic, and a batch's float32 copy never exists whole."""
+        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        dtype = torch.bfloat16 if hidden.device.type == "cpu" else hidden.dtype
+        for index, layer in enumerate(self.model.get_decoder().layers):
+            attention = layer.encoder_attn
+            shape = (hidden.shape[0], -1, attention.num_heads, attention.head_dim)
+            keys, values = (
+                projection(hidden).view(shape).transpose(1, 2).to(dtype).contiguous()
+                for projection in (attention.k_proj, attention.v_proj)
+            )
+            cache.cross_attention_cache.update(keys, values, index)
+            cache.is_updated[index] = True
+        return cache
 
 
 def shifted(segment: Segment, offset: float) -> Segment:

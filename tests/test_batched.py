@@ -112,18 +112,28 @@ def test_a_timestamp_is_forced_where_timestamps_together_are_likelier_than_any_w
 
 
 def test_a_chunks_tokens_become_segments_in_its_own_time(engines):
-    chunked, _ = engines
-    model = chunked._batched
+    model = engines[0]._batched
     tokenizer = model.processor.tokenizer
     word = {w: tokenizer.convert_tokens_to_ids(f"Ġ{w}") for w in ("one", "two", "three")}
     begin = model.timestamp_begin
     tokens = [begin + 10, word["one"], begin + 40, begin + 50, word["two"], begin + 80, begin + 90, word["three"]]
-    pieces = model.segments(tokens, Chunk(0, 5 * audio.SAMPLE_RATE))
+    pieces, rest = model.segments(tokens, Chunk(0, 5 * audio.SAMPLE_RATE))
     assert [(p.start, p.end, p.text) for p in pieces] == [
         (0.2, 0.8, "one"),
         (1.0, 1.6, "two"),
         (1.8, 5.0, "three"),  # no closing timestamp: it ends with the chunk, which ends in a pause
     ]
+    assert rest is None
+
+
+def test_speech_after_a_last_opening_timestamp_is_decoded_again(engines):
+    """Whisper opens a segment and stops where it takes the speech to run on past the window."""
+    model = engines[0]._batched
+    one = model.processor.tokenizer.convert_tokens_to_ids("Ġone")
+    begin = model.timestamp_begin
+    pieces, rest = model.segments([begin, one, begin + 40, begin + 60], Chunk(0, 5 * audio.SAMPLE_RATE))
+    assert [p.text for p in pieces] == ["one"] and rest == pytest.approx(1.2)
+    assert model.segments([begin, one, begin + 40, begin + 220], Chunk(0, 5 * audio.SAMPLE_RATE))[1] is None
 
 
 # -- a recording -------------------------------------------------------------------------------
