@@ -8,22 +8,38 @@ import signal
 import sys
 import threading
 
-from backend.server import Server
-from backend.settings import Settings
+from backend import starting
 
 
 def main() -> None:
     """Serve until Ctrl+C or SIGTERM, then stop the running job, finish open requests and exit 0.
 
     It leaves with ``os._exit``: by then every job has recorded how it ended, and the interpreter's
-    own teardown of torch and transformers would add 1.5–2 s to every stop on a 2-core machine."""
+    own teardown of torch and transformers would add 1.5–2 s to every stop on a 2-core machine.
+    The socket is bound and ``/api/health`` answered before the web app is even imported
+    (``starting.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = Server(Settings())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    doorway = starting.from_environment()
+    if doorway is not None:
+        print(f"Hush is listening on {doorway.url}", flush=True)
+    from backend.server import Server  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
+    from backend.settings import Settings
+
+    if doorway is None:
+        server = Server(Settings())
+    else:
+        try:
+            server = Server(Settings(token=doorway.token, port=doorway.port), doorway.sock)
+        except BaseException:
+            doorway.close()
+            raise
+        doorway.stop()
     server.start()
-    print(f"Hush is listening on {server.url}", flush=True)
+    if doorway is None:
+        print(f"Hush is listening on {server.url}", flush=True)
     stop.wait()
     server.stop()
     logging.shutdown()

@@ -5,21 +5,20 @@ a form post, DNS rebinding with a name that resolves to 127.0.0.1) and from ever
 local user. So every request must carry the launch token (``?token=`` once, then the
 cookie it sets; or ``Authorization: Bearer`` for API clients such as the OpenAI SDKs),
 name a loopback ``Host`` and, when a browser says where it comes from, our own ``Origin``.
+The rules themselves live in ``access.py``; this is the ASGI middleware that applies them.
 """
 
 from __future__ import annotations
 
-import secrets
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.access import bearer, cookie, cookie_name, matches, refusal
 from backend.errors import problem
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 #: Paths answered with JSON problems; everything else is the page (HTML).
 API_PREFIXES = ("/api/", "/v1/", "/docs", "/redoc", "/openapi.json")
 
@@ -32,11 +31,6 @@ code{background:#eee;padding:.1em .3em;border-radius:4px}</style></head>
 <p>Hush only answers its own window. Start Hush from your applications menu, or, if you ran
 <code>python -m backend</code>, open the address it printed: it ends in <code>?token=…</code>.</p></body></html>
 """
-
-
-def cookie_name(port: int) -> str:
-    """Cookies ignore ports: a name per port keeps two Hush servers from clobbering each other's."""
-    return f"hush_token_{port}"
 
 
 class Guard:
@@ -98,20 +92,10 @@ class Guard:
 
     def refusal(self, headers: Headers, port: int) -> str | None:
         """Why the ``Host`` or ``Origin`` is foreign, or ``None``."""
-        own = {f"{name}:{port}" for name in LOOPBACK_NAMES}
-        host = headers.get("host", "")
-        if not self.allow_remote and host not in own:
-            return f"Hush only answers requests for 127.0.0.1:{port} or localhost:{port}, not '{host[:100]}'."
-        origin = headers.get("origin")
-        if origin is not None and origin not in {f"http://{h}" for h in own | {host}} | self.allowed_origins:
-            return (
-                f"Requests from the web page at '{origin[:100]}' are not allowed. "
-                "To allow a page of yours, add its origin to HUSH_ALLOWED_ORIGINS."
-            )
-        return None
+        return refusal(headers, port, self.allowed_origins, self.allow_remote)
 
     def matches(self, candidate: str | None) -> bool:
-        return bool(candidate) and secrets.compare_digest(candidate.encode(), self.token.encode())
+        return matches(self.token, candidate)
 
     def set_cookie(self, headers: MutableHeaders, port: int) -> None:
         headers.append("Set-Cookie", f"{cookie_name(port)}={self.token}; Path=/; HttpOnly; SameSite=Strict")
@@ -124,16 +108,3 @@ class Guard:
 
         return send_with_cookie
 
-
-def bearer(headers: Headers) -> str | None:
-    scheme, _, value = headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else None
-
-
-def cookie(headers: Headers, name: str) -> str | None:
-    jar = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except CookieError:  # a malformed Cookie header is just no cookie
-        return None
-    return jar[name].value if name in jar else None

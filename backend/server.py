@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
-import sys
 import threading
 
 import uvicorn
 
 from backend.app import create_app, shut_down
 from backend.settings import Settings
+from backend.starting import bind
 
 log = logging.getLogger(__name__)
 
@@ -21,31 +21,19 @@ class RemoteNotAllowed(ValueError):
     """A non-loopback host without ``HUSH_ALLOW_REMOTE``."""
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``; port 0 lets the OS pick a free one."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    if sys.platform == "win32":  # SO_REUSEADDR there lets a second server take a port in use
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
-    else:  # a restart may rebind while old connections sit in TIME_WAIT
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 class Server:
-    """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread."""
+    """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread.
 
-    def __init__(self, settings: Settings) -> None:
+    ``sock``: a socket already bound (and maybe answered meanwhile: ``starting.py``) to take over."""
+
+    def __init__(self, settings: Settings, sock: socket.socket | None = None) -> None:
         if settings.host not in LOOPBACK and not settings.allow_remote:
             raise RemoteNotAllowed(
                 f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
                 "reach it try the API. Set HUSH_ALLOW_REMOTE=1 (and keep the token secret) if that is what you want."
             )
         self.settings = settings
-        self.socket = bind(settings.host, settings.port)
+        self.socket = sock or bind(settings.host, settings.port)
         self.port: int = self.socket.getsockname()[1]
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, log_level="info", timeout_graceful_shutdown=5, log_config=None)

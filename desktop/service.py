@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from backend.server import Server
     from backend.settings import Settings
+    from backend.starting import Doorway
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +124,21 @@ class Service:
     def _run(self) -> None:
         try:
             started = time.perf_counter()
-            from backend.server import Server  # imports torch and transformers: the slow part of a launch
+            doorway = self._doorway()  # /api/health answers from here on, while the app imports
+            try:
+                from backend.server import Server  # FastAPI and uvicorn; torch and transformers load later
 
-            log.debug("backend imported in %.2f s", time.perf_counter() - started)
-            server = self._bind(Server)
+                log.debug("backend imported in %.2f s", time.perf_counter() - started)
+                if doorway is None:
+                    server = Server(self.settings)  # a host beyond loopback: it says why not
+                else:
+                    server = Server(self.settings.model_copy(update={"port": doorway.port}), doorway.sock)
+            except BaseException:
+                if doorway is not None:
+                    doorway.close()
+                raise
+            if doorway is not None:
+                doorway.stop()
             with self._lock:
                 if self._stopping:
                     server.socket.close()
@@ -145,12 +157,28 @@ class Service:
         finally:
             self._ready.set()
 
-    def _bind(self, server_class: type[Server]) -> Server:
-        """Reuse the last port when it is free (same origin as last time), else let the OS pick one."""
+    def _doorway(self) -> Doorway | None:
+        """The server's socket, answered until the app takes it over: on the last port when it is free
+        (same origin as last time), else on one the OS picks. ``None`` for a host beyond loopback that
+        is not allowed: nothing is bound then."""
+        from backend.starting import LOOPBACK, Doorway, bind
+
         settings, preferred = self.settings, self.preferred_port
+        if settings.host not in LOOPBACK and not settings.allow_remote:
+            return None
+        sock = None
         if preferred and settings.port == 0 and port_is_free(settings.host, preferred):
             try:
-                return server_class(settings.model_copy(update={"port": preferred}))
+                sock = bind(settings.host, preferred)
             except OSError as error:
                 log.info("port %d is taken (%s); using another", preferred, error)
-        return server_class(settings)
+        doorway = Doorway(
+            sock or bind(settings.host, settings.port),
+            settings.token,
+            settings.model,
+            settings.max_upload_bytes,
+            tuple(settings.allowed_origins),
+            settings.allow_remote,
+        )
+        doorway.start()
+        return doorway
