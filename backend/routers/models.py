@@ -38,46 +38,27 @@ def info(download: Download | None) -> DownloadInfo | None:
 
 
 def entries(active: str, downloads: Downloads) -> list[ModelEntry]:
+    """The catalogue, the models found on this computer, and any other in use or downloading."""
+
+    def entry(model_id: str, name: str, installed: bool, **details) -> ModelEntry:
+        download = info(downloads.get(model_id))
+        return ModelEntry(
+            id=model_id, name=name, installed=installed, active=model_id == active, download=download, **details
+        )
+
     listed = [
-        ModelEntry(
-            id=e.id,
-            name=e.name,
-            size_bytes=e.size_bytes,
-            multilingual=e.multilingual,
-            note=e.note,
-            installed=models.cached(e.id) is not None,
-            active=e.id == active,
-            download=info(downloads.get(e.id)),
-        )
+        entry(e.id, e.name, models.cached(e.id) is not None, size_bytes=e.size_bytes, multilingual=e.multilingual,
+              note=e.note)
         for e in catalog.CATALOGUE
-    ]
+    ]  # fmt: skip
     listed += [
-        ModelEntry(
-            id=found.id,
-            name=found.name,
-            size_bytes=found.size_bytes,
-            multilingual=found.multilingual,
-            note=found.note,
-            installed=True,
-            active=found.id == active,
-            found=True,
-        )
-        for found in catalog.found_on_this_computer()
+        entry(f.id, f.name, True, size_bytes=f.size_bytes, multilingual=f.multilingual, note=f.note, found=True)
+        for f in catalog.found_on_this_computer()
     ]
     known = {e.id for e in listed}
     others = [active] + [d.model_id for d in downloads.all()]  # a folder, or a hub id typed in the app
     for model_id in dict.fromkeys(m for m in others if m not in known):
-        listed.insert(
-            0,
-            ModelEntry(
-                id=model_id,
-                name=model_id,
-                size_bytes=None,
-                installed=models.cached(model_id) is not None,
-                active=model_id == active,
-                download=info(downloads.get(model_id)),
-            ),
-        )
+        listed.insert(0, entry(model_id, model_id, models.cached(model_id) is not None, size_bytes=None))
     return listed
 
 
