@@ -127,3 +127,24 @@ def test_a_precomputed_encoder_output_serves_only_the_first_window(monkeypatch):
         assert model.generate_with_fallback(seek=torch.tensor([seek]), kwargs=encoded, segment_input=None) == "decoded"
     assert seen == [(0, True), (340, False)]
     assert "encoder_outputs" in encoded  # the caller's arguments are left alone
+
+
+def test_a_windows_segments_keep_no_reference_to_its_whole_output(ours):
+    """With the temperature fallback on, each window's output holds its scores (tokens x vocabulary
+    floats, ~20 MB for 100 tokens); kept in every segment, memory grew with the audio's length."""
+    scores = {"scores": [torch.zeros(51865)] * 3}
+    segments, _ = ours._retrieve_segment(
+        seek_sequence=torch.tensor([ts(0.0), WORD, ts(1.0), ts(1.5), WORD, ts(2.5)]),
+        seek_outputs=[scores],
+        time_offset=torch.tensor([0.0], dtype=torch.float64),
+        timestamp_begin=BEGIN,
+        seek_num_frames=torch.tensor([WINDOW]),
+        time_precision=0.02,
+        time_precision_features=0.01,
+        input_stride=2,
+        prev_idx=0,
+        idx=0,
+        return_token_timestamps=False,
+        decoder_input_ids=torch.tensor([[1, 2, 3]]),
+    )
+    assert len(segments) == 2 and all("result" not in segment for segment in segments)
