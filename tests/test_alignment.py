@@ -1,15 +1,23 @@
-"""backend/alignment.py without a model: the time warping, pauses, punctuation and the word order rules."""
+"""backend/alignment.py: the time warping, pauses, punctuation and word order rules without a model, and
+the engine placing words with a random checkpoint that names alignment heads, at each CPU precision."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
+from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pytest
 from transformers.models.whisper.generation_whisper import _dynamic_time_warping
 
 from backend.alignment import Decoded, Pauses, Timing, dtw, finish, merge_punctuation, settle
-from backend.audio import SAMPLE_RATE
+from backend.audio import SAMPLE_RATE, decode
+from backend.engine import Engine
+from backend.status import ModelState
+from backend.transcript import Options
 
 
 def tone(seconds: float, level: float = 0.3) -> np.ndarray:
@@ -111,3 +119,36 @@ def test_a_corrected_segment_keeps_its_times_and_its_words_stay_inside():
     placed = finish([(segment, words)], Pauses(tone(3.0)), keep_times=True)[0]
     assert (placed.start, placed.end) == (1.0, 2.0)
     assert [(w.start, w.end) for w in placed.words] == [(1.0, 1.5), (1.5, 2.0)]
+
+
+# -- in the engine, on a random checkpoint given alignment heads -----------------------------------------
+@pytest.fixture(scope="module")
+def headed_checkpoint(random_checkpoint, tmp_path_factory) -> Path:
+    """The random checkpoint naming alignment heads (every head of its last decoder layer), as
+    every published Whisper checkpoint does."""
+    folder = tmp_path_factory.mktemp("headed") / "checkpoint"
+    shutil.copytree(random_checkpoint, folder)
+    config = json.loads((folder / "config.json").read_text())
+    generation = json.loads((folder / "generation_config.json").read_text())
+    last = config["decoder_layers"] - 1
+    generation["alignment_heads"] = [[last, head] for head in range(config["decoder_attention_heads"])]
+    (folder / "generation_config.json").write_text(json.dumps(generation))
+    return folder
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_words_are_placed_and_realigned_in_order_at_each_precision(headed_checkpoint, media, precision):
+    engine = Engine(str(headed_checkpoint), device="cpu", precision=precision)
+    engine.start()
+    assert engine.wait_until_loaded(120).state is ModelState.READY
+    samples = decode(media["wav"])
+    transcript = engine.transcribe(samples, Options(language="en"))
+    words = [word for segment in transcript.segments for word in segment.words]
+    assert words and all(segment.words for segment in transcript.segments)
+    assert all(0 <= a.start <= a.end <= b.start <= b.end for a, b in pairwise(words))
+    segment = transcript.segments[0]
+    clip = samples[round(segment.start * SAMPLE_RATE) :]
+    placed = engine.realign(clip, segment.start, segment.end, "three eleven stop", "en").result(timeout=60)
+    assert [w.word for w in placed] == ["three", "eleven", "stop"]
+    assert all(segment.start <= w.start <= w.end <= segment.end for w in placed)
+    engine.close()
