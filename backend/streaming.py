@@ -5,8 +5,11 @@ transcribed again and again; a word is *confirmed* once two consecutive hypothes
 on it (LocalAgreement-2), and never changes after that. The rest of the latest hypothesis
 is the *tentative* tail, shown differently because it may still change. Confirmed text is
 the prompt of the next pass, and the buffer is cut at the end of a confirmed segment so
-each pass stays short. When the voice activity detector says the speaker paused, the
-hypothesis of that pause is confirmed whole and the buffer emptied: no compute in silence.
+each pass stays short. The voice activity detector decides the rest: once the speaker has
+paused (half a second without speech at the buffer's end), the hypothesis of the speech
+before the pause is confirmed whole and the buffer cut there, so a sentence settles as soon
+as it is said, and one unsteady word cannot hold back everything after it; audio without
+new speech (and nothing left to settle) costs no model pass at all.
 
 Torch-free: it calls a ``transcribe`` function (the engine at live priority) and a
 ``speech`` detector, both given to it.
@@ -23,8 +26,11 @@ import numpy as np
 from backend.transcript import Transcript
 
 SAMPLE_RATE = 16_000
-#: New audio needed before the buffer is transcribed again (seconds).
-MIN_STEP = 1.0
+#: New audio needed before the buffer is transcribed again (seconds); a pass takes longer than
+#: this on a laptop CPU, so in practice the next pass starts as soon as the last one answered.
+MIN_STEP = 0.5
+#: Silence at the buffer's end that counts as the speaker having paused (seconds).
+PAUSE = 0.5
 #: The buffer is cut at a confirmed segment's end once it is longer than this (seconds).
 TRIM_AFTER = 10.0
 #: Hard limit on the buffer (seconds): past it, it is cut at the last confirmed word.
@@ -125,8 +131,8 @@ def join(words: list[TimedWord]) -> str:
 
 #: ``transcribe(audio, prompt, language)`` → the transcript, at live priority.
 Transcribe = Callable[[np.ndarray, str | None, str | None], Awaitable[Transcript]]
-#: ``speech(audio)`` → whether someone speaks in it (a voice activity detector).
-Speech = Callable[[np.ndarray], Awaitable[bool]]
+#: ``speech(audio)`` → ``(start, end)`` seconds of each stretch of speech in it (a voice activity detector).
+Speech = Callable[[np.ndarray], Awaitable[list[tuple[float, float]]]]
 
 
 @dataclass
@@ -141,7 +147,6 @@ class LiveSession:
     _buffer_start: float = 0.0  # session time of the buffer's first sample
     _received: int = 0  # samples since the session began
     _stepped_at: int = 0  # ``_received`` at the last pass (or skipped pass)
-    _speaking: bool = False
 
     def feed(self, samples: np.ndarray) -> None:
         self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
@@ -156,47 +161,52 @@ class LiveSession:
         return self._received - self._stepped_at >= MIN_STEP * SAMPLE_RATE
 
     async def step(self, final: bool = False) -> Update:
-        """One pass over the buffer if the new audio holds speech (or the speaker just paused, or
-        ``final``: the recording ended); the update to show."""
-        fresh = self._buffer[max(0, len(self._buffer) - (self._received - self._stepped_at)) :]
+        """One pass over the buffer if it holds speech not yet settled (or ``final``: the recording
+        ended); the update to show."""
+        fresh = (self._received - self._stepped_at) / SAMPLE_RATE
         self._stepped_at = self._received
-        speaking = bool(fresh.size) and await self.speech(fresh)
-        paused = self._speaking and not speaking
-        self._speaking = speaking
+        length = len(self._buffer) / SAMPLE_RATE
+        spans = await self.speech(self._buffer) if self._buffer.size else []
+        speaking = bool(spans) and spans[-1][1] > length - fresh  # speech in the audio that just came
+        pending = bool(self.agreement.tentative)
         computed = False
-        if (speaking or paused or final) and self._buffer.size and (self.agreement.tentative or speaking or final):
+        if spans and (speaking or pending or final):
+            spoken_until = spans[-1][1]
+            paused = length - spoken_until >= PAUSE
             transcript = await self.transcribe(self._buffer, self._prompt(), self.language)
             self.language = self.language or transcript.language
             hypothesis = timed_words(transcript, self._buffer_start)
             if paused or final:
-                self.agreement.confirm_all(hypothesis)
+                self.agreement.confirm_all([w for w in hypothesis if w.start < self._buffer_start + spoken_until])
+                self._cut(spoken_until)
             else:
                 self.agreement.insert(hypothesis)
-            self._trim(transcript, emptied=paused or final)
+                self._trim(transcript)
             computed = True
-        elif not speaking and not self.agreement.tentative:
-            self._trim(None, emptied=True)  # silence with nothing pending: keep nothing
+        elif not spans:
+            self._cut(max(0.0, length - PAUSE))  # silence with nothing pending: keep only its end
         return Update(join(self.agreement.confirmed), join(self.agreement.tentative), self.seconds, computed)
 
     def _prompt(self) -> str | None:
         text = join([w for w in self.agreement.confirmed if w.end <= self._buffer_start + 0.01])
         return text[-PROMPT_CHARS:] or None
 
-    def _trim(self, transcript: Transcript | None, emptied: bool) -> None:
+    def _trim(self, transcript: Transcript) -> None:
         """Cut the buffer where confirmed text ends: at the end of the last fully confirmed segment
-        once it is long, at the last confirmed word when it is too long, all of it after a pause
-        (keeping a little, in case the pause was a breath inside a word)."""
+        once it is long, at the last confirmed word when it is too long."""
         length = len(self._buffer) / SAMPLE_RATE
         confirmed_until = self.agreement.confirmed_until - self._buffer_start
         cut = 0.0
-        if emptied:
-            cut = max(0.0, length - 0.3)
-        elif transcript is not None and length > TRIM_AFTER:
+        if length > TRIM_AFTER:
             ends = [s.end for s in transcript.segments if s.end <= confirmed_until + 0.05]
             cut = ends[-1] if ends else 0.0
         if not cut and length > MAX_BUFFER:
             cut = max(0.0, confirmed_until)
-        if cut > 0:
-            samples = int(cut * SAMPLE_RATE)
+        self._cut(cut)
+
+    def _cut(self, seconds: float) -> None:
+        """Drop the buffer's first ``seconds``."""
+        samples = int(seconds * SAMPLE_RATE)
+        if samples > 0:
             self._buffer = self._buffer[samples:]
             self._buffer_start += samples / SAMPLE_RATE

@@ -62,8 +62,18 @@ class ScriptedModel:
         return live
 
     @staticmethod
-    async def loud(audio: np.ndarray) -> bool:
-        return bool(np.abs(audio).max() > 0.1)
+    async def loud(audio: np.ndarray) -> list[tuple[float, float]]:
+        """Where ``audio`` is loud, in 10 ms steps: the voice activity detector of these tests."""
+        hop = SAMPLE_RATE // 100
+        frames = np.abs(audio[: len(audio) // hop * hop].reshape(-1, hop)).max(axis=1) > 0.1
+        spans, start = [], None
+        for i, on in enumerate([*frames, False]):
+            if on and start is None:
+                start = i
+            elif not on and start is not None:
+                spans.append((start / 100, i / 100))
+                start = None
+        return spans
 
     async def transcribe(self, audio: np.ndarray, prompt: str | None, language: str | None) -> Transcript:
         start = self.live._buffer_start
@@ -119,3 +129,22 @@ def test_the_buffer_is_cut_at_confirmed_segments_and_the_prompt_carries_the_text
     assert updates[-1].confirmed == " ".join(w for w, _ in script)
     assert max(length for length, _ in model.calls) <= 12.0  # trimmed after 10 s, never the whole 26 s
     assert any(prompt and prompt.startswith("w0 w1") for _, prompt in model.calls)
+
+
+def test_a_pause_settles_a_sentence_even_when_a_word_keeps_changing():
+    script = [(f"w{i}", 0.5 + 0.5 * i) for i in range(6)]  # speech from 0.4 to 3.4 s, then a pause
+    model = ScriptedModel(script)
+    transcribe = model.transcribe
+
+    async def wavering(audio, prompt, language):
+        transcript = await transcribe(audio, prompt, language)
+        flip = f"w1{'ab'[len(model.calls) % 2]}"  # the second word differs from pass to pass
+        segments = [Segment(s.start, s.end, flip if s.text == "w1" else s.text) for s in transcript.segments]
+        return Transcript(" ".join(s.text for s in segments), "en", transcript.duration, segments, "m")
+
+    session = model.session()
+    session.transcribe = wavering
+    updates = run(session, speech_at(8.0, (0.4, 3.4)))
+    settled = [u for u in updates[:-1] if len(u.confirmed.split()) == 6]
+    assert settled, [u.confirmed for u in updates]  # before Stop: the pause settled it
+    assert settled[0].seconds <= 5.0

@@ -56,9 +56,9 @@ async def send(websocket: WebSocket, message: LiveMessage) -> None:
     await websocket.send_text(message.model_dump_json(exclude_none=True))
 
 
-async def has_speech(audio: np.ndarray) -> bool:
+async def speech_spans(audio: np.ndarray) -> list[tuple[float, float]]:
     """The voice activity detector, off the event loop (a few milliseconds a second of audio)."""
-    return await run_in_threadpool(vad.has_speech, audio)
+    return await run_in_threadpool(vad.speech_spans, audio)
 
 
 @router.websocket("/api/live")
@@ -71,7 +71,7 @@ async def live(
 ) -> None:
     await websocket.accept()
     await run_in_threadpool(vad.has_speech, np.zeros(vad.SAMPLE_RATE, np.float32))  # loads it the first time
-    session = LiveSession(transcriber(models, task), has_speech, language=language or None)
+    session = LiveSession(transcriber(models, task), speech_spans, language=language or None)
     stopped = asyncio.Event()
     receiving = asyncio.create_task(receive(websocket, session, stopped))
     serving = False
