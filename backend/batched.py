@@ -33,7 +33,7 @@ from transformers import WhisperForConditionalGeneration, WhisperProcessor
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput
 
-from backend import vad
+from backend import memory, vad
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -50,8 +50,9 @@ COMPRESSION_RATIO = 2.4
 LOGPROB = -1.0
 NO_SPEECH = 0.6
 #: What the cross-attention keys and values of the chunks in a batch may take; the batch
-#: size follows from it (whisper-base: 8, whisper-small: 4, medium and large: 1).
-BATCH_BYTES = 256 * 1024 * 1024
+#: size follows from it (whisper-base: 6, whisper-small: 2, medium and large: 1). More buys
+#: little: a step's time is mostly reading each chunk's keys and values, once per chunk.
+BATCH_BYTES = 128 * 1024 * 1024
 MAX_BATCH = 8
 #: VAD settings: faster-whisper's for its batched pipeline (pauses from 160 ms, 0.4 s of
 #: padding around speech so no word's edge is cut).
@@ -290,6 +291,7 @@ class BatchedWhisper:
             )
             decoded += pieces
             segments += heard
+            memory.trim()  # the batch's buffers, freed: the next batch's come from the system again
             if on_segments is not None and heard:
                 on_segments(heard)
             done_until = batch[-1].end / SAMPLE_RATE
@@ -456,6 +458,7 @@ class BatchedWhisper:
         device = hidden.device
         decoder, project = self.model.get_decoder(), self.model.get_output_embeddings()
         cache = self.cross_attention(hidden)
+        hidden = hidden[:, :1]  # the cache holds what the decoder reads of it (it only asks whether there is one)
         ids = torch.tensor([prefix], device=device).expand(rows, -1)
         states = decoder(input_ids=ids, encoder_hidden_states=hidden, cache=cache, use_cache=True).last_hidden_state
         start = prefix.index(self.start_of_transcript)
@@ -506,13 +509,14 @@ class BatchedWhisper:
         memory traffic, and a batch's float32 copy never exists whole."""
         cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
         dtype = torch.bfloat16 if hidden.device.type == "cpu" else hidden.dtype
+        rows, frames = hidden.shape[:2]
         for index, layer in enumerate(self.model.get_decoder().layers):
             attention = layer.encoder_attn
-            shape = (hidden.shape[0], -1, attention.num_heads, attention.head_dim)
-            keys, values = (
-                projection(hidden).view(shape).transpose(1, 2).to(dtype).contiguous()
-                for projection in (attention.k_proj, attention.v_proj)
-            )
+            shape = (rows, attention.num_heads, frames, attention.head_dim)
+            keys, values = (torch.empty(shape, dtype=dtype, device=hidden.device) for _ in range(2))
+            for row in range(rows):  # one chunk at a time: no float32 copy of the whole batch
+                for projection, into in ((attention.k_proj, keys), (attention.v_proj, values)):
+                    into[row] = projection(hidden[row]).view(frames, attention.num_heads, -1).transpose(0, 1)
             cache.cross_attention_cache.update(keys, values, index)
             cache.is_updated[index] = True
         return cache

@@ -1,11 +1,13 @@
 """The Whisper engine: loads a checkpoint in the background and turns audio into text.
 
-It knows nothing of HTTP. Long audio goes through transformers' implementation of
-OpenAI's sequential long-form algorithm (``generate`` on the whole log-mel
-spectrogram): each window starts where the last complete segment ended, so words at
-a window seam are neither lost nor doubled (``longform.py`` mends the two cases where it
-skips or garbles speech). The chunked pipeline would be faster with batching but stitches
-overlapping chunks heuristically and is less accurate.
+It knows nothing of HTTP. Audio of one window is encoded once and decoded. Longer audio
+goes one of two ways (``HUSH_LONG_FORM``): by default it is cut at its pauses and decoded
+several chunks at a time (``batched.py``); with beam search, or when asked, it goes
+through transformers' implementation of OpenAI's sequential long-form algorithm
+(``generate`` on the whole log-mel spectrogram): each window starts where the last
+complete segment ended, so words at a window seam are neither lost nor doubled
+(``longform.py`` mends the two cases where it skips or garbles speech). transformers'
+chunked pipeline, which stitches overlapping chunks heuristically, is used for neither.
 All inference runs on one worker thread: concurrent requests queue instead of
 fighting over the CPU.
 """
@@ -31,7 +33,7 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, batched, models
+from backend import attention, batched, memory, models
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -202,6 +204,7 @@ class Engine:
             )
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
+            memory.trim()  # loading's float32 weights, freed on this thread: the inference thread never reuses them
             self._processor, self._model = processor, model
             self._set_status(ModelState.READY, f"{self.model_id} is ready ({self.precision} on {self.device.type}).")
         except models.ModelMissing as error:
@@ -338,6 +341,7 @@ class Engine:
         else:
             transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
+        memory.trim()
         return transcript
 
     def _run(

@@ -25,8 +25,8 @@ import numpy as np
 SAMPLE_RATE = 16_000
 FRAME = 512  # samples per probability: 32 ms
 CONTEXT = 64  # samples of the frame before that each frame sees
-#: Frames through the convolutions at a time: ~60 MB of intermediates, whatever the length.
-BLOCK_FRAMES = 4096
+#: Frames through the network at a time (33 s): ~15 MB of intermediates, whatever the length.
+BLOCK_FRAMES = 1024
 
 _network: Any = None
 _loading = threading.Lock()
@@ -67,22 +67,27 @@ def has_speech(audio: np.ndarray) -> bool:
 
 
 def speech_probabilities(audio: np.ndarray) -> np.ndarray:
-    """Silero's speech probability for each 32 ms frame of ``audio`` (the last one zero-padded)."""
+    """Silero's speech probability for each 32 ms frame of ``audio`` (the last one zero-padded),
+    a block of frames at a time with the LSTM's state carried over: a few MB whatever the length."""
     import torch
     import torch.nn.functional as F
 
     weights, lstm = network()
     samples = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    frames = F.pad(samples, (0, -len(samples) % FRAME)).reshape(-1, FRAME)
-    context = torch.cat([torch.zeros(1, CONTEXT), frames[:-1, -CONTEXT:]])
-    features = []
+    count = -(-len(samples) // FRAME)
+    out = np.empty(count, np.float32)
+    state = None
     with torch.inference_mode():
-        for first in range(0, len(frames), BLOCK_FRAMES):
-            block = torch.cat([context[first : first + BLOCK_FRAMES], frames[first : first + BLOCK_FRAMES]], 1)
-            features.append(encode(block, weights))
-        hidden, _ = lstm(torch.cat(features).unsqueeze(0))
-        logits = F.conv1d(hidden[0].relu().unsqueeze(-1), weights["final_conv.weight"], weights["final_conv.bias"])
-        return logits.sigmoid().reshape(-1).numpy()
+        for first in range(0, count, BLOCK_FRAMES):
+            last = min(first + BLOCK_FRAMES, count)
+            begin = first * FRAME - CONTEXT  # each frame sees the 64 samples before it (zeros at the start)
+            piece = samples[max(begin, 0) : last * FRAME]
+            piece = F.pad(piece, (max(-begin, 0), CONTEXT + (last - first) * FRAME - len(piece) - max(-begin, 0)))
+            block = piece.unfold(0, CONTEXT + FRAME, FRAME)
+            hidden, state = lstm(encode(block, weights).unsqueeze(0), state)
+            logits = F.conv1d(hidden[0].relu().unsqueeze(-1), weights["final_conv.weight"], weights["final_conv.bias"])
+            out[first:last] = logits.sigmoid().reshape(-1).numpy()
+    return out
 
 
 def encode(block: Any, weights: dict[str, Any]) -> Any:
