@@ -14,6 +14,7 @@ fighting over the CPU.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -33,7 +34,7 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, batched, memory, models
+from backend import attention, batched, loading, memory, models
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -178,20 +179,26 @@ class Engine:
 
     def _load(self) -> None:
         try:
-            folder = models.locate(self.model_id, self.hub_endpoint)
+            # A faster-whisper folder or .pt file is converted here the first time: the status says how far.
+            converting = functools.partial(self._set_status, ModelState.LOADING)
+            folder = models.locate(self.model_id, self.hub_endpoint, converting)
             processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
             config = WhisperConfig.from_pretrained(folder, local_files_only=True)
             self.precision = resolve_precision(self.requested_precision, self.device, config.d_model)
             with LOADING:
-                model = LongFormWhisper.from_pretrained(
-                    folder,
-                    config=config,
-                    dtype=load_dtype(self.precision),
-                    attn_implementation=attention.NAME,
-                    local_files_only=True,
-                )
-            weights = sorted(Path(folder).glob("*.safetensors"))
-            model = apply_precision(model.to(self.device).eval(), self.precision, weights)
+                model = None
+                if self.precision is Precision.INT8:  # layer by layer, never the whole float32 model
+                    model = loading.load_int8(LongFormWhisper, Path(folder), config, attention.NAME)
+                if model is None:
+                    model = LongFormWhisper.from_pretrained(
+                        folder,
+                        config=config,
+                        dtype=load_dtype(self.precision),
+                        attn_implementation=attention.NAME,
+                        local_files_only=True,
+                    )
+                    weights = sorted(Path(folder).glob("*.safetensors"))
+                    model = apply_precision(model.to(self.device).eval(), self.precision, weights)
             suppressed = model.generation_config.suppress_tokens or []
             model.generation_config.suppress_tokens = None  # applied by self._suppress instead
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
@@ -405,6 +412,7 @@ class Engine:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
             generate["logits_processor"] = LogitsProcessorList([stop, *([self._suppress] if self._suppress else [])])
+            torch.manual_seed(0)  # the temperature fallback samples: the same audio always gives the same text
             with model.listening(self._segment_listener(processor, len(audio) / SAMPLE_RATE, on_segments)):
                 output = model.generate(**source, **generate)
         finished = time.perf_counter()

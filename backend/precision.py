@@ -1,16 +1,20 @@
 """How the model's numbers are stored on each device: the speed/quality trade of Hush.
 
-CPU: int8 dynamic quantization of every ``nn.Linear`` (weights int8, activations
-quantized on the fly). The Linear layers are nearly all of Whisper's compute, so this
+CPU: int8 of every ``nn.Linear`` as CTranslate2 (faster-whisper) runs it: weights
+quantized per output channel, activations per token (each row of the input scaled to
+its own peak) on the fly. The Linear layers are nearly all of Whisper's compute, so this
 roughly halves the time of float32 for every published Whisper (whisper-tiny's width
-of 384 and up). PyTorch quantizes the activations to 7 bits by default (``reduce_range``:
-CPUs without VNNI sum pairs of products in 16 bits, which 8 bits could overflow); on
-real whisper-base that costs 3 words in 100 over float32 (12.0 % WER against 9.0 % on
-ten minutes of read English), nearly all of it in the encoder. Where the CPU has VNNI
-(products summed in 32 bits) Hush uses all 8 bits: 9.2 %, at the same speed. Where the
-model is sure of a word, int8 picks the same one; where the top two candidates are nearly
-tied, int8 may pick the other (on a random checkpoint, full of near-ties, it agrees on
->= 90 % of next-token choices: ``tests/test_precision.py``).
+of 384 and up). torch's dynamic quantization scales a whole activation with one number:
+a few loud tokens (the encoder's feed-forward outputs have them) then leave the others a
+handful of levels, and on real whisper-base the encoder's output moved 14 % from float32's
+(CTranslate2 int8: 5.6 %), costing 4 words in 100 on read English; per token it moves
+5.7 % and int8 loses what CTranslate2's int8 loses (``benchmarks/wer.py``). PyTorch's
+kernel quantizes the activations to 7 bits by default (``reduce_range``: CPUs without
+VNNI sum pairs of products in 16 bits, which 8 bits could overflow); where the CPU has
+VNNI (products summed in 32 bits) Hush uses all 8 bits. Where the model is sure of a
+word, int8 picks the same one; where the top two candidates are nearly tied, int8 may
+pick the other (on a random checkpoint, full of near-ties, it agrees on >= 90 % of
+next-token choices: ``tests/test_precision.py``).
 Narrower models (the 128-wide test checkpoints) stay float32 on ``auto``: int8 makes
 them no faster (their layers are too small for the quantization to pay for itself) and
 costs them words.
@@ -23,10 +27,10 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import torch
-from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
 from backend.settings import Precision
 
@@ -67,12 +71,38 @@ def apply_precision(model: torch.nn.Module, precision: Precision, weights: list[
     return model
 
 
-class FullRangeLinear(DynamicLinear):
-    """An int8 dynamic Linear whose activations are quantized to 8 bits rather than 7: only for
-    CPUs with VNNI, whose int8 kernels cannot overflow (``has_vnni``)."""
+class Int8Linear(torch.nn.Module):
+    """An ``nn.Linear`` in int8: weights per output channel, each input row (token) scaled to its own
+    peak before torch's dynamic int8 kernel, which then gives every row the full 8 (or 7) bits; the
+    output is scaled back, exactly in float, and the bias added in float. One row (a decoder step) is
+    left as it is: the kernel's own per-tensor scale is already that row's."""
+
+    def __init__(self, linear: torch.nn.Linear, reduce_range: bool) -> None:
+        super().__init__()
+        weight = linear.weight.detach().float()
+        scales = (weight.abs().amax(1) / 127).clamp_(min=1e-12).double()
+        zeros = torch.zeros(len(scales), dtype=torch.long)
+        with warnings.catch_warnings():  # torch warns its quantized tensors will go; its int8 kernels need them
+            warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+            packed = torch.quantize_per_channel(weight, scales, zeros, 0, torch.qint8)
+        self.packed = torch.ops.quantized.linear_prepack(packed, None)
+        bias = linear.bias
+        self.bias = None if bias is None else torch.nn.Parameter(bias.detach().float().clone(), requires_grad=False)
+        self.reduce_range = reduce_range
+        self.in_features, self.out_features = linear.in_features, linear.out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.quantized.linear_dynamic(x, self._packed_params._packed_params, reduce_range=False).to(x.dtype)
+        dtype, x = x.dtype, x.float()
+        if x.numel() == x.shape[-1]:
+            out = torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
+        else:
+            peak = torch.maximum(x.amax(-1, keepdim=True), x.amin(-1, keepdim=True).neg_()).clamp_(min=1e-30)
+            out = torch.ops.quantized.linear_dynamic(x / peak, self.packed, self.reduce_range)
+            return (out.mul_(peak) if self.bias is None else torch.addcmul(self.bias, out, peak)).to(dtype)
+        return (out if self.bias is None else out.add_(self.bias)).to(dtype)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, reduce_range={self.reduce_range}"
 
 
 def has_vnni() -> bool:
@@ -81,23 +111,29 @@ def has_vnni() -> bool:
     return bool(check and check()) and torch.backends.quantized.engine in ("x86", "fbgemm")
 
 
+def to_int8(module: torch.nn.Module, reduce_range: bool) -> None:
+    """Every ``nn.Linear`` inside ``module`` replaced by its ``Int8Linear``."""
+    for name, child in module.named_children():
+        if isinstance(child, torch.nn.Linear):
+            setattr(module, name, Int8Linear(child, reduce_range))
+        else:
+            to_int8(child, reduce_range)
+
+
 def quantize_int8(model: torch.nn.Module, weights: list[Path]) -> torch.nn.Module:
-    """int8 dynamic quantization, one layer at a time, keeping peak memory near the result's.
+    """int8 quantization, one layer at a time, keeping peak memory near the result's.
 
     transformers memory-maps the float32 checkpoint; quantizing reads every weight, and
     each page read stays resident (counted in the process's memory) while the map lives.
     Dropping the map's pages after each layer (they are clean copies of the file, read
     again if ever touched) keeps whisper-small under 1 GB instead of ~1.9 GB.
     """
-    from torch.ao.quantization import quantize_dynamic
-
-    mapping = {torch.nn.Linear: FullRangeLinear if has_vnni() else DynamicLinear}
+    reduce_range = not has_vnni()
     layers = [module for module in model.modules() if isinstance(module, torch.nn.ModuleList)]
     for layer in (layer for modules in layers for layer in modules):
-        quantize_dynamic(layer, {torch.nn.Linear}, dtype=torch.qint8, mapping=mapping, inplace=True)
+        to_int8(layer, reduce_range)
         release_pages(weights)
-    # what is left: the output projection
-    quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, mapping=mapping, inplace=True)
+    to_int8(model, reduce_range)  # what is left: the output projection
     with torch.no_grad():  # what stays float (embeddings, norms) moves off the map
         for tensor in [*model.parameters(), *model.buffers()]:
             tensor.data = tensor.data.clone()

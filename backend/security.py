@@ -107,4 +107,3 @@ class Guard:
             await send(message)
 
         return send_with_cookie
-

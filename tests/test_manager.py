@@ -102,8 +102,9 @@ def test_jobs_queued_on_the_old_model_finish_on_it(start_server, random_checkpoi
         gate.set()
         for job_id in queued:
             done = wait_until(
-                lambda job_id=job_id: (job := client.get(f"/api/transcriptions/{job_id}").json())["status"] == "done"
-                and job,
+                lambda job_id=job_id: (
+                    (job := client.get(f"/api/transcriptions/{job_id}").json())["status"] == "done" and job
+                ),
                 60,
                 f"job {job_id} on the old model",
             )
