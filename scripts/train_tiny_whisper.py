@@ -46,7 +46,7 @@ What makes a model this small learn in under half an hour on a 2-core CPU:
   windows the same from run to run.
 
 The held-out WER at the end is measured by the app's engine on the checkpoint loaded
-back from ``--out``; ``benchmarks/wer.py`` measures it through the HTTP API.
+back from ``--out``; ``benchmarks/wer.py --tiny`` measures it through the HTTP API.
 """
 
 from __future__ import annotations
