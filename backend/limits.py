@@ -10,6 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import problem
 
+#: After a 413 the rest of the body is read and thrown away, this much at most: closing on
+#: unread data resets the connection, and the client (a browser too) may then lose the answer.
+DRAIN_BYTES = 64 * 2**20
+DRAIN_SECONDS = 10.0
+
 
 class UploadLimit:
     """ASGI middleware: refuse a body over ``max_bytes`` from its ``Content-Length`` at
@@ -32,6 +37,7 @@ class UploadLimit:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await problem(413, self.message, {"Connection": "close"}, scope["path"])(scope, receive, send)
+            await drain(receive)
             return
         received = 0
         complete = False
@@ -54,3 +60,19 @@ class UploadLimit:
             return message
 
         await self.app(scope, receive_within_limit, send)
+        if received > self.max_bytes and not complete:
+            await drain(receive)
+
+
+async def drain(receive: Receive) -> None:
+    """Read what is left of a refused body (bounded in bytes and time) without keeping it."""
+    read = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while read < DRAIN_BYTES:
+                message = await receive()
+                read += len(message.get("body", b""))
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return

@@ -103,6 +103,14 @@ class LocalAgreement:
         self._unconfirmed = []
         return newly
 
+    def settle(self, until: float) -> None:
+        """Everything confirmed was said before ``until`` (the speaker paused there): word times
+        estimated from segment times can run past it, and would hide the next sentence's first
+        words (taken for words already confirmed) and keep the last ones out of the prompt."""
+        self.confirmed = [
+            w if w.end <= until else TimedWord(w.text, min(w.start, until), until) for w in self.confirmed
+        ]
+
     def _after_confirmed(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
         """The hypothesis minus what is already confirmed: words that start before the last confirmed
         one ended, and a repeat of the confirmed tail (the prompt's last words said again)."""
@@ -178,6 +186,7 @@ class LiveSession:
             hypothesis = timed_words(transcript, self._buffer_start)
             if paused or final:
                 self.agreement.confirm_all([w for w in hypothesis if w.start < self._buffer_start + spoken_until])
+                self.agreement.settle(self._buffer_start + spoken_until)
                 self._cut(spoken_until)
             else:
                 self.agreement.insert(hypothesis)

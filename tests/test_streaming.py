@@ -43,6 +43,19 @@ def test_the_prompt_said_again_is_not_confirmed_twice():
     assert [w.text for w in agreement.confirmed] == ["three", "seven", "stop"]
 
 
+def test_after_a_pause_the_next_sentence_keeps_its_first_word():
+    """Times shared out from a segment can end past the pause the buffer was cut at; the next
+    sentence's first word, at the start of the new buffer, is still new."""
+    agreement = LocalAgreement()
+    agreement.confirm_all(words(("bread.", 4.9)))  # estimated to end at 5.2; the speech ended at 5.0
+    agreement.settle(5.0)
+    next_sentence = words(("Tomorrow", 5.0), ("they", 5.4))
+    agreement.insert(next_sentence)
+    agreement.insert(next_sentence)
+    assert [w.text for w in agreement.confirmed] == ["bread.", "Tomorrow", "they"]
+    assert agreement.confirmed_until == 5.7
+
+
 def test_segment_times_are_shared_out_over_words_without_word_timings():
     transcript = Transcript("a bb", "en", 2.0, [Segment(1.0, 1.9, "a bb")], "m")
     found = timed_words(transcript, offset=10.0)
