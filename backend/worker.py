@@ -5,8 +5,9 @@ so all inference goes through one thread. Live transcription must not wait for a
 file, and a long file must not stall behind a talkative live session:
 
 - a live update is run before any queued file job, and a running file job hands the
-  thread to the live updates waiting at each of its windows (``serve_live`` is called from
-  the job's per-window progress callback), so live text waits at most one window;
+  thread to the live updates waiting between its windows (``serve_live``: the sequential
+  path calls it at each window, the batched path before each chunk's encoding and every
+  few dozen decoding steps), so live text waits at most one window's work;
 - a live session has at most one update pending or running (it asks for the next one
   when the last one has answered), so between two windows of a file job run at most one
   update per live session: the file job still moves on by a window every round.
