@@ -43,11 +43,11 @@ def ours() -> LongFormWhisper:
 THEIRS = WhisperForConditionalGeneration
 
 
-def retrieve(model, tokens: list[int], window_frames: int = WINDOW):
+def retrieve(model, tokens: list[int], window_frames: int = WINDOW, outputs: dict | None = None, offset: float = 60.0):
     return model._retrieve_segment(
         seek_sequence=torch.tensor(tokens),
-        seek_outputs=[{}],
-        time_offset=torch.tensor([60.0], dtype=torch.float64),
+        seek_outputs=[outputs or {}],
+        time_offset=torch.tensor([offset], dtype=torch.float64),
         timestamp_begin=BEGIN,
         seek_num_frames=torch.tensor([window_frames]),
         time_precision=0.02,
@@ -133,18 +133,5 @@ def test_a_windows_segments_keep_no_reference_to_its_whole_output(ours):
     """With the temperature fallback on, each window's output holds its scores (tokens x vocabulary
     floats, ~20 MB for 100 tokens); kept in every segment, memory grew with the audio's length."""
     scores = {"scores": [torch.zeros(51865)] * 3}
-    segments, _ = ours._retrieve_segment(
-        seek_sequence=torch.tensor([ts(0.0), WORD, ts(1.0), ts(1.5), WORD, ts(2.5)]),
-        seek_outputs=[scores],
-        time_offset=torch.tensor([0.0], dtype=torch.float64),
-        timestamp_begin=BEGIN,
-        seek_num_frames=torch.tensor([WINDOW]),
-        time_precision=0.02,
-        time_precision_features=0.01,
-        input_stride=2,
-        prev_idx=0,
-        idx=0,
-        return_token_timestamps=False,
-        decoder_input_ids=torch.tensor([[1, 2, 3]]),
-    )
+    segments, _ = retrieve(ours, [ts(0.0), WORD, ts(1.0), ts(1.5), WORD, ts(2.5)], outputs=scores, offset=0.0)
     assert len(segments) == 2 and all("result" not in segment for segment in segments)
