@@ -10,8 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import problem
 
-#: After a 413 the rest of the body is read and thrown away, this much at most: closing on
-#: unread data resets the connection, and the client (a browser too) may then lose the answer.
+#: Before a 413 goes out, the rest of the body is read and thrown away, this much at most:
+#: closing a socket with unread data resets the connection, and the client (a browser too)
+#: then loses the answer. A body past these bounds gets the 413 and a closed connection.
 DRAIN_BYTES = 64 * 2**20
 DRAIN_SECONDS = 10.0
 
@@ -36,8 +37,8 @@ class UploadLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await problem(413, self.message, {"Connection": "close"}, scope["path"])(scope, receive, send)
-            await drain(receive)
+            headers = {} if await drain(receive) else {"Connection": "close"}
+            await problem(413, self.message, headers, scope["path"])(scope, receive, send)
             return
         received = 0
         complete = False
@@ -56,23 +57,26 @@ class UploadLimit:
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    raise HTTPException(413, self.message)
+                    complete = complete or await drain(receive)
+                    raise HTTPException(413, self.message, None if complete else {"Connection": "close"})
             return message
 
         await self.app(scope, receive_within_limit, send)
-        if received > self.max_bytes and not complete:
-            await drain(receive)
 
 
-async def drain(receive: Receive) -> None:
-    """Read what is left of a refused body (bounded in bytes and time) without keeping it."""
+async def drain(receive: Receive) -> bool:
+    """Read what is left of a refused body (bounded in bytes and time) without keeping it;
+    whether it was all read, so the connection can stay open for the client's next request."""
     read = 0
     try:
         async with asyncio.timeout(DRAIN_SECONDS):
             while read < DRAIN_BYTES:
                 message = await receive()
                 read += len(message.get("body", b""))
-                if message["type"] != "http.request" or not message.get("more_body", False):
-                    return
+                if message["type"] != "http.request":
+                    return False
+                if not message.get("more_body", False):
+                    return True
     except TimeoutError:
-        return
+        pass
+    return False
