@@ -404,6 +404,8 @@ class Engine:
             else:
                 language = "en"
             detected = time.perf_counter()
+            if options.max_tokens:
+                generate["max_new_tokens"] = options.max_tokens
             if options.prompt:
                 generate["prompt_ids"] = processor.get_prompt_ids(options.prompt, return_tensors="pt").to(self.device)
             if options.temperature is None:

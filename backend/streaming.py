@@ -17,13 +17,15 @@ Torch-free: it calls a ``transcribe`` function (the engine at live priority) and
 
 from __future__ import annotations
 
+import difflib
 import re
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from backend.transcript import Transcript
+from backend.transcript import Segment, Transcript
 
 SAMPLE_RATE = 16_000
 #: New audio needed before the buffer is transcribed again (seconds); a pass takes longer than
@@ -37,12 +39,20 @@ TRIM_AFTER = 10.0
 MAX_BUFFER = 25.0
 #: Characters of confirmed text given to the model as the prompt.
 PROMPT_CHARS = 200
+#: Words two hypotheses must say alike, after at most ``DISPUTED_WORDS`` said differently,
+#: to confirm them with the disputed ones before them (``LocalAgreement.insert``).
+ANCHOR_WORDS = 3
+DISPUTED_WORDS = 6
+#: A hypothesis whose text compresses more than this is a repetition loop (``looping``).
+LOOP_COMPRESSION = 2.4
+#: Confirmed words before those in the buffer that a hypothesis may still say again (see ``repeated``).
+REPEAT_BEFORE = 8
 
 
 @dataclass(frozen=True)
 class TimedWord:
     text: str  # as Whisper wrote it, punctuation included
-    start: float  # seconds since the session began
+    start: float  # seconds since the session began (estimated where the engine gave no word timings)
     end: float
 
     @property
@@ -51,76 +61,157 @@ class TimedWord:
         return re.sub(r"[^\w']", "", self.text.lower())
 
 
-def timed_words(transcript: Transcript, offset: float) -> list[TimedWord]:
-    """The transcript's words in session time: the engine's word timings where it has them,
-    else each segment's time shared out over its words by their length."""
-    found: list[TimedWord] = []
-    for segment in transcript.segments:
-        timed = getattr(segment, "words", None)
-        if timed:
-            found.extend(TimedWord(w.word.strip(), offset + w.start, offset + w.end) for w in timed if w.word.strip())
-            continue
-        texts = segment.text.split()
-        total = sum(len(t) for t in texts) or 1
-        position = segment.start
-        for text in texts:
-            length = (segment.end - segment.start) * len(text) / total
-            found.append(TimedWord(text, offset + position, offset + position + length))
-            position += length
+def segment_words(segment: Segment, offset: float) -> list[TimedWord]:
+    """The segment's words in session time: the engine's word timings where it has them, else
+    the segment's time shared out over its words by their length (an estimate, used to cut the
+    buffer and to measure lag, never to decide which words are new)."""
+    timed = getattr(segment, "words", None)
+    if timed:
+        return [TimedWord(w.word.strip(), offset + w.start, offset + w.end) for w in timed if w.word.strip()]
+    texts = segment.text.split()
+    total = sum(len(t) for t in texts) or 1
+    found, position = [], segment.start
+    for text in texts:
+        length = (segment.end - segment.start) * len(text) / total
+        found.append(TimedWord(text, offset + position, offset + position + length))
+        position += length
     return found
 
 
+def timed_words(segments: list[Segment], offset: float) -> list[TimedWord]:
+    return [word for segment in segments for word in segment_words(segment, offset)]
+
+
+def repeated(said: list[str], heard: list[str], free: int = 0) -> tuple[int, list[int]]:
+    """How a hypothesis (``heard``, word keys) begins by saying confirmed words again: ``said`` is
+    the confirmed tail whose audio is in the buffer, after ``free`` words before it that the buffer
+    may still hold too (a cut at a segment's time is not exact). Returns ``(start, covered)``:
+    the repeat begins at ``said[start]`` (``start <= free``), and ``covered[k]`` is how many words
+    of ``said[start:]`` the hypothesis's first ``k`` words cover, for ``k`` up to the end of the
+    repeat. The repeat is the one closest in word edit distance (then: most words equal, then
+    length nearest the words said), so a word Whisper says differently, adds or leaves out this
+    time shifts nothing after it."""
+    n, m = len(said), len(heard)
+    # cost[i][k]: (edits, -equal words) to turn said[:i] into heard[:k]; said[:free] may be skipped
+    cost = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = (max(0, i - free), 0)
+    for k in range(1, m + 1):
+        cost[0][k] = (k, 0)
+    for i in range(1, n + 1):
+        for k in range(1, m + 1):
+            cost[i][k] = min(_steps(cost, said, heard, i, k))
+    end = min(range(m + 1), key=lambda k: (*cost[n][k], abs(k - (n - free)), -k))
+    rows = [0] * (end + 1)
+    i, k = n, end
+    while k > 0:
+        rows[k] = max(rows[k], i)
+        diagonal, deletion, _ = _steps(cost, said, heard, i, k)
+        if i > 0 and cost[i][k] == diagonal:
+            i, k = i - 1, k - 1
+        elif i > 0 and cost[i][k] == deletion:
+            i -= 1
+        else:
+            k -= 1
+    start = min(i, free)
+    return start, [max(0, row - start) for row in rows]
+
+
+def _steps(cost: list[list[tuple[int, int]]], said: list[str], heard: list[str], i: int, k: int) -> list:
+    """The three ways to reach ``cost[i][k]``: said[i-1] as heard[k-1], said[i-1] left out, heard[k-1] put in."""
+    if i == 0 or k == 0:
+        return [(1 << 30, 0), (1 << 30, 0), (1 << 30, 0)]
+    same = said[i - 1] == heard[k - 1]
+    return [
+        (cost[i - 1][k - 1][0] + (not same), cost[i - 1][k - 1][1] - same),
+        (cost[i - 1][k][0] + 1, cost[i - 1][k][1]),
+        (cost[i][k - 1][0] + 1, cost[i][k - 1][1]),
+    ]
+
+
 class LocalAgreement:
-    """LocalAgreement-2 over word hypotheses (whisper_streaming's ``HypothesisBuffer``)."""
+    """LocalAgreement-2 over word hypotheses (whisper_streaming's ``HypothesisBuffer``), matched by
+    text: which words of a hypothesis are already confirmed is read from what it says, not from
+    word times (estimated ones drift by a second between passes, and would drop or repeat words)."""
 
     def __init__(self) -> None:
         self.confirmed: list[TimedWord] = []
+        #: How many of the last confirmed words are still in the audio buffer (the next hypothesis says them again).
+        self.heard = 0
         self._unconfirmed: list[TimedWord] = []  # the previous hypothesis, after the confirmed words
+        self._covered: list[int] = [0]  # ``repeated`` for the last hypothesis
+        self._heard_before = 0  # ``heard`` before the last hypothesis confirmed words
 
     @property
     def tentative(self) -> list[TimedWord]:
         return list(self._unconfirmed)
 
     @property
-    def confirmed_until(self) -> float:
-        return self.confirmed[-1].end if self.confirmed else 0.0
+    def settled(self) -> list[TimedWord]:
+        """Confirmed words no longer in the buffer: the prompt of the next pass."""
+        return self.confirmed[: len(self.confirmed) - self.heard]
+
+    @property
+    def confirmed_in_last(self) -> int:
+        """How many of the last hypothesis's first words are confirmed now."""
+        return len(self._covered) - 1 + self.heard - self._heard_before
 
     def insert(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
-        """Take the latest hypothesis over the buffer; returns the words it newly confirms."""
+        """Take the latest hypothesis over the buffer; returns the words it newly confirms: those
+        on which it agrees with the previous one, or up to the end of a run of words both say
+        after a few they word differently (one unsteady word must not hold back the sentence;
+        the newer hypothesis, which heard more, gives the disputed words)."""
         new = self._after_confirmed(hypothesis)
+        old = self._unconfirmed
         agreed = 0
-        while agreed < min(len(new), len(self._unconfirmed)) and new[agreed].key == self._unconfirmed[agreed].key:
+        while agreed < min(len(new), len(old)) and new[agreed].key == old[agreed].key:
             agreed += 1
-        newly = new[:agreed]
-        self.confirmed.extend(newly)
-        self._unconfirmed = new[agreed:]
-        return newly
+        anchors = difflib.SequenceMatcher(None, [w.key for w in old], [w.key for w in new], autojunk=False)
+        for block in anchors.get_matching_blocks():
+            if block.size >= ANCHOR_WORDS and block.a <= DISPUTED_WORDS and block.b <= DISPUTED_WORDS:
+                agreed = max(agreed, block.b + block.size)
+                break
+        return self._confirm(new[:agreed], new[agreed:])
 
-    def confirm_all(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
-        """The speaker paused: this hypothesis is final (there will be no next one to agree with)."""
-        newly = self._after_confirmed(hypothesis)
-        self.confirmed.extend(newly)
-        self._unconfirmed = []
-        return newly
+    def confirm_all(self, hypothesis: list[TimedWord], repeats: bool = True) -> list[TimedWord]:
+        """The speaker paused: this hypothesis is final (there will be no next one to agree with).
+        ``repeats=False``: it holds only new words (the tentative tail), no repeat of confirmed ones."""
+        if not repeats:
+            self._covered = [0]
+            return self._confirm(list(hypothesis), [])
+        return self._confirm(self._after_confirmed(hypothesis), [])
 
-    def settle(self, until: float) -> None:
-        """Everything confirmed was said before ``until`` (the speaker paused there): word times
-        estimated from segment times can run past it, and would hide the next sentence's first
-        words (taken for words already confirmed) and keep the last ones out of the prompt."""
-        self.confirmed = [
-            w if w.end <= until else TimedWord(w.text, min(w.start, until), until) for w in self.confirmed
-        ]
+    def cut(self, words: int | None = None) -> None:
+        """The buffer lost the audio of the last hypothesis's first ``words`` words (all of them
+        confirmed; ``None``: all the audio of confirmed words)."""
+        if words is None:
+            self.heard = 0
+            return
+        repeat = len(self._covered) - 1
+        if words <= repeat:
+            gone = self._covered[words]
+        else:
+            gone = self._heard_before + min(words - repeat, self.heard - self._heard_before)
+        self.heard = max(0, self.heard - gone)
+        self._heard_before = 0
+        self._covered = [0]
+
+    def _confirm(self, newly: list[TimedWord], rest: list[TimedWord]) -> list[TimedWord]:
+        self._heard_before = self.heard
+        self.confirmed.extend(newly)
+        self.heard += len(newly)
+        self._unconfirmed = rest
+        return newly
 
     def _after_confirmed(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
-        """The hypothesis minus what is already confirmed: words that start before the last confirmed
-        one ended, and a repeat of the confirmed tail (the prompt's last words said again)."""
-        new = [w for w in hypothesis if w.start > self.confirmed_until - 0.1]
-        if new and self.confirmed and abs(new[0].start - self.confirmed_until) < 1.0:
-            for size in range(min(len(self.confirmed), len(new), 5), 0, -1):
-                tail = [w.key for w in self.confirmed[-size:]]
-                if [w.key for w in new[:size]] == tail:
-                    return new[size:]
-        return new
+        """The hypothesis minus its repeat of confirmed words: the ones still in the buffer, and
+        any of the few before them it says again (a cut left their end in the buffer, or the
+        prompt's last words came back)."""
+        free = min(REPEAT_BEFORE, len(self.confirmed) - self.heard)
+        window = [w.key for w in self.confirmed[len(self.confirmed) - self.heard - free :]]
+        start, self._covered = repeated(window, [w.key for w in hypothesis], free)
+        self.heard = len(window) - start
+        return hypothesis[len(self._covered) - 1 :]
 
 
 @dataclass
@@ -131,6 +222,13 @@ class Update:
     tentative: str
     seconds: float  # audio received so far
     computed: bool  # whether the model ran for this update (not in silence)
+
+
+def looping(text: str) -> bool:
+    """Whether Whisper got caught repeating itself: its text compresses more than speech does
+    (openai-whisper's test, with its threshold of 2.4)."""
+    data = text.encode()
+    return len(data) > 40 and len(data) / len(zlib.compress(data)) > LOOP_COMPRESSION
 
 
 def join(words: list[TimedWord]) -> str:
@@ -183,35 +281,44 @@ class LiveSession:
             paused = length - spoken_until >= PAUSE
             transcript = await self.transcribe(self._buffer, self._prompt(), self.language)
             self.language = self.language or transcript.language
-            hypothesis = timed_words(transcript, self._buffer_start)
-            if paused or final:
-                self.agreement.confirm_all([w for w in hypothesis if w.start < self._buffer_start + spoken_until])
-                self.agreement.settle(self._buffer_start + spoken_until)
+            loop = looping(transcript.text)  # not a hypothesis: the last one stands
+            if paused or final:  # segments that begin in the silence after the speech are made up
+                spoken = [s for s in transcript.segments if s.start < spoken_until]
+                if loop:
+                    self.agreement.confirm_all(self.agreement.tentative, repeats=False)
+                else:
+                    self.agreement.confirm_all(timed_words(spoken, self._buffer_start))
+                self.agreement.cut()
                 self._cut(spoken_until)
-            else:
-                self.agreement.insert(hypothesis)
-                self._trim(transcript)
+            elif not loop:
+                self.agreement.insert(timed_words(transcript.segments, self._buffer_start))
+                self._trim(transcript.segments)
             computed = True
         elif not spans:
+            self.agreement.cut()
             self._cut(max(0.0, length - PAUSE))  # silence with nothing pending: keep only its end
         return Update(join(self.agreement.confirmed), join(self.agreement.tentative), self.seconds, computed)
 
     def _prompt(self) -> str | None:
-        text = join([w for w in self.agreement.confirmed if w.end <= self._buffer_start + 0.01])
-        return text[-PROMPT_CHARS:] or None
+        return join(self.agreement.settled)[-PROMPT_CHARS:] or None
 
-    def _trim(self, transcript: Transcript) -> None:
+    def _trim(self, segments: list[Segment]) -> None:
         """Cut the buffer where confirmed text ends: at the end of the last fully confirmed segment
-        once it is long, at the last confirmed word when it is too long."""
+        once it is long, after the last confirmed word (its estimated end) when it is too long."""
         length = len(self._buffer) / SAMPLE_RATE
-        confirmed_until = self.agreement.confirmed_until - self._buffer_start
-        cut = 0.0
+        confirmed = self.agreement.confirmed_in_last
+        cut, words, count = 0.0, 0, 0
         if length > TRIM_AFTER:
-            ends = [s.end for s in transcript.segments if s.end <= confirmed_until + 0.05]
-            cut = ends[-1] if ends else 0.0
-        if not cut and length > MAX_BUFFER:
-            cut = max(0.0, confirmed_until)
-        self._cut(cut)
+            for segment in segments:
+                count += len(segment_words(segment, 0.0))
+                if count > confirmed:
+                    break
+                cut, words = segment.end, count
+        if not cut and length > MAX_BUFFER and confirmed:
+            cut, words = timed_words(segments, 0.0)[confirmed - 1].end, confirmed
+        if cut > 0:
+            self.agreement.cut(words)
+            self._cut(cut)
 
     def _cut(self, seconds: float) -> None:
         """Drop the buffer's first ``seconds``."""

@@ -25,6 +25,7 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "temperature": (int, float, type(None)),
     "beam_size": int,
     "words": bool,
+    "max_tokens": (int, type(None)),
 }
 
 
@@ -47,6 +48,9 @@ class Options:
     beam_size: int = 1
     #: Place every word in time (where the checkpoint has alignment heads): a little slower.
     words: bool = True
+    #: Most tokens to decode (one window only; ``None``: the model's limit). Live passes set it
+    #: from the audio's length, so a pass caught in a repetition loop ends in time.
+    max_tokens: int | None = None
 
     @classmethod
     def from_dict(cls, values: object) -> Options:

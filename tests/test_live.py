@@ -59,7 +59,10 @@ def stream(socket: ClientConnection, samples: np.ndarray, speed: float = 4.0, ch
 
 
 def test_words_are_confirmed_while_speech_goes_on_then_the_rest_at_stop(live_server, speak):
-    samples = decode(speak(PARAGRAPH, pad_seconds=0.5))
+    """The live text ends as close to what was said as the full pass Stop runs (whisper-base
+    mishears this espeak-ng voice in places: "late" as "8", "blue fence" as "roof ends")."""
+    spoken = speak(PARAGRAPH, pad_seconds=0.5)
+    samples = decode(spoken)
     with connect(socket_url(live_server, token=live_server.token, language="en"), open_timeout=30) as socket:
         messages = stream(socket, samples, speed=1.0)
     updates = [m for m in messages if m["type"] == "update"]
@@ -69,7 +72,12 @@ def test_words_are_confirmed_while_speech_goes_on_then_the_rest_at_stop(live_ser
     before_stop = max((len(m["confirmed"].split()) for m in updates), default=0)
     assert before_stop >= 6, f"only {before_stop} words were confirmed before Stop: {updates}"
     assert any(m["tentative"] for m in updates), "no tentative text was ever shown"
-    assert overlap(PARAGRAPH, messages[-1]["confirmed"]) >= 0.8, messages[-1]
+    with live_server.client() as client:
+        upload = {"file": ("paragraph.wav", spoken.read_bytes())}
+        full = client.post("/api/transcriptions", files=upload, data={"language": "en"})
+    assert full.status_code == 200, full.text
+    live, final = overlap(PARAGRAPH, messages[-1]["confirmed"]), overlap(PARAGRAPH, full.json()["text"])
+    assert live >= 0.7 and live >= final - 0.1, (messages[-1]["confirmed"], full.json()["text"])
 
 
 def test_silence_is_not_transcribed(live_server):

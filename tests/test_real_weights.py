@@ -68,6 +68,14 @@ def test_english_speech_is_transcribed(base_engine, hear):
         assert overlap(sentence, transcript.text) >= 0.8, (sentence, transcript.text)
 
 
+def test_max_tokens_ends_the_decoding_there(base_engine, hear):
+    """Live passes bound their decoding so that a repetition loop cannot run for 448 tokens."""
+    full = base_engine.transcribe(hear(ENGLISH[0]), Options(language="en", words=False))
+    short = base_engine.transcribe(hear(ENGLISH[0]), Options(language="en", words=False, max_tokens=4))
+    assert len(short.text.split()) < len(full.text.split())
+    assert full.text.startswith(short.text.rstrip(".,")), (short.text, full.text)
+
+
 @pytest.mark.parametrize("language", sorted(OTHER_LANGUAGES))
 def test_the_language_is_detected(base_engine, hear, language):
     sentence = OTHER_LANGUAGES[language]

@@ -35,6 +35,11 @@ router = APIRouter(tags=["live"])
 
 #: Live sessions served at once; more would each get slower updates than a person can use.
 MAX_SESSIONS = 2
+#: A live pass decodes at most this many tokens per second of audio, plus the leeway: fast
+#: speech with its timestamps needs about 6; a pass caught in a repetition loop would otherwise
+#: run to the model's 448 (15 s and more on a laptop CPU) while the speaker waits.
+TOKENS_PER_SECOND = 10
+TOKENS_LEEWAY = 16
 #: How often a session that waits (model loading, too many sessions) tries again, in seconds.
 RETRY_SECONDS = 1.0
 
@@ -154,7 +159,8 @@ def transcriber(models: ModelManager, task: Task):
         engine = models.engine()
         # Greedy, and no word timings: a live pass must be short, and segment times are enough to
         # cut the buffer (the final pass places every word).
-        options = Options(language=language, task=task, prompt=prompt, temperature=0.0, words=False)
+        most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / vad.SAMPLE_RATE)
+        options = Options(language=language, task=task, prompt=prompt, temperature=0.0, words=False, max_tokens=most)
         return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
 
     return transcribe
