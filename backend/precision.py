@@ -80,7 +80,9 @@ class Int8Linear(torch.nn.Module):
     def __init__(self, linear: torch.nn.Linear, reduce_range: bool) -> None:
         super().__init__()
         weight = linear.weight.detach().float()
-        scales = (weight.abs().amax(1) / 127).clamp_(min=1e-12).double()
+        # The peak per row from its max and min: ``weight.abs()`` would be a whole float32 copy
+        # (160 MB for whisper-small's output projection: loading peaked 35 MB higher with it).
+        scales = (torch.maximum(weight.amax(1), weight.amin(1).neg_()) / 127).clamp_(min=1e-12).double()
         zeros = torch.zeros(len(scales), dtype=torch.long)
         with warnings.catch_warnings():  # torch warns its quantized tensors will go; its int8 kernels need them
             warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
