@@ -34,7 +34,7 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, batched, loading, memory, models
+from backend import attention, batched, encoder, loading, memory, models
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -391,7 +391,11 @@ class Engine:
             # One window: encode once and share it between language detection and decoding
             # (each would run the encoder, the most expensive step of a short dictation).
             source = {"input_features": features}
-            if features.shape[-1] <= window_frames:
+            short = options.short_context and features.shape[-1] <= window_frames
+            if short:
+                frames = encoder.context_frames(len(audio) / SAMPLE_RATE, window_frames)
+                source["encoder_outputs"] = encoder.encode(model.get_encoder(), features, frames)
+            elif features.shape[-1] <= window_frames:
                 source["encoder_outputs"] = model.get_encoder()(features)
             encoded = time.perf_counter()
             if multilingual:
@@ -433,6 +437,8 @@ class Engine:
                 end = min(max(round(float(segment["end"]), 3), start), length)
                 decoded.append(Decoded(start, end, text, [t for t in ids if t < tokenizer.eos_token_id]))
         encoder_output = source["encoder_outputs"].last_hidden_state if "encoder_outputs" in source else None
+        if short:  # the aligner reads a whole window
+            options, encoder_output = replace(options, words=False), None
         segments = self._words(features, audio, decoded, language, options, encoder_output, lambda: monitor(None))
         placed = time.perf_counter()
         return Transcript(

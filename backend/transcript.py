@@ -26,6 +26,7 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "beam_size": int,
     "words": bool,
     "max_tokens": (int, type(None)),
+    "short_context": bool,
 }
 
 
@@ -51,6 +52,9 @@ class Options:
     #: Most tokens to decode (one window only; ``None``: the model's limit). Live passes set it
     #: from the audio's length, so a pass caught in a repetition loop ends in time.
     max_tokens: int | None = None
+    #: Encode only the audio's length of the window (plus 2 s, at least 15 s; ``encoder.py``)
+    #: instead of all 30 s: live passes, twice as fast. One window only, no word timings.
+    short_context: bool = False
 
     @classmethod
     def from_dict(cls, values: object) -> Options:

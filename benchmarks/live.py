@@ -143,7 +143,8 @@ def small_update_seconds(repeats: int = 3) -> float:
     engine.start()
     assert engine.wait_until_loaded(600).state == "ready", engine.status.detail
     buffer = (np.random.default_rng(3).standard_normal(SAMPLE_RATE * 10) * 0.1).astype(np.float32)
-    options = Options(language="en", temperature=0.0, prompt="the words confirmed so far " * 4, words=False)
+    prompt = "the words confirmed so far " * 4
+    options = Options(language="en", temperature=0.0, prompt=prompt, words=False, short_context=True)
     times = []
     for n in range(repeats + 1):
         started = time.perf_counter()

@@ -157,10 +157,10 @@ def transcriber(models: ModelManager, task: Task):
 
     async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None):
         engine = models.engine()
-        # Greedy, and no word timings: a live pass must be short, and segment times are enough to
-        # cut the buffer (the final pass places every word).
+        # Greedy, no word timings, only the buffer's part of the window encoded: a live pass must be
+        # short, and segment times are enough to cut the buffer (the final pass places every word).
         most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / vad.SAMPLE_RATE)
-        options = Options(language=language, task=task, prompt=prompt, temperature=0.0, words=False, max_tokens=most)
+        options = Options(language, task, prompt, temperature=0.0, words=False, max_tokens=most, short_context=True)
         return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
 
     return transcribe
