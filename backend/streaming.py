@@ -40,9 +40,11 @@ MAX_BUFFER = 25.0
 #: Characters of confirmed text given to the model as the prompt.
 PROMPT_CHARS = 200
 #: Words two hypotheses must say alike, after at most ``DISPUTED_WORDS`` said differently,
-#: to confirm them with the disputed ones before them (``LocalAgreement.insert``).
+#: to confirm them with the disputed ones before them once agreement is stuck (``LocalAgreement.insert``).
 ANCHOR_WORDS = 3
 DISPUTED_WORDS = 6
+#: Passes in a row that confirm nothing before the anchor rule applies.
+STUCK_PASSES = 2
 #: A hypothesis whose text compresses more than this is a repetition loop (``looping``).
 LOOP_COMPRESSION = 2.4
 #: Confirmed words before those in the buffer that a hypothesis may still say again (see ``repeated``).
@@ -141,6 +143,7 @@ class LocalAgreement:
         self._unconfirmed: list[TimedWord] = []  # the previous hypothesis, after the confirmed words
         self._covered: list[int] = [0]  # ``repeated`` for the last hypothesis
         self._heard_before = 0  # ``heard`` before the last hypothesis confirmed words
+        self._stuck = 0  # passes in a row that confirmed nothing
 
     @property
     def tentative(self) -> list[TimedWord]:
@@ -158,19 +161,22 @@ class LocalAgreement:
 
     def insert(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
         """Take the latest hypothesis over the buffer; returns the words it newly confirms: those
-        on which it agrees with the previous one, or up to the end of a run of words both say
-        after a few they word differently (one unsteady word must not hold back the sentence;
-        the newer hypothesis, which heard more, gives the disputed words)."""
+        on which it agrees with the previous one; or, when passes in a row have agreed on none,
+        up to the end of a run of words both say after a few they word differently (one unsteady
+        word must not hold back the sentence; the newer hypothesis, which heard more, gives the
+        disputed words). Sooner, this would confirm what one more pass would have corrected."""
         new = self._after_confirmed(hypothesis)
         old = self._unconfirmed
         agreed = 0
         while agreed < min(len(new), len(old)) and new[agreed].key == old[agreed].key:
             agreed += 1
-        anchors = difflib.SequenceMatcher(None, [w.key for w in old], [w.key for w in new], autojunk=False)
-        for block in anchors.get_matching_blocks():
-            if block.size >= ANCHOR_WORDS and block.a <= DISPUTED_WORDS and block.b <= DISPUTED_WORDS:
-                agreed = max(agreed, block.b + block.size)
-                break
+        self._stuck = 0 if agreed or not old else self._stuck + 1
+        if self._stuck >= STUCK_PASSES:
+            anchors = difflib.SequenceMatcher(None, [w.key for w in old], [w.key for w in new], autojunk=False)
+            for block in anchors.get_matching_blocks():
+                if block.size >= ANCHOR_WORDS and block.a <= DISPUTED_WORDS and block.b <= DISPUTED_WORDS:
+                    agreed, self._stuck = block.b + block.size, 0
+                    break
         return self._confirm(new[:agreed], new[agreed:])
 
     def confirm_all(self, hypothesis: list[TimedWord], repeats: bool = True) -> list[TimedWord]:
