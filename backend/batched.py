@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -39,14 +38,13 @@ from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.resume import Partial
 from backend.settings import LongForm
-from backend.transcript import Options, Progress, Segment, Transcript
+from backend.transcript import COMPRESSION_RATIO, Options, Progress, Segment, Transcript, compression_ratio
 
 #: Hears each batch's finished segments (with their words) as the batches go by.
 Segments = Callable[[list[Segment]], None]
 
-#: OpenAI's fallback thresholds, on the text itself (gzip compression ratio), the mean
-#: log-probability of the tokens, and the probability of "no speech" at the start.
-COMPRESSION_RATIO = 2.4
+#: OpenAI's fallback thresholds, on the mean log-probability of the tokens and the probability
+#: of "no speech" at the start (the one on the text itself: ``transcript.COMPRESSION_RATIO``).
 LOGPROB = -1.0
 NO_SPEECH = 0.6
 #: What the cross-attention keys and values of the chunks in a batch may take; the batch
@@ -115,12 +113,6 @@ def batch_size(model: WhisperForConditionalGeneration) -> int:
     config = model.config
     per_chunk = 2 * config.decoder_layers * config.max_source_positions * config.d_model * 2
     return max(1, min(MAX_BATCH, BATCH_BYTES // per_chunk))
-
-
-def compression_ratio(text: str) -> float:
-    """How well ``text`` compresses: above ``COMPRESSION_RATIO`` it repeats itself (a decoding loop)."""
-    data = text.encode()
-    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 class Rules:

@@ -6,6 +6,7 @@ load (and the server answers) while the engine is still importing them.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, get_args
@@ -15,6 +16,14 @@ TASKS: tuple[str, ...] = get_args(Task)
 
 #: Called with the fraction of the audio done (0..1) as the windows go by.
 Progress = Callable[[float], None]
+#: OpenAI's threshold: a text that compresses more than this repeats itself (a decoding loop).
+COMPRESSION_RATIO = 2.4
+
+
+def compression_ratio(text: str) -> float:
+    """How well ``text`` compresses (gzip's ratio): above ``COMPRESSION_RATIO`` it repeats itself."""
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 #: What each option may hold when it is read back from the history.
