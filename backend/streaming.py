@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from backend.transcript import Segment, Transcript
+from backend.transcript import COMPRESSION_RATIO, Segment, Transcript, compression_ratio
 
 SAMPLE_RATE = 16_000
 #: New audio needed before the buffer is transcribed again (seconds); a pass takes longer than
@@ -45,8 +44,6 @@ ANCHOR_WORDS = 3
 DISPUTED_WORDS = 6
 #: Passes in a row that confirm nothing before the anchor rule applies.
 STUCK_PASSES = 2
-#: A hypothesis whose text compresses more than this is a repetition loop (``looping``).
-LOOP_COMPRESSION = 2.4
 #: Confirmed words before those in the buffer that a hypothesis may still say again (see ``repeated``).
 REPEAT_BEFORE = 8
 
@@ -179,13 +176,14 @@ class LocalAgreement:
                     break
         return self._confirm(new[:agreed], new[agreed:])
 
-    def confirm_all(self, hypothesis: list[TimedWord], repeats: bool = True) -> list[TimedWord]:
-        """The speaker paused: this hypothesis is final (there will be no next one to agree with).
-        ``repeats=False``: it holds only new words (the tentative tail), no repeat of confirmed ones."""
-        if not repeats:
-            self._covered = [0]
-            return self._confirm(list(hypothesis), [])
+    def confirm_all(self, hypothesis: list[TimedWord]) -> list[TimedWord]:
+        """The speaker paused: this hypothesis is final (there will be no next one to agree with)."""
         return self._confirm(self._after_confirmed(hypothesis), [])
+
+    def confirm_tentative(self) -> list[TimedWord]:
+        """The speaker paused and the last pass gave no hypothesis: the tentative tail is final."""
+        self._covered = [0]
+        return self._confirm(self.tentative, [])
 
     def cut(self, words: int | None = None) -> None:
         """The buffer lost the audio of the last hypothesis's first ``words`` words (all of them
@@ -232,9 +230,8 @@ class Update:
 
 def looping(text: str) -> bool:
     """Whether Whisper got caught repeating itself: its text compresses more than speech does
-    (openai-whisper's test, with its threshold of 2.4)."""
-    data = text.encode()
-    return len(data) > 40 and len(data) / len(zlib.compress(data)) > LOOP_COMPRESSION
+    (openai-whisper's test; a text under 40 bytes is too short to tell)."""
+    return len(text.encode()) > 40 and compression_ratio(text) > COMPRESSION_RATIO
 
 
 def join(words: list[TimedWord]) -> str:
@@ -291,14 +288,15 @@ class LiveSession:
             if paused or final:  # segments that begin in the silence after the speech are made up
                 spoken = [s for s in transcript.segments if s.start < spoken_until]
                 if loop:
-                    self.agreement.confirm_all(self.agreement.tentative, repeats=False)
+                    self.agreement.confirm_tentative()
                 else:
                     self.agreement.confirm_all(timed_words(spoken, self._buffer_start))
                 self.agreement.cut()
                 self._cut(spoken_until)
             elif not loop:
-                self.agreement.insert(timed_words(transcript.segments, self._buffer_start))
-                self._trim(transcript.segments)
+                words = [segment_words(s, self._buffer_start) for s in transcript.segments]
+                self.agreement.insert([word for segment in words for word in segment])
+                self._trim(transcript.segments, words)
             computed = True
         elif not spans:
             self.agreement.cut()
@@ -308,22 +306,24 @@ class LiveSession:
     def _prompt(self) -> str | None:
         return join(self.agreement.settled)[-PROMPT_CHARS:] or None
 
-    def _trim(self, segments: list[Segment]) -> None:
+    def _trim(self, segments: list[Segment], words: list[list[TimedWord]]) -> None:
         """Cut the buffer where confirmed text ends: at the end of the last fully confirmed segment
-        once it is long, after the last confirmed word (its estimated end) when it is too long."""
+        once it is long, after the last confirmed word (its estimated end) when it is too long.
+        ``words``: each segment's words, as the agreement was given them."""
         length = len(self._buffer) / SAMPLE_RATE
         confirmed = self.agreement.confirmed_in_last
-        cut, words, count = 0.0, 0, 0
+        cut, gone, count = 0.0, 0, 0
         if length > TRIM_AFTER:
-            for segment in segments:
-                count += len(segment_words(segment, 0.0))
+            for segment, heard in zip(segments, words, strict=True):
+                count += len(heard)
                 if count > confirmed:
                     break
-                cut, words = segment.end, count
+                cut, gone = segment.end, count
         if not cut and length > MAX_BUFFER and confirmed:
-            cut, words = timed_words(segments, 0.0)[confirmed - 1].end, confirmed
+            last = [word for segment in words for word in segment][confirmed - 1]
+            cut, gone = last.end - self._buffer_start, confirmed
         if cut > 0:
-            self.agreement.cut(words)
+            self.agreement.cut(gone)
             self._cut(cut)
 
     def _cut(self, seconds: float) -> None:
