@@ -1,6 +1,7 @@
 """The Whisper engine: loads a checkpoint in the background and turns audio into text.
 
-It knows nothing of HTTP. Audio of one window is encoded once and decoded. Longer audio
+It knows nothing of HTTP. Audio of one window is encoded once and decoded greedily by
+``batched.py``'s own decoding loop (beam search: by transformers' ``generate``). Longer audio
 goes one of two ways (``HUSH_LONG_FORM``): by default it is cut at its pauses and decoded
 several chunks at a time (``batched.py``); with beam search, or when asked, it goes
 through transformers' implementation of OpenAI's sequential long-form algorithm
@@ -34,7 +35,7 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, batched, encoder, loading, memory, models
+from backend import attention, batched, loading, memory, models
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -210,7 +211,9 @@ class Engine:
                 self.model_id, model, processor, mask, load_dtype(self.precision), self._aligner
             )
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
-            self._run(model, processor, np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0))
+            self._batched.run_window(
+                np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0), (0.0,), bool
+            )
             memory.trim()  # loading's float32 weights, freed on this thread: the inference thread never reuses them
             self._processor, self._model = processor, model
             self._set_status(ModelState.READY, f"{self.model_id} is ready ({self.precision} on {self.device.type}).")
@@ -339,12 +342,23 @@ class Engine:
         waited = time.perf_counter() - queued
         model, processor = self._ready()
         between_windows = self._worker.serve_live if priority is Priority.FILE else None
-        if batched.chosen(self.long_form, options, len(audio) / SAMPLE_RATE, self._batched):
-            temperatures = FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
-            stop = StopWhenSet(cancel, self._stopping)
+        seconds = len(audio) / SAMPLE_RATE
+        temperatures = FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
+        stop = StopWhenSet(cancel, self._stopping)
+        if stop.is_set():
+            raise Cancelled("The transcription was cancelled before it started.")
+        if batched.chosen(self.long_form, options, seconds, self._batched):
             transcript = self._batched.run(
                 audio, options, temperatures, stop.check, between_windows, on_progress, on_segments, resume, on_partial
             )
+        elif batched.one_window(options, seconds, self._batched):
+            if on_progress is not None:
+                on_progress(0.0)
+            transcript = self._batched.run_window(audio, options, temperatures, stop.check)
+            if on_segments is not None and transcript.segments:
+                on_segments([replace(s, words=()) for s in transcript.segments])
+            if on_progress is not None:
+                on_progress(1.0)
         else:
             transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
@@ -363,8 +377,6 @@ class Engine:
         on_segments: Segments | None = None,
     ) -> Transcript:
         stop = StopWhenSet(cancel, self._stopping)
-        if stop.is_set():
-            raise Cancelled("The transcription was cancelled before it started.")
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
         features = log_mel(audio, processor.feature_extractor).to(self.device, load_dtype(self.precision))
@@ -391,11 +403,7 @@ class Engine:
             # One window: encode once and share it between language detection and decoding
             # (each would run the encoder, the most expensive step of a short dictation).
             source = {"input_features": features}
-            short = options.short_context and features.shape[-1] <= window_frames
-            if short:
-                frames = encoder.context_frames(len(audio) / SAMPLE_RATE, window_frames)
-                source["encoder_outputs"] = encoder.encode(model.get_encoder(), features, frames)
-            elif features.shape[-1] <= window_frames:
+            if features.shape[-1] <= window_frames:
                 source["encoder_outputs"] = model.get_encoder()(features)
             encoded = time.perf_counter()
             if multilingual:
@@ -437,8 +445,6 @@ class Engine:
                 end = min(max(round(float(segment["end"]), 3), start), length)
                 decoded.append(Decoded(start, end, text, [t for t in ids if t < tokenizer.eos_token_id]))
         encoder_output = source["encoder_outputs"].last_hidden_state if "encoder_outputs" in source else None
-        if short:  # the aligner reads a whole window
-            options, encoder_output = replace(options, words=False), None
         segments = self._words(features, audio, decoded, language, options, encoder_output, lambda: monitor(None))
         placed = time.perf_counter()
         return Transcript(

@@ -141,23 +141,22 @@ def test_ten_minutes_are_covered_window_after_window_with_flat_memory(engine):
 
 
 def test_requests_are_queued_and_run_one_at_a_time(engine, speech, monkeypatch):
-    model = engine._ready()[0]
-    real_generate = model.generate
+    real_decode = engine._batched.run_window  # how one window of speech is decoded
     running, peak, lock = 0, 0, threading.Lock()
 
-    def counting_generate(*args, **kwargs):
+    def counting_decode(*args, **kwargs):
         nonlocal running, peak
         with lock:
             running += 1
             peak = max(peak, running)
         try:
             time.sleep(0.05)
-            return real_generate(*args, **kwargs)
+            return real_decode(*args, **kwargs)
         finally:
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(model, "generate", counting_generate)
+    monkeypatch.setattr(engine._batched, "run_window", counting_decode)
     futures = [engine.submit(speech, Options(temperature=0)) for _ in range(5)]
     done, _ = wait(futures, timeout=120)
     assert len(done) == 5 and all(f.result().text for f in futures)
