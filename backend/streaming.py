@@ -9,7 +9,9 @@ each pass stays short. The voice activity detector decides the rest: once the sp
 paused (half a second without speech at the buffer's end), the hypothesis of the speech
 before the pause is confirmed whole and the buffer cut there, so a sentence settles as soon
 as it is said, and one unsteady word cannot hold back everything after it; audio without
-new speech (and nothing left to settle) costs no model pass at all.
+new speech (and nothing left to settle) costs no model pass at all. A pass whose text loops,
+or holds more words than the buffer's speech could (Whisper reciting its prompt), is no
+hypothesis: the last one stands.
 
 Torch-free: it calls a ``transcribe`` function (the engine at live priority) and a
 ``speech`` detector, both given to it.
@@ -46,6 +48,10 @@ DISPUTED_WORDS = 6
 STUCK_PASSES = 2
 #: Confirmed words before those in the buffer that a hypothesis may still say again (see ``repeated``).
 REPEAT_BEFORE = 8
+#: More words than this per second of speech in the buffer (plus ``WORDS_LEEWAY``) nobody says:
+#: a hypothesis with more is Whisper reciting its prompt (``implausible``). Fast speech is 4 a second.
+WORDS_PER_SECOND = 6.0
+WORDS_LEEWAY = 3
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,13 @@ def looping(text: str) -> bool:
     return len(text.encode()) > 40 and compression_ratio(text) > COMPRESSION_RATIO
 
 
+def implausible(text: str, speech_seconds: float) -> bool:
+    """Whether a pass says more words than fit in ``speech_seconds`` of speech: over a buffer that
+    holds only the first word or two of a new sentence, Whisper sometimes recites its prompt (the
+    sentences just confirmed), and two passes in a row agreeing on that would confirm it again."""
+    return len(text.split()) > WORDS_PER_SECOND * speech_seconds + WORDS_LEEWAY
+
+
 def join(words: list[TimedWord]) -> str:
     return " ".join(w.text for w in words)
 
@@ -284,16 +297,17 @@ class LiveSession:
             paused = length - spoken_until >= PAUSE
             transcript = await self.transcribe(self._buffer, self._prompt(), self.language)
             self.language = self.language or transcript.language
-            loop = looping(transcript.text)  # not a hypothesis: the last one stands
+            heard = sum(end - start for start, end in spans)
+            unusable = looping(transcript.text) or implausible(transcript.text, heard)  # the last hypothesis stands
             if paused or final:  # segments that begin in the silence after the speech are made up
                 spoken = [s for s in transcript.segments if s.start < spoken_until]
-                if loop:
+                if unusable:
                     self.agreement.confirm_tentative()
                 else:
                     self.agreement.confirm_all(timed_words(spoken, self._buffer_start))
                 self.agreement.cut()
                 self._cut(spoken_until)
-            elif not loop:
+            elif not unusable:
                 words = [segment_words(s, self._buffer_start) for s in transcript.segments]
                 self.agreement.insert([word for segment in words for word in segment])
                 self._trim(transcript.segments, words)

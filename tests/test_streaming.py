@@ -7,7 +7,16 @@ import itertools
 
 import numpy as np
 
-from backend.streaming import SAMPLE_RATE, LiveSession, LocalAgreement, TimedWord, looping, repeated, timed_words
+from backend.streaming import (
+    SAMPLE_RATE,
+    LiveSession,
+    LocalAgreement,
+    TimedWord,
+    implausible,
+    looping,
+    repeated,
+    timed_words,
+)
 from backend.transcript import Segment, Transcript
 
 
@@ -248,3 +257,23 @@ def test_a_repetition_loop_is_not_taken_for_a_hypothesis():
     updates = run(session, speech_at(4.0, (0.4, 3.4)))
     assert "over" not in updates[-1].confirmed
     assert updates[-1].confirmed.startswith("w0 w1 w2")
+
+
+def test_a_pass_reciting_its_prompt_over_a_word_of_new_speech_is_not_taken_for_a_hypothesis():
+    assert implausible("one two three four five six seven eight nine ten", speech_seconds=1.0)
+    assert not implausible("one two three four five six seven eight", speech_seconds=1.0)
+    script = [(f"w{i}", 0.5 + 0.5 * i) for i in range(6)] + [("next", 5.0), ("words", 5.5)]
+    model = ScriptedModel(script)
+    transcribe = model.transcribe
+
+    async def recites(audio, prompt, language):
+        transcript = await transcribe(audio, prompt, language)
+        if not prompt or model.live.seconds >= 6.0:
+            return transcript
+        text = f"{prompt} {prompt}"  # the first sentence again (twice), over the new one's first word
+        return Transcript(text, "en", transcript.duration, [Segment(0.0, transcript.duration, text)], "m")
+
+    session = model.session()
+    session.transcribe = recites
+    updates = run(session, speech_at(7.0, (0.4, 3.4), (4.9, 5.9)))
+    assert updates[-1].confirmed == "w0 w1 w2 w3 w4 w5 next words"
