@@ -245,44 +245,55 @@ class BatchedWhisper:
         """``audio`` (one window or less) decoded on its own, without the VAD: a live pass, or a short
         dictation. With ``options.short_context`` only the audio's part of the window is encoded
         (``encoder.py``) and no words are placed (the aligner reads whole windows); at most
-        ``options.max_tokens`` tokens are decoded."""
+        ``options.max_tokens`` tokens are decoded. Where the decoding stops at an opening timestamp
+        with speech left after it, the rest is decoded again from there, as the batched path does."""
         check()
         started = time.perf_counter()
-        length = len(audio) / SAMPLE_RATE
+        spent = dict.fromkeys(("encode", "generate", "words"), 0.0)
+        decoded: list[Decoded] = []
+        segments: list[Segment] = []
+        language, first = options.language, 0
+        words = replace(options, words=options.words and not options.short_context)
         with torch.inference_mode():
-            features = log_mel(audio, self.processor.feature_extractor)[:, :, : self.window_frames]
-            features = features.to(self.model.device, self.dtype)
-            featured = time.perf_counter()
-            short = options.short_context
-            if short:
-                frames = encoder.context_frames(length, self.window_frames)
-                hidden = encoder.encode(self.model.get_encoder(), features, frames).last_hidden_state
-            else:
-                hidden = self.model.get_encoder()(features).last_hidden_state
-            language = options.language or self.detect(hidden)
-            encoded = time.perf_counter()
-            prefix = self.prefix(options, language)
-            (result,) = self.decode(hidden, prefix, temperatures, check, None, options.max_tokens)
-            decoded = self.segments(result.tokens, Chunk(0, len(audio)))[0] if result is not None else []
-            decoding = time.perf_counter()
-            words = replace(options, words=options.words and not short)
-            segments = self.words(features, audio, decoded, language, words, hidden, 0.0, None)
+            while first < len(audio):
+                clock = time.perf_counter()
+                clip = audio[first:]
+                features, hidden = self.encode(clip, options.short_context)
+                language = language or self.detect(hidden)
+                spent["encode"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                prefix = self.prefix(options, language)
+                (result,) = self.decode(hidden, prefix, temperatures, check, None, options.max_tokens)
+                pieces, rest = self.segments(result.tokens, Chunk(first, len(audio))) if result else ([], None)
+                offset = first / SAMPLE_RATE
+                decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
+                spent["generate"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                segments += self.words(features, clip, pieces, language, words, hidden, offset, None)
+                spent["words"] += time.perf_counter() - clock
+                if rest is None:
+                    break
+                first += round(rest * SAMPLE_RATE)
         finished = time.perf_counter()
         tokens = [token for piece in decoded for token in piece.tokens]
         return Transcript(
             text=self.processor.tokenizer.decode(tokens, skip_special_tokens=True).strip(),
             language=language if self.multilingual else "en",
-            duration=length,
+            duration=len(audio) / SAMPLE_RATE,
             segments=segments,
             model=self.model_id,
-            timings={
-                "features": round(featured - started, 4),
-                "encode": round(encoded - featured, 4),
-                "generate": round(decoding - encoded, 4),
-                "words": round(finished - decoding, 4),
-                "total": round(finished - started, 4),
-            },
+            timings={**{k: round(v, 4) for k, v in spent.items()}, "total": round(finished - started, 4)},
         )
+
+    def encode(self, audio: np.ndarray, short: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The log-mel features of ``audio``'s first window and the encoder's output: over the whole
+        window, or (``short``) only over the audio's part of it (``encoder.py``)."""
+        features = log_mel(audio, self.processor.feature_extractor)[:, :, : self.window_frames]
+        features = features.to(self.model.device, self.dtype)
+        if short:
+            frames = encoder.context_frames(len(audio) / SAMPLE_RATE, self.window_frames)
+            return features, encoder.encode(self.model.get_encoder(), features, frames).last_hidden_state
+        return features, self.model.get_encoder()(features).last_hidden_state
 
     def detect(self, hidden: torch.Tensor) -> str:
         """The language spoken in a chunk, from its encoder output ("en" for English-only models)."""
@@ -364,9 +375,9 @@ class BatchedWhisper:
             check()
             if between_windows is not None:
                 between_windows()
-            window = log_mel(audio[chunk.start : chunk.end], self.processor.feature_extractor)
-            features.append(window[:, :, : self.window_frames].to(self.model.device, self.dtype))
-            hidden.append(self.model.get_encoder()(features[-1]).last_hidden_state)
+            window, encoded = self.encode(audio[chunk.start : chunk.end], short=False)
+            features.append(window)
+            hidden.append(encoded)
         if language is None:
             language = self.detect(hidden[0])
         results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures, check, between_windows)
@@ -436,7 +447,7 @@ class BatchedWhisper:
                 opened = seconds
         if text:
             close(opened or 0.0, length)
-        elif opened is not None and length - opened >= MIN_TAIL:
+        elif opened is not None and 0 < opened <= length - MIN_TAIL:  # at 0 a second try would say the same
             return pieces, opened
         return pieces, None
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from backend import audio, batched
-from backend.batched import Chunk, Rules, pack
+from backend.batched import Chunk, Decoding, Rules, pack
 from backend.engine import Engine
 from backend.settings import LongForm
 from backend.status import ModelState
@@ -134,6 +134,25 @@ def test_speech_after_a_last_opening_timestamp_is_decoded_again(engines):
     pieces, rest = model.segments([begin, one, begin + 40, begin + 60], Chunk(0, 5 * audio.SAMPLE_RATE))
     assert [p.text for p in pieces] == ["one"] and rest == pytest.approx(1.2)
     assert model.segments([begin, one, begin + 40, begin + 220], Chunk(0, 5 * audio.SAMPLE_RATE))[1] is None
+    assert model.segments([begin], Chunk(0, 5 * audio.SAMPLE_RATE))[1] is None  # from 0 again: the same again
+
+
+def test_one_window_stopped_at_an_opening_timestamp_goes_on_from_there(engines, monkeypatch):
+    engine = engines[1]  # sequential: a clip of one window goes through run_window all the same
+    model = engine._batched
+    word = {w: model.processor.tokenizer.convert_tokens_to_ids(f"Ġ{w}") for w in ("one", "two")}
+    begin = model.timestamp_begin
+    scripted = [[begin, word["one"], begin + 40, begin + 60], [begin, word["two"], begin + 30]]
+    clips = []
+
+    def decode(hidden, prefix, temperatures, check, between_windows, most=None):
+        clips.append(hidden.shape)
+        return [Decoding(scripted[len(clips) - 1], -0.1, 0.0)]
+
+    monkeypatch.setattr(model, "decode", decode)
+    result = engine.transcribe(np.zeros(5 * audio.SAMPLE_RATE, np.float32), GREEDY)
+    assert [(s.start, s.end, s.text) for s in result.segments] == [(0.0, 0.8, "one"), (1.2, 1.8, "two")]
+    assert result.text == "one two" and len(clips) == 2
 
 
 # -- a recording -------------------------------------------------------------------------------
