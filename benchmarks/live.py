@@ -1,6 +1,7 @@
 """Live transcription measured against the full-accuracy pass, in one run.
 
     python benchmarks/live.py [--minutes 1.5] [--seed 11] [--model whisper-base] [--skip-small]
+    python benchmarks/live.py --replay 0.5     # the policy alone, in virtual time
 
 Plays espeak-ng sentences (several voices, speeds and pauses: ``scripts/english_speech.py``)
 in real time into ``/api/live`` of a Hush server on real weights (``scripts/fetch_weights.py``),
@@ -15,6 +16,11 @@ one pass as Stop does. Prints:
 - whisper-small's architecture (random weights, compute only): seconds for one live pass
   over a 10 s buffer decoding 30 tokens.
 No recorded human speech can be downloaded here; espeak-ng is the only voice.
+
+On a shared machine the lag follows the machine's speed of the hour more than the policy
+(``streaming.py``). ``--replay SECONDS`` runs the same session without a server in virtual
+time: the audio arrives as the clock moves, every model pass (computed for real) moves the
+clock by SECONDS whatever it took, so two policies compare on the same terms from run to run.
 """
 
 from __future__ import annotations
@@ -104,6 +110,50 @@ def stream_live(url: str, token: str, samples: np.ndarray) -> tuple[list[tuple[f
     return received, cpu
 
 
+def replay(folder: Path, samples: np.ndarray, pass_seconds: float) -> tuple[list[tuple[float, str, str]], dict]:
+    """The live session run in virtual time (a pass costs ``pass_seconds``, a pass skipped in
+    silence 10 ms), and the final pass as the server's upload would give it (text and segments)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from backend import vad
+    from backend.engine import Engine
+    from backend.routers.live import transcriber
+    from backend.streaming import LiveSession
+    from backend.transcript import Options
+
+    engine = Engine(str(folder), device="cpu")
+    engine.start()
+    engine.wait_until_loaded(600)
+
+    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
+        return vad.speech_spans(audio)
+
+    async def run() -> list[tuple[float, str, str]]:
+        session = LiveSession(transcriber(SimpleNamespace(engine=lambda: engine), "transcribe"), speech, "en")
+        received, clock, fed, packet = [], 0.0, 0, int(PACKET_SECONDS * SAMPLE_RATE)
+        while fed < len(samples):
+            arrived = min(len(samples), int(clock * SAMPLE_RATE) // packet * packet)
+            if arrived > fed:
+                session.feed(samples[fed:arrived])
+                fed = arrived
+            if not session.due():
+                clock += PACKET_SECONDS
+                continue
+            update = await session.step()
+            clock += pass_seconds if update.computed else 0.01
+            received.append((clock, update.confirmed, update.tentative))
+        update = await session.step(final=True)
+        received.append((clock + pass_seconds, update.confirmed, update.tentative))
+        return received
+
+    received = asyncio.run(run())
+    transcript = engine.transcribe(samples, Options(language="en"))
+    final = {"text": transcript.text, "segments": [segment.to_dict() for segment in transcript.segments]}
+    engine.close()
+    return received, final
+
+
 def first_seen(received: list[tuple[float, str, str]], final_words: list[str], tentative: bool) -> list[float | None]:
     """When each of the live text's final words was first shown in its place (confirmed only, or either)."""
     seen: list[float | None] = [None] * len(final_words)
@@ -161,15 +211,28 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", default="whisper-base", choices=["whisper-base", "whisper-tiny.en"])
     parser.add_argument("--skip-small", action="store_true", help="skip whisper-small's update time")
+    parser.add_argument("--replay", type=float, metavar="SECONDS", help="virtual time, a pass costing SECONDS")
     args = parser.parse_args()
 
+    samples, said = english_speech.recording(args.minutes, args.seed)
+    folder = converted(args.model)
+    if args.replay:
+        cpu = cpu_seconds()
+        received, final = replay(folder, samples, args.replay)
+        cpu = cpu_seconds() - cpu
+    else:
+        received, final, cpu = served(folder, samples)
+    report(args, samples, said, received, final, cpu)
+
+
+def served(folder: Path, samples: np.ndarray) -> tuple[list[tuple[float, str, str]], dict, float]:
+    """The live text as a Hush server sends it while ``samples`` play in real time, the final pass as
+    its upload gives it, and the CPU seconds the live session took."""
     import httpx
 
     from backend.server import Server
     from backend.settings import Settings
 
-    samples, said = english_speech.recording(args.minutes, args.seed)
-    folder = converted(args.model)
     with tempfile.TemporaryDirectory() as data:
         server = Server(Settings(model=str(folder), data_dir=data, port=0))
         server.start()
@@ -181,7 +244,18 @@ def main() -> None:
                 "api/transcriptions", files={"file": ("live.wav", wav_bytes(samples))}, data={"language": "en"}
             ).json()
         server.stop()
+    return received, final, cpu
 
+
+def report(
+    args: argparse.Namespace,
+    samples: np.ndarray,
+    said: str,
+    received: list[tuple[float, str, str]],
+    final: dict,
+    cpu: float,
+) -> None:
+    """Print the figures of one run."""
     timed = [w for s in final["segments"] for w in s.get("words", [])]
     reference = [(token, w["end"]) for w in timed for token in normalise(w["word"])]
     live_text = received[-1][1] if received else ""
@@ -193,7 +267,8 @@ def main() -> None:
     audio_seconds = len(samples) / SAMPLE_RATE
     live_wer, final_wer = wer([said], [live_text])[0], wer([said], [final["text"]])[0]
 
-    print(f"{args.model}, {audio_seconds:.0f} s of espeak-ng speech in real time, {os.cpu_count()} cores, "
+    timing = f"virtual time, {args.replay} s a pass" if args.replay else "real time"
+    print(f"{args.model}, {audio_seconds:.0f} s of espeak-ng speech in {timing}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"confirmed lag     median {statistics.median(confirmed):.2f} s   p90 {percentile(confirmed, 0.9):.2f} s"
           f"   ({len(confirmed)} words)")  # fmt: skip
