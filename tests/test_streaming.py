@@ -34,6 +34,15 @@ def test_a_word_is_confirmed_when_two_hypotheses_agree_on_it():
     assert [w.text for w in agreement.tentative] == ["stop"]
 
 
+def test_a_word_the_buffers_end_may_cut_off_is_not_confirmed_yet():
+    agreement = LocalAgreement()
+    agreement.insert(words(("three", 0.2), ("sev", 0.6)), until=0.5)
+    assert [w.text for w in agreement.insert(words(("three", 0.2), ("sev", 0.6)), until=0.5)] == ["three"]
+    assert [w.text for w in agreement.tentative] == ["sev"]  # ends at 0.9 s, after ``until``
+    assert [w.text for w in agreement.insert(words(("three", 0.2), ("seven", 0.6)), until=1.5)] == []
+    assert [w.text for w in agreement.insert(words(("three", 0.2), ("seven", 0.6)), until=1.5)] == ["seven"]
+
+
 def test_confirmed_words_never_change_and_disagreement_stays_tentative():
     agreement = LocalAgreement()
     agreement.insert(words(("three", 0.2), ("seven", 0.6)))
