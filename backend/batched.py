@@ -232,15 +232,8 @@ class BatchedWhisper:
         finished = time.perf_counter()
         if on_progress is not None:
             on_progress(1.0)
-        tokens = [token for piece in decoded for token in piece.tokens]
-        return Transcript(
-            text=self.processor.tokenizer.decode(tokens, skip_special_tokens=True).strip(),
-            language=language if self.multilingual else "en",
-            duration=len(audio) / SAMPLE_RATE,
-            segments=segments,
-            model=self.model_id,
-            timings={"batched": round(finished - started, 4), "total": round(finished - started, 4)},
-        )
+        spent = round(finished - started, 4)
+        return self.as_transcript(audio, decoded, segments, language, {"batched": spent, "total": spent})
 
     def run_window(
         self, audio: np.ndarray, options: Options, temperatures: tuple[float, ...], check: Callable[[], None]
@@ -277,7 +270,18 @@ class BatchedWhisper:
                 if rest is None:
                     break
                 first += round(rest * SAMPLE_RATE)
-        finished = time.perf_counter()
+        timings = {**{k: round(v, 4) for k, v in spent.items()}, "total": round(time.perf_counter() - started, 4)}
+        return self.as_transcript(audio, decoded, segments, language, timings)
+
+    def as_transcript(
+        self,
+        audio: np.ndarray,
+        decoded: list[Decoded],
+        segments: list[Segment],
+        language: str | None,
+        timings: dict[str, float],
+    ) -> Transcript:
+        """The ``Transcript`` of ``audio``: its text from the decoded tokens, its segments as placed."""
         tokens = [token for piece in decoded for token in piece.tokens]
         return Transcript(
             text=self.processor.tokenizer.decode(tokens, skip_special_tokens=True).strip(),
@@ -285,7 +289,7 @@ class BatchedWhisper:
             duration=len(audio) / SAMPLE_RATE,
             segments=segments,
             model=self.model_id,
-            timings={**{k: round(v, 4) for k, v in spent.items()}, "total": round(finished - started, 4)},
+            timings=timings,
         )
 
     def encode(self, audio: np.ndarray, short: bool) -> tuple[torch.Tensor, torch.Tensor]:
