@@ -487,11 +487,13 @@ class BatchedWhisper:
         most: int | None = None,
     ) -> list[Decoding | None]:
         """Each chunk's decoding (``None`` where the model hears no speech), falling back to the next
-        temperature for the chunks whose text loops or is too unsure (when there is a next one)."""
+        temperature for the chunks whose text loops or is too unsure. Where every temperature fails,
+        the likeliest decoding whose text does not loop is kept (else the likeliest of all), as
+        faster-whisper does: the last, hottest one is often made-up text, worse than a plain repeat."""
         results: list[Decoding | None] = [None] * hidden.shape[0]
+        failed: dict[int, list[tuple[bool, Decoding]]] = {}
         pending = list(range(hidden.shape[0]))
-        for attempt, temperature in enumerate(temperatures):
-            last = attempt == len(temperatures) - 1
+        for temperature in temperatures:
             decodings = self.greedy(hidden[pending], prefix, temperature, check, between_windows, most)
             retry = []
             for index, decoding in zip(pending, decodings, strict=True):
@@ -500,12 +502,18 @@ class BatchedWhisper:
                 if len(temperatures) > 1 and unsure and decoding.no_speech_prob > NO_SPEECH:
                     results[index] = None  # silence the VAD let through
                     continue
-                results[index] = decoding
-                if not last and (compression_ratio(text) > COMPRESSION_RATIO or unsure):
+                loops = compression_ratio(text) > COMPRESSION_RATIO
+                if loops or unsure:
+                    failed.setdefault(index, []).append((not loops, decoding))
                     retry.append(index)
+                else:
+                    results[index] = decoding
             if not retry:
                 break
             pending = retry
+        else:
+            for index in pending:
+                results[index] = max(failed[index], key=lambda tried: (tried[0], tried[1].avg_logprob))[1]
         return results
 
     def greedy(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -108,15 +109,20 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     espeak = require_tool("espeak-ng")
     folder = tmp_path_factory.mktemp("speech")
 
-    def make(text: str, voice: str = "en-us", wpm: int = 160, pad_seconds: float = 0.0) -> Path:
-        name = "".join(c if c.isalnum() else "_" for c in f"{text}_{voice}_{wpm}_{pad_seconds}")[:120]
-        path = folder / f"{name}.wav"
+    def make(
+        text: str, voice: str = "en-us", wpm: int = 160, pad_seconds: float = 0.0, trail_seconds: float | None = None
+    ) -> Path:
+        """``pad_seconds`` of silence before the speech and after it (``trail_seconds`` after, if given)."""
+        trail = pad_seconds if trail_seconds is None else trail_seconds
+        key = f"{text}_{voice}_{wpm}_{pad_seconds}_{trail}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:10]  # a long text would otherwise cut the settings off
+        path = folder / f"{''.join(c if c.isalnum() else '_' for c in key)[:80]}_{digest}.wav"
         if not path.exists():
             subprocess.run([espeak, "-v", voice, "-s", str(wpm), "-w", str(path), text], check=True)
-            if pad_seconds:
+            if pad_seconds or trail:
                 sox = require_tool("sox")
                 padded = path.with_suffix(".padded.wav")
-                subprocess.run([sox, str(path), str(padded), "pad", str(pad_seconds), str(pad_seconds)], check=True)
+                subprocess.run([sox, str(path), str(padded), "pad", str(pad_seconds), str(trail)], check=True)
                 padded.replace(path)
         return path
 

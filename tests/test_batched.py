@@ -155,6 +155,24 @@ def test_one_window_stopped_at_an_opening_timestamp_goes_on_from_there(engines, 
     assert result.text == "one two" and len(clips) == 2
 
 
+def test_where_every_temperature_fails_the_likeliest_text_that_does_not_loop_is_kept(engines, monkeypatch):
+    """Not the hottest try: on a clip that says the same paragraph twice it was made-up text."""
+    model = engines[0]._batched
+    ids = model.processor.tokenizer.convert_tokens_to_ids
+    looping = [ids("Ġone"), ids("Ġtwo")] * 30
+    tries = {
+        0.0: Decoding(looping, -0.3, 0.0),  # loops
+        0.5: Decoding([ids("Ġstop"), ids("Ġgo")], -1.5, 0.0),  # unsure, does not loop: kept
+        1.0: Decoding([ids("Ġleft")], -2.5, 0.0),  # unsure, the hottest
+    }
+    monkeypatch.setattr(model, "greedy", lambda hidden, prefix, temperature, *_: [tries[temperature]])
+    hidden = torch.zeros(1, 1, 1)
+    assert model.decode(hidden, [], (0.0, 0.5, 1.0), lambda: None, None) == [tries[0.5]]
+    tries[0.5] = Decoding(looping[1:], -0.9, 0.0)  # now every try loops or is unsure: the likeliest of all
+    tries[1.0] = Decoding(looping[2:], -0.2, 0.0)
+    assert model.decode(hidden, [], (0.0, 0.5, 1.0), lambda: None, None) == [tries[1.0]]
+
+
 # -- a recording -------------------------------------------------------------------------------
 def test_batched_and_sequential_hear_every_word_once(engines, phrases):
     chunked, sequential = engines
