@@ -14,6 +14,9 @@ import av
 import numpy as np
 
 SAMPLE_RATE = 16_000
+#: The most audio (seconds) room is made for at once from what a file says its length is (a
+#: header may lie); past it the samples' array grows as they come.
+PREALLOCATE_AT_MOST = 3 * 3600
 
 
 class AudioError(ValueError):
@@ -43,12 +46,14 @@ def decode(source: str | Path | BinaryIO, name: str = "the file", max_seconds: f
             raise AudioError(f"{name} has no audio track (found {found}).")
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
+        expected = expected_seconds(container, stream) or 60.0
+        samples = Samples(min(expected, max_seconds or PREALLOCATE_AT_MOST, PREALLOCATE_AT_MOST))
         limit = max_seconds * SAMPLE_RATE if max_seconds else float("inf")
         decoded = 0
         try:
             for frame in container.decode(stream):
-                chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+                for piece in resampler.resample(frame):
+                    samples.add(piece.to_ndarray().reshape(-1))
                 decoded += frame.samples * SAMPLE_RATE / (frame.sample_rate or SAMPLE_RATE)
                 if decoded > limit:
                     raise TooLong(
@@ -56,12 +61,47 @@ def decode(source: str | Path | BinaryIO, name: str = "the file", max_seconds: f
                         "Split the recording, or raise HUSH_MAX_DURATION_MINUTES."
                     )
         except av.FFmpegError as error:
-            if not chunks:
+            if not samples.size:
                 raise AudioError(f"Could not decode the audio in {name} ({error_reason(error)}).") from error
-        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
-    if not chunks:
+        for piece in resampler.resample(None):
+            samples.add(piece.to_ndarray().reshape(-1))
+    if not samples.size:
         raise AudioError(f"{name} contains an audio track without any sound data.")
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+    return samples.array()
+
+
+def expected_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    """How long the file says its audio is, if it says (a browser's WebM recording does not)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+class Samples:
+    """Decoded samples written into one array as they come, sized from the file's duration where
+    it is known: an hour of audio (230 MB) never exists twice, as pieces and joined, and leaves
+    no pieces behind in the heaps. Where it is not known, the array grows by half when full."""
+
+    def __init__(self, seconds: float) -> None:
+        self._array = np.empty(round(seconds * SAMPLE_RATE) + SAMPLE_RATE, np.float32)
+        self.size = 0
+
+    def add(self, piece: np.ndarray) -> None:
+        end = self.size + len(piece)
+        if end > len(self._array):
+            grown = np.empty(max(end, len(self._array) * 3 // 2), np.float32)
+            grown[: self.size] = self._array[: self.size]
+            self._array = grown
+        self._array[self.size : end] = piece
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        """The samples; a copy only where the room left over is large (a duration that overstated)."""
+        if len(self._array) - self.size > 10 * SAMPLE_RATE:
+            return self._array[: self.size].copy()
+        return self._array[: self.size]
 
 
 class ByContent:

@@ -6,8 +6,8 @@ whisper-small's high-water mark was 1.14 GB for a model that ends at ~330 MB. He
 model is built on the meta device (no memory), then each encoder and decoder layer gets
 its tensors read from the ``.safetensors`` files (plain reads into the tensor, no map) and
 is quantized at once (``precision.to_int8``); what stays float (convolutions, norms,
-positions) is read as it is, and the token embedding once in float32, for the output
-projection's int8 copy, then kept in bfloat16, first (while little else is in memory). The
+positions) is read as it is, and the token embedding once in float32, first (while little
+else is in memory), for the output projection's int8 copy and its own (``Int8Embedding``). The
 freed float32 memory goes back to the system after each layer (``memory.trim``).
 A checkpoint this cannot read whole (another file format, missing tensors) returns
 ``None``: the caller loads it the usual way.
@@ -65,8 +65,7 @@ def load_int8(
     config._attn_implementation = attention
     with torch.device("meta"):
         model = model_class(config)
-    embedding = model.get_input_embeddings()
-    tied = model.get_output_embeddings().weight is embedding.weight
+    tied = model.get_output_embeddings().weight is model.get_input_embeddings().weight
     wanted = [name for name, _ in model.named_parameters()] + [name for name, _ in model.named_buffers()]
     if not all(name in checkpoint for name in wanted if not (tied and name == "proj_out.weight")):
         return None
@@ -74,14 +73,7 @@ def load_int8(
     stacks = [(name, stack) for name, stack in model.named_modules() if isinstance(stack, torch.nn.ModuleList)]
     inside = {id(module) for _, stack in stacks for module in stack.modules()}
     with torch.no_grad():
-        # Outside the layers first, while little else is in memory: the float32 embedding for a moment.
-        for name, module in model.named_modules():
-            if id(module) not in inside:
-                materialise(module, name, checkpoint, recurse=False)
-        if tied:
-            model.get_output_embeddings().weight = embedding.weight
-        model.set_output_embeddings(quantized(model.get_output_embeddings(), reduce_range))
-        embedding.to(torch.bfloat16)  # only looked up: half the memory
+        outside_the_layers(model, inside, checkpoint, tied, reduce_range)  # first, while little else is in memory
         memory.trim()
         for name, stack in stacks:
             for index, layer in enumerate(stack):
@@ -92,6 +84,22 @@ def load_int8(
         return None
     model.generation_config = GenerationConfig.from_pretrained(folder, local_files_only=True)
     return model.eval()
+
+
+def outside_the_layers(
+    model: WhisperForConditionalGeneration, inside: set[int], checkpoint: Checkpoint, tied: bool, reduce_range: bool
+) -> None:
+    """Every module but those ``inside`` the layer stacks read from ``checkpoint``; the token
+    embedding is float32 here for a moment, and leaves as the output projection's int8 copy and
+    its own (nothing of it may stay referenced: 159 MB for whisper-small)."""
+    for name, module in model.named_modules():
+        if id(module) not in inside:
+            materialise(module, name, checkpoint, recurse=False)
+    embedding = model.get_input_embeddings()
+    if tied:
+        model.get_output_embeddings().weight = embedding.weight
+    model.set_output_embeddings(quantized(model.get_output_embeddings(), reduce_range))
+    model.set_input_embeddings(precision.Int8Embedding(embedding))  # only looked up: a quarter of float32
 
 
 def quantized(linear: torch.nn.Module, reduce_range: bool) -> torch.nn.Module:

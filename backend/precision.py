@@ -107,6 +107,30 @@ class Int8Linear(torch.nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, reduce_range={self.reduce_range}"
 
 
+class Int8Embedding(torch.nn.Module):
+    """A token embedding in int8, each token's row scaled to its own peak, as CTranslate2's int8
+    stores it: only a few rows are looked up per step, so a quarter of float32's memory (38 MB
+    for whisper-small, where bfloat16 took 76 MB) costs nothing in speed. Rows come out float32."""
+
+    def __init__(self, embedding: torch.nn.Embedding, rows_at_once: int = 4096) -> None:
+        super().__init__()
+        weight = embedding.weight.detach()
+        self.register_buffer("weight", torch.empty(weight.shape, dtype=torch.int8))
+        self.register_buffer("scales", torch.empty(weight.shape[0], dtype=torch.float32))
+        for first in range(0, weight.shape[0], rows_at_once):  # never a whole float32 copy
+            rows = weight[first : first + rows_at_once].float()
+            scales = (torch.maximum(rows.amax(1), rows.amin(1).neg_()) / 127).clamp_(min=1e-12)
+            self.weight[first : first + rows_at_once] = (rows / scales[:, None]).round_().to(torch.int8)
+            self.scales[first : first + rows_at_once] = scales
+        self.num_embeddings, self.embedding_dim = weight.shape
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.weight[ids].float().mul_(self.scales[ids].unsqueeze(-1))
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
 def has_vnni() -> bool:
     """Whether the CPU sums int8 products in 32 bits (AVX512-VNNI or AVX-VNNI)."""
     check = getattr(torch.cpu, "_is_vnni_supported", None)
@@ -136,13 +160,11 @@ def quantize_int8(model: torch.nn.Module, weights: list[Path]) -> torch.nn.Modul
         to_int8(layer, reduce_range)
         release_pages(weights)
     to_int8(model, reduce_range)  # what is left: the output projection
-    with torch.no_grad():  # what stays float (embeddings, norms) moves off the map
-        for tensor in [*model.parameters(), *model.buffers()]:
+    with torch.no_grad():
+        # The token embedding is only looked up (the output projection, once tied to it, has its own copy now).
+        model.set_input_embeddings(Int8Embedding(model.get_input_embeddings()))
+        for tensor in [*model.parameters(), *model.buffers()]:  # what stays float (norms, positions) leaves the map
             tensor.data = tensor.data.clone()
-    # The token embedding (159 MB in float32 for whisper-small; the output projection, once
-    # tied to it, now has its own int8 copy) is only looked up: bfloat16 halves it, and the
-    # sum with the float32 positions is float32 again.
-    model.get_input_embeddings().to(torch.bfloat16)
     release_pages(weights)
     return model
 

@@ -306,8 +306,8 @@ class LiveSession:
             paused = length - spoken_until >= PAUSE
             transcript = await self.transcribe(self._buffer, self._prompt(), self.language)
             self.language = self.language or transcript.language
-            heard = sum(end - start for start, end in spans)
-            unusable = looping(transcript.text) or implausible(transcript.text, heard)  # the last hypothesis stands
+            speech_seconds = sum(end - start for start, end in spans)
+            unusable = looping(transcript.text) or implausible(transcript.text, speech_seconds)  # the last one stands
             if paused or final:  # segments that begin in the silence after the speech are made up
                 spoken = [s for s in transcript.segments if s.start < spoken_until]
                 if unusable:
@@ -338,8 +338,8 @@ class LiveSession:
         confirmed = self.agreement.confirmed_in_last
         cut, gone, count = 0.0, 0, 0
         if length > TRIM_AFTER:
-            for segment, heard in zip(segments, words, strict=True):
-                count += len(heard)
+            for segment, said in zip(segments, words, strict=True):
+                count += len(said)
                 if count > confirmed:
                     break
                 cut, gone = segment.end, count

@@ -27,7 +27,7 @@ import json, sys, time
 def rss(field):
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) // 1024 for line in status if line.startswith(field))
-folder, wav, minutes, path, threads = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+folder, wav, path, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 import torch
 if threads:
     torch.set_num_threads(threads)
@@ -39,7 +39,7 @@ engine = Engine(folder, device="cpu", long_form=path)
 engine.start()
 assert engine.wait_until_loaded().state == "ready", engine.status.detail
 loaded = rss("VmRSS")
-audio = decode(wav)[: int(minutes * 60 * 16_000)]
+audio = decode(wav)
 started = time.perf_counter()
 result = engine.transcribe(audio, Options("en", temperature=0, words=False))
 print(json.dumps({"seconds": time.perf_counter() - started, "segments": len(result.segments),
@@ -55,13 +55,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
-    wav, _ = recording(max(minutes), seed=7)
+    recordings = {length: recording(length, seed=7)[0] for length in minutes}  # each as long as measured
     folder = with_fixed_tokens(whisper_small(), args.tokens)
     print(f"whisper-small architecture (random weights, int8), read English, {args.tokens} tokens per window")
     rows, peaks = [], {}
     for path in args.paths.split(","):
         for length in minutes:
-            code = [sys.executable, "-c", CHILD, str(folder), str(wav), str(length), path, str(args.threads)]
+            code = [sys.executable, "-c", CHILD, str(folder), str(recordings[length]), path, str(args.threads)]
             child = subprocess.run(code, capture_output=True, text=True, cwd=str(ROOT))
             if child.returncode != 0:
                 print(child.stderr[-3000:], file=sys.stderr)

@@ -74,3 +74,18 @@ def test_decoding_stops_at_the_duration_limit(media):
     with pytest.raises(audio.TooLong, match="HUSH_MAX_DURATION_MINUTES"):
         audio.decode(media["mp3"], "'talk.mp3'", max_seconds=0.5)
     assert audio.duration(audio.decode(media["mp3"], max_seconds=60)) > 0.5
+
+
+def test_samples_are_gathered_in_one_array_that_grows_when_the_length_was_unknown_or_short():
+    pieces = [np.full(n, i, np.float32) for i, n in enumerate([7_000, 16_000, 40_000, 3])]
+    samples = audio.Samples(1.0)  # room for 2 s: it grows twice
+    for piece in pieces:
+        samples.add(piece)
+    np.testing.assert_array_equal(samples.array(), np.concatenate(pieces))
+
+
+def test_room_a_file_overstated_is_not_kept():
+    samples = audio.Samples(100.0)
+    samples.add(np.ones(16_000, np.float32))
+    gathered = samples.array()
+    assert len(gathered) == 16_000 and gathered.base is None  # its own array, not a view of 101 s

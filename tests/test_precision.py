@@ -48,7 +48,21 @@ def engines(checkpoint) -> dict[Precision, Engine]:
 def test_int8_linear_layers_are_quantized(random_checkpoint):
     model = engines(random_checkpoint)[Precision.INT8]._ready()[0]
     assert not any(type(m) is torch.nn.Linear for m in model.modules())
-    assert model.get_input_embeddings().weight.dtype is torch.bfloat16  # looked up only: half the memory
+    assert model.get_input_embeddings().weight.dtype is torch.int8  # looked up only: a quarter of the memory
+
+
+def test_an_int8_embedding_gives_each_token_its_row_within_half_a_step_of_its_peak():
+    float_embedding = torch.nn.Embedding(1000, 64)
+    with torch.no_grad():
+        float_embedding.weight[7] *= 1000  # one loud row: the others keep their own resolution
+    embedding = precision.Int8Embedding(float_embedding, rows_at_once=300)  # rows in pieces, one left over
+    ids = torch.tensor([[0, 7, 999], [5, 6, 300]])
+    expected = float_embedding(ids).detach()
+    step = expected.abs().amax(-1, keepdim=True) / 127
+    looked_up = embedding(ids)
+    assert looked_up.dtype is torch.float32 and looked_up.shape == expected.shape
+    assert bool(((looked_up - expected).abs() <= step / 2 + 1e-6).all())
+    assert bool(((looked_up - expected).abs() > step / 100).any())  # int8 indeed, not a float copy
 
 
 @pytest.mark.parametrize("kind", ["wav", "webm", "mp3"])
@@ -117,19 +131,23 @@ def test_released_checkpoint_pages_leave_resident_memory(tmp_path):
 
 
 class Layers(torch.nn.Module):
-    """One Linear in a ModuleList (as Whisper's layers are) and one outside it."""
+    """One Linear in a ModuleList (as Whisper's layers are) and one outside it, and a token embedding."""
 
     def __init__(self) -> None:
         super().__init__()
         torch.manual_seed(0)
         self.layers = torch.nn.ModuleList([torch.nn.Linear(64, 64)])
         self.head = torch.nn.Linear(64, 64)
+        self.embed = torch.nn.Embedding(10, 64)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.layers[0](x))
 
     def get_input_embeddings(self) -> torch.nn.Module:
-        return torch.nn.Identity()
+        return self.embed
+
+    def set_input_embeddings(self, embedding: torch.nn.Module) -> None:
+        self.embed = embedding
 
 
 @pytest.mark.parametrize("vnni", [True, False])
