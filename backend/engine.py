@@ -40,7 +40,7 @@ from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.longform import LongFormWhisper
-from backend.precision import apply_precision, load_dtype, resolve_precision
+from backend.precision import apply_precision, cross_attention_in_bfloat16, load_dtype, resolve_precision
 from backend.resume import Partial
 from backend.settings import LongForm, Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
@@ -201,6 +201,8 @@ class Engine:
                     )
                     weights = sorted(Path(folder).glob("*.safetensors"))
                     model = apply_precision(model.to(self.device).eval(), self.precision, weights)
+                if self.precision is Precision.INT8:
+                    cross_attention_in_bfloat16(model)
             suppressed = model.generation_config.suppress_tokens or []
             model.generation_config.suppress_tokens = None  # applied by self._suppress instead
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None

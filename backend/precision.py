@@ -92,9 +92,10 @@ class Int8Linear(torch.nn.Module):
         self.bias = None if bias is None else torch.nn.Parameter(bias.detach().float().clone(), requires_grad=False)
         self.reduce_range = reduce_range
         self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.out_dtype: torch.dtype | None = None  # None: the input's (see ``cross_attention_in_bfloat16``)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dtype, x = x.dtype, x.float()
+        dtype, x = self.out_dtype or x.dtype, x.float()
         if x.numel() == x.shape[-1]:
             out = torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
         else:
@@ -129,6 +130,15 @@ class Int8Embedding(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+def cross_attention_in_bfloat16(model: torch.nn.Module) -> None:
+    """The int8 decoder's cross-attention keys and values come out in bfloat16: they are cached
+    for a whole window (whisper-small: 110 MB in float32) and read at every decoding step, and
+    ``attention.py`` takes them as they are (the batched path always cached them so)."""
+    for layer in model.get_decoder().layers:
+        for projection in (layer.encoder_attn.k_proj, layer.encoder_attn.v_proj):
+            projection.out_dtype = torch.bfloat16
 
 
 def has_vnni() -> bool:

@@ -49,6 +49,10 @@ def test_int8_linear_layers_are_quantized(random_checkpoint):
     model = engines(random_checkpoint)[Precision.INT8]._ready()[0]
     assert not any(type(m) is torch.nn.Linear for m in model.modules())
     assert model.get_input_embeddings().weight.dtype is torch.int8  # looked up only: a quarter of the memory
+    cross = model.get_decoder().layers[0].encoder_attn
+    encoded = torch.randn(1, 10, model.config.d_model)
+    assert cross.k_proj(encoded).dtype is cross.v_proj(encoded).dtype is torch.bfloat16  # cached a window long
+    assert cross.q_proj(encoded).dtype is torch.float32
 
 
 def test_an_int8_embedding_gives_each_token_its_row_within_half_a_step_of_its_peak():
