@@ -157,7 +157,6 @@ class Engine:
         if self._started:
             return
         self._started = True
-        memory.map_large_blocks()  # a window's activations leave the process when freed
         threading.Thread(target=self._load, name="hush-model-loader", daemon=True).start()
 
     def wait_until_loaded(self, timeout: float | None = None) -> ModelStatus:
