@@ -32,12 +32,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
-from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput
 
 from backend import encoder, memory, vad
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
+from backend.decoder_cache import decoding_cache
 from backend.features import log_mel
 from backend.resume import Partial
 from backend.settings import LongForm
@@ -533,7 +533,9 @@ class BatchedWhisper:
         rows = hidden.shape[0]
         device = hidden.device
         decoder, project = self.model.get_decoder(), self.model.get_output_embeddings()
-        cache = self.cross_attention(hidden)
+        # cross-attention keys and values in bfloat16 on the CPU: read at every step, they are the bulk of
+        # a step's memory traffic (``attention.py`` reads them as they are)
+        cache = decoding_cache(decoder, hidden, torch.bfloat16 if device.type == "cpu" else hidden.dtype)
         hidden = hidden[:, :1]  # the cache holds what the decoder reads of it (it only asks whether there is one)
         ids = torch.tensor([prefix], device=device).expand(rows, -1)
         states = decoder(input_ids=ids, encoder_hidden_states=hidden, cache=cache, use_cache=True).last_hidden_state
@@ -579,24 +581,6 @@ class BatchedWhisper:
             Decoding(finished[row], float(sum_logprob[row]) / (len(finished[row]) + 1), no_speech[row])
             for row in range(rows)
         ]
-
-    def cross_attention(self, hidden: torch.Tensor) -> EncoderDecoderCache:
-        """A decoding cache holding every layer's cross-attention keys and values for ``hidden``, made
-        layer by layer, in bfloat16 on the CPU: read at every step, they are the bulk of a step's
-        memory traffic, and a batch's float32 copy never exists whole."""
-        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        dtype = torch.bfloat16 if hidden.device.type == "cpu" else hidden.dtype
-        rows, frames = hidden.shape[:2]
-        for index, layer in enumerate(self.model.get_decoder().layers):
-            attention = layer.encoder_attn
-            shape = (rows, attention.num_heads, frames, attention.head_dim)
-            keys, values = (torch.empty(shape, dtype=dtype, device=hidden.device) for _ in range(2))
-            for row in range(rows):  # one chunk at a time: no float32 copy of the whole batch
-                for projection, into in ((attention.k_proj, keys), (attention.v_proj, values)):
-                    into[row] = projection(hidden[row]).view(frames, attention.num_heads, -1).transpose(0, 1)
-            cache.cross_attention_cache.update(keys, values, index)
-            cache.is_updated[index] = True
-        return cache
 
 
 def shifted(segment: Segment, offset: float) -> Segment:

@@ -179,6 +179,10 @@ class Engine:
         log.info("model %s: %s (%s)", self.model_id, state, detail)
 
     def _load(self) -> None:
+        with memory.loading():  # the weights, the warm-up's buffers: blocks that are not to stay in the heaps
+            self._load_model()
+
+    def _load_model(self) -> None:
         try:
             # A faster-whisper folder or .pt file is converted here the first time: the status says how far.
             converting = functools.partial(self._set_status, ModelState.LOADING)
@@ -202,6 +206,8 @@ class Engine:
                     model = apply_precision(model.to(self.device).eval(), self.precision, weights)
                 if self.precision is Precision.INT8:
                     cross_attention_in_bfloat16(model)
+            # the encoder's last step, in transformers' pass over a window and in encoder.py's short one
+            memory.trim_after(model.get_encoder().layer_norm)
             suppressed = model.generation_config.suppress_tokens or []
             model.generation_config.suppress_tokens = None  # applied by self._suppress instead
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
