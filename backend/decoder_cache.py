@@ -97,12 +97,19 @@ class GrowingLayer(DynamicLayer):
             self._set_length(self.length)
 
 
+class GrowingCache(DynamicCache):
+    """A ``DynamicCache`` (what ``EncoderDecoderCache`` asks for to drop finished rows) of growing layers."""
+
+    def __init__(self, layers: int) -> None:
+        Cache.__init__(self, layers=[GrowingLayer() for _ in range(layers)])
+
+
 def decoding_cache(decoder: nn.Module, hidden: torch.Tensor, dtype: torch.dtype) -> EncoderDecoderCache:
     """A cache for decoding ``hidden`` (encoder outputs, a batch): growing self-attention layers, and
     every layer's cross-attention keys and values made layer by layer in ``dtype``, one row of the
     batch at a time, so a batch's float32 copy never exists whole."""
     layers = decoder.layers
-    cache = EncoderDecoderCache(Cache(layers=[GrowingLayer() for _ in layers]), DynamicCache())
+    cache = EncoderDecoderCache(GrowingCache(len(layers)), DynamicCache())
     rows, frames = hidden.shape[:2]
     for index, layer in enumerate(layers):
         attention = layer.encoder_attn

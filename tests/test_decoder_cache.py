@@ -62,11 +62,14 @@ def test_decoding_with_the_cache_matches_decoding_with_transformers_own(random_c
         theirs = EncoderDecoderCache(DynamicCache(), DynamicCache())
         outputs = []
         for cache, encoder_states in ((ours, hidden[:, :1]), (theirs, hidden)):
-            states = [decoder(input_ids=ids, encoder_hidden_states=encoder_states, cache=cache).last_hidden_state]
+            first = decoder(input_ids=ids, encoder_hidden_states=encoder_states, cache=cache).last_hidden_state
+            states = [first[-1:]]
             for token in (4, 5, 6):
-                step = torch.full((2, 1), token)
-                states.append(
-                    decoder(input_ids=step, encoder_hidden_states=encoder_states, cache=cache).last_hidden_state
-                )
+                step = torch.full((len(encoder_states), 1), token)
+                output = decoder(input_ids=step, encoder_hidden_states=encoder_states, cache=cache)
+                states.append(output.last_hidden_state[-1:])
+                if token == 5:  # the first row is done: only the second goes on
+                    cache.batch_select_indices(torch.tensor([1]))
+                    encoder_states = encoder_states[1:]
             outputs.append(torch.cat(states, dim=1))
     torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-4, atol=1e-4)
