@@ -37,7 +37,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from backend import encoder, memory, vad
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
-from backend.decoder_cache import decoding_cache
+from backend.decoder import StepDecoder
 from backend.features import log_mel
 from backend.resume import Partial
 from backend.settings import LongForm
@@ -518,6 +518,14 @@ class BatchedWhisper:
                 results[index] = max(failed[index], key=lambda tried: (tried[0], tried[1].avg_logprob))[1]
         return results
 
+    def cross_attention_dtype(self, hidden: torch.Tensor) -> torch.dtype:
+        """How the decoder's cross-attention keys and values are kept: bfloat16 for whole windows on
+        the CPU (read at every step, they are the bulk of a step's memory traffic: 55 MB a window for
+        whisper-small), the model's own for a live pass's shorter context, where bfloat16's matmuls
+        over 750 frames took 2.7x float32's time on this machine's CPU."""
+        whole = hidden.shape[1] * 2 == self.window_frames
+        return torch.bfloat16 if hidden.device.type == "cpu" and whole else hidden.dtype
+
     def greedy(
         self,
         hidden: torch.Tensor,
@@ -532,13 +540,10 @@ class BatchedWhisper:
         tokens, if fewer)."""
         rows = hidden.shape[0]
         device = hidden.device
-        decoder, project = self.model.get_decoder(), self.model.get_output_embeddings()
-        # cross-attention keys and values in bfloat16 on the CPU: read at every step, they are the bulk of
-        # a step's memory traffic (``attention.py`` reads them as they are)
-        cache = decoding_cache(decoder, hidden, torch.bfloat16 if device.type == "cpu" else hidden.dtype)
-        hidden = hidden[:, :1]  # the cache holds what the decoder reads of it (it only asks whether there is one)
+        project = self.model.get_output_embeddings()
+        decoder = StepDecoder(self.model.get_decoder(), hidden, self.cross_attention_dtype(hidden))
         ids = torch.tensor([prefix], device=device).expand(rows, -1)
-        states = decoder(input_ids=ids, encoder_hidden_states=hidden, cache=cache, use_cache=True).last_hidden_state
+        states = decoder(ids)
         start = prefix.index(self.start_of_transcript)
         no_speech = project(states[:, start]).float().softmax(-1)[:, self.no_speech].tolist()
         logits = project(states[:, -1]).float()
@@ -570,12 +575,9 @@ class BatchedWhisper:
                 keep = torch.nonzero(~done)[:, 0]
                 if keep.numel() == 0:
                     break
-                cache.batch_select_indices(keep)
+                decoder.keep(keep)
                 active, tokens, latest, chosen = active[keep], tokens[keep], latest[keep], chosen[keep]
-                hidden = hidden[keep]
-            states = decoder(
-                input_ids=chosen[:, None], encoder_hidden_states=hidden, cache=cache, use_cache=True
-            ).last_hidden_state
+            states = decoder(chosen[:, None])
             logits = project(states[:, -1]).float()
         return [
             Decoding(finished[row], float(sum_logprob[row]) / (len(finished[row]) + 1), no_speech[row])
