@@ -55,6 +55,18 @@ def test_int8_linear_layers_are_quantized(random_checkpoint):
     assert cross.q_proj(encoded).dtype is torch.float32
 
 
+def test_a_long_input_goes_through_int8_a_block_of_rows_at_a_time_each_row_scaled_to_its_own_peak():
+    linear = torch.nn.Linear(64, 32)
+    rows = torch.randn(precision.ROWS_AT_ONCE * 2 + 100, 64, generator=torch.Generator().manual_seed(0))
+    rows[::7] *= 1000  # loud rows beside quiet ones, in every block
+    quantized = precision.Int8Linear(linear, reduce_range=True)
+    with torch.no_grad():
+        exact, got = linear(rows), quantized(rows)
+    assert got.shape == exact.shape
+    error = (got - exact).norm(dim=-1) / exact.norm(dim=-1)
+    assert float(error.max()) < 0.03  # quiet rows as exact as loud ones: each has all its levels
+
+
 def test_an_int8_embedding_gives_each_token_its_row_within_half_a_step_of_its_peak():
     float_embedding = torch.nn.Embedding(1000, 64)
     with torch.no_grad():
