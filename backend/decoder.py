@@ -31,9 +31,11 @@ class StepDecoder:
         self.length = 0
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
-        self.cross_keys, self.cross_values = self._cross_attention(hidden, dtype)
+        self.cross_keys, self.cross_values = self._cross_attention_cache(hidden, dtype)
 
-    def _cross_attention(self, hidden: torch.Tensor, dtype: torch.dtype) -> tuple[list, list]:
+    def _cross_attention_cache(
+        self, hidden: torch.Tensor, dtype: torch.dtype
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Every layer's keys (transposed) and values of ``hidden`` in ``dtype``, made one row of the
         batch at a time, so a batch's float32 copy never exists whole."""
         rows, frames = hidden.shape[:2]
