@@ -75,7 +75,12 @@ def row_scales(weight: torch.Tensor) -> torch.Tensor:
     """Each row's int8 step (its peak over 127), per output channel of a Linear or per token of an
     embedding. The peak from max and min: ``weight.abs()`` would be a whole float32 copy (160 MB
     for whisper-small's output projection: loading peaked 35 MB higher with it)."""
-    return (torch.maximum(weight.amax(1), weight.amin(1).neg_()) / 127).clamp_(min=1e-12)
+    return (row_peaks(weight)[:, 0] / 127).clamp_(min=1e-12)
+
+
+def row_peaks(x: torch.Tensor) -> torch.Tensor:
+    """Each row's largest magnitude (over the last dimension, kept), from max and min: no ``abs()`` copy."""
+    return torch.maximum(x.amax(-1, keepdim=True), x.amin(-1, keepdim=True).neg_())
 
 
 #: Input rows an ``Int8Linear`` scales and multiplies at a time: the scaled copy of a window's
@@ -114,7 +119,7 @@ class Int8Linear(torch.nn.Module):
         out = torch.empty(rows.shape[0], self.out_features, device=x.device)
         for first in range(0, rows.shape[0], ROWS_AT_ONCE):
             block = rows[first : first + ROWS_AT_ONCE]
-            peak = torch.maximum(block.amax(-1, keepdim=True), block.amin(-1, keepdim=True).neg_()).clamp_(min=1e-30)
+            peak = row_peaks(block).clamp_(min=1e-30)
             scaled = torch.ops.quantized.linear_dynamic(block / peak, self.packed, self.reduce_range)
             out[first : first + ROWS_AT_ONCE] = scaled.mul_(peak)
         if self.bias is not None:
