@@ -261,7 +261,8 @@ class BatchedWhisper:
                 spent["encode"] += time.perf_counter() - clock
                 clock = time.perf_counter()
                 prefix = self.prefix(options, language)
-                (result,) = self.decode(hidden, prefix, temperatures, check, None, options.max_tokens)
+                draft = self.draft(options.draft) if first == 0 else None
+                (result,) = self.decode(hidden, prefix, temperatures, check, None, options.max_tokens, draft)
                 pieces, rest = self.segments(result.tokens, Chunk(first, len(audio))) if result else ([], None)
                 offset = first / SAMPLE_RATE
                 decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
@@ -422,6 +423,16 @@ class BatchedWhisper:
             tokens = [prompt[0], *prompt[1:][-self.max_prompt :], *tokens]
         return tokens
 
+    def draft(self, segments: tuple[Segment, ...]) -> list[int]:
+        """The tokens that would have decoded ``segments`` (times from the window's start): each
+        segment's text between its two timestamps, as Whisper writes them."""
+        tokenizer, last = self.processor.tokenizer, self.model.config.vocab_size - 1
+        tokens = []
+        for segment in segments:
+            opened, closed = (min(last, self.timestamp_begin + round(t / 0.02)) for t in (segment.start, segment.end))
+            tokens += [opened, *tokenizer.encode(" " + segment.text.strip(), add_special_tokens=False), closed]
+        return tokens
+
     def segments(self, tokens: list[int], chunk: Chunk) -> tuple[list[Decoded], float | None]:
         """A chunk's tokens cut into segments at its timestamps (times from the chunk's start), as
         openai-whisper cuts a window, and where the rest of the chunk is to be decoded again, if
@@ -487,6 +498,7 @@ class BatchedWhisper:
         check: Callable[[], None],
         between_windows: Callable[[], None] | None,
         most: int | None = None,
+        draft: list[int] | None = None,
     ) -> list[Decoding | None]:
         """Each chunk's decoding (``None`` where the model hears no speech), falling back to the next
         temperature for the chunks whose text loops or is too unsure. Where every temperature fails,
@@ -496,7 +508,7 @@ class BatchedWhisper:
         failed: dict[int, list[tuple[bool, Decoding]]] = {}
         pending = list(range(hidden.shape[0]))
         for temperature in temperatures:
-            decodings = self.greedy(hidden[pending], prefix, temperature, check, between_windows, most)
+            decodings = self.greedy(hidden[pending], prefix, temperature, check, between_windows, most, draft)
             retry = []
             for index, decoding in zip(pending, decodings, strict=True):
                 text = self.processor.tokenizer.decode(decoding.tokens, skip_special_tokens=True)
@@ -534,25 +546,35 @@ class BatchedWhisper:
         check: Callable[[], None],
         between_windows: Callable[[], None] | None,
         most: int | None = None,
+        draft: list[int] | None = None,
     ) -> list[Decoding]:
         """Decode each row of ``hidden`` (encoder outputs) after ``prefix``: the most likely token,
         or one sampled at ``temperature`` > 0, until end-of-text or the length limit (``most``
-        tokens, if fewer)."""
+        tokens, if fewer).
+
+        ``draft``: tokens the decoding is expected to begin with (one row, greedy only): they go
+        through the decoder in the prompt's call and are taken for as long as each is the token the
+        model picks after the ones before it, so the result is the greedy decoding's all the same;
+        from the first the model parts from, decoding goes on step by step. A live pass decodes
+        the text the previous pass heard again: that text is its draft (speculative decoding, the
+        previous hypothesis as the guess)."""
         rows = hidden.shape[0]
         device = hidden.device
+        limit = min(self.max_new_tokens, most or self.max_new_tokens)
+        draft = list(draft or [])[:limit] if rows == 1 and temperature == 0 else []
         project = self.model.get_output_embeddings()
         decoder = StepDecoder(self.model.get_decoder(), hidden, self.cross_attention_dtype(hidden))
-        ids = torch.tensor([prefix], device=device).expand(rows, -1)
+        ids = torch.tensor([prefix + draft], device=device).expand(rows, -1)
         states = decoder(ids)
         start = prefix.index(self.start_of_transcript)
         no_speech = project(states[:, start]).float().softmax(-1)[:, self.no_speech].tolist()
-        logits = project(states[:, -1]).float()
+        guesses = project(states[:, len(prefix) - 1 :]).float()  # the next token's logits after each draft token
+        logits = guesses[:, 0]
         active = torch.arange(rows, device=device)  # the rows still decoding, by their index in ``hidden``
         tokens = torch.empty(rows, 0, dtype=torch.long, device=device)
         latest = torch.full((rows,), -1, dtype=torch.long, device=device)
         sum_logprob = torch.zeros(rows, dtype=torch.float64, device=device)
         finished: dict[int, list[int]] = {}
-        limit = min(self.max_new_tokens, most or self.max_new_tokens)
         for step in range(limit):
             check()
             if between_windows is not None and step and step % STEPS_BETWEEN_CALLS == 0:
@@ -577,6 +599,12 @@ class BatchedWhisper:
                     break
                 decoder.keep(keep)
                 active, tokens, latest, chosen = active[keep], tokens[keep], latest[keep], chosen[keep]
+            if step < len(draft):
+                if int(chosen[0]) == draft[step]:  # already in the cache, and what follows it computed
+                    logits = guesses[:, step + 1]
+                    continue
+                decoder.rewind(len(prefix) + step)  # the model parts from the draft here
+                draft = []
             states = decoder(chosen[:, None])
             logits = project(states[:, -1]).float()
         return [

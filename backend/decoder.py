@@ -107,6 +107,11 @@ class StepDecoder:
         out = torch.matmul(scores.to(values.dtype), values).to(x.dtype)
         return attention.out_proj(out.transpose(1, 2).reshape(rows, count, heads * width))
 
+    def rewind(self, length: int) -> None:
+        """Forget every token from position ``length`` on (a draft the model parted from): the next
+        call writes over them."""
+        self.length = min(self.length, length)
+
     def keep(self, rows: torch.Tensor) -> None:
         """Go on with only these rows of the batch (by their current index)."""
         for cache in (self.keys, self.values, self.cross_keys, self.cross_values):

@@ -165,7 +165,7 @@ class Store:
             self._db.execute(
                 "INSERT INTO jobs (id, created, updated, filename, audio, status, options)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.__dict__)),
+                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.to_dict())),
             )
             self._db.execute("INSERT INTO search (id, filename, text) VALUES (?, ?, '')", (job.id, job.filename))
         return job

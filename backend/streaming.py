@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -57,6 +57,9 @@ REPEAT_BEFORE = 8
 #: a hypothesis with more is Whisper reciting its prompt (``implausible``). Fast speech is 4 a second.
 WORDS_PER_SECOND = 6.0
 WORDS_LEEWAY = 3
+#: A segment of the last pass beginning this little before a cut (seconds) is still kept as the next
+#: pass's draft: a cut at a segment's end falls where the next one begins, up to rounding.
+CUT_SLACK = 0.02
 
 
 @dataclass(frozen=True)
@@ -260,8 +263,9 @@ def join(words: list[TimedWord]) -> str:
     return " ".join(w.text for w in words)
 
 
-#: ``transcribe(audio, prompt, language)`` → the transcript, at live priority.
-Transcribe = Callable[[np.ndarray, str | None, str | None], Awaitable[Transcript]]
+#: ``transcribe(audio, prompt, language, draft)`` → the transcript, at live priority; ``draft`` is
+#: what the previous pass heard in the same buffer (segment times from its start), for the decoder to check.
+Transcribe = Callable[[np.ndarray, str | None, str | None, tuple[Segment, ...]], Awaitable[Transcript]]
 #: ``speech(audio)`` → ``(start, end)`` seconds of each stretch of speech in it (a voice activity detector).
 Speech = Callable[[np.ndarray], Awaitable[list[tuple[float, float]]]]
 
@@ -278,6 +282,7 @@ class LiveSession:
     _buffer_start: float = 0.0  # session time of the buffer's first sample
     _received: int = 0  # samples since the session began
     _stepped_at: int = 0  # ``_received`` at the last pass (or skipped pass)
+    _heard: tuple[Segment, ...] = ()  # the last usable pass's segments, times from the buffer's start
 
     def feed(self, samples: np.ndarray) -> None:
         self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
@@ -304,10 +309,12 @@ class LiveSession:
         if spans and (speaking or pending or final):
             spoken_until = spans[-1][1]
             paused = length - spoken_until >= PAUSE
-            transcript = await self.transcribe(self._buffer, self._prompt(), self.language)
+            transcript = await self.transcribe(self._buffer, self._prompt(), self.language, self._heard)
             self.language = self.language or transcript.language
             speech_seconds = sum(end - start for start, end in spans)
             unusable = looping(transcript.text) or implausible(transcript.text, speech_seconds)  # the last one stands
+            if not unusable:
+                self._heard = tuple(transcript.segments)
             if paused or final:  # segments that begin in the silence after the speech are made up
                 spoken = [s for s in transcript.segments if s.start < spoken_until]
                 if unusable:
@@ -354,5 +361,9 @@ class LiveSession:
         """Drop the buffer's first ``seconds``."""
         samples = int(seconds * SAMPLE_RATE)
         if samples > 0:
+            gone = samples / SAMPLE_RATE
             self._buffer = self._buffer[samples:]
-            self._buffer_start += samples / SAMPLE_RATE
+            self._buffer_start += gone
+            self._heard = tuple(
+                replace(s, start=s.start - gone, end=s.end - gone) for s in self._heard if s.start >= gone - CUT_SLACK
+            )

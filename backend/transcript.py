@@ -61,9 +61,12 @@ class Options:
     #: Most tokens to decode (one window only; ``None``: the model's limit). Live passes set it
     #: from the audio's length, so a pass caught in a repetition loop ends in time.
     max_tokens: int | None = None
-    #: Encode only the audio's length of the window (plus 2 s, at least 15 s; ``encoder.py``)
+    #: Encode only the audio's length of the window (plus 2 s, at least 10 s; ``encoder.py``)
     #: instead of all 30 s: live passes, twice as fast. One window only, no word timings.
     short_context: bool = False
+    #: What a previous pass over the same audio heard (times from its start): decoded as a guess
+    #: the model checks in one call, then goes on from where it parts from it. Live passes.
+    draft: tuple[Segment, ...] = ()
 
     @classmethod
     def from_dict(cls, values: object) -> Options:
@@ -71,11 +74,17 @@ class Options:
         known = {
             name: value
             for name, value in known_fields(cls, values).items()
-            if isinstance(value, OPTION_TYPES[name]) and (OPTION_TYPES[name] is bool or not isinstance(value, bool))
+            if name in OPTION_TYPES
+            and isinstance(value, OPTION_TYPES[name])
+            and (OPTION_TYPES[name] is bool or not isinstance(value, bool))
         }
         if known.get("task", "transcribe") not in TASKS:
             del known["task"]
         return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the history stores (a live pass's draft is not kept)."""
+        return {name: getattr(self, name) for name in OPTION_TYPES}
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,19 @@
 
 Plays espeak-ng sentences (several voices, speeds and pauses: ``scripts/english_speech.py``)
 in real time into ``/api/live`` of a Hush server on real weights (``scripts/fetch_weights.py``),
-100 ms packets as the page's AudioWorklet sends them, then transcribes the same audio in
-one pass as Stop does. Prints:
+100 ms packets as the page's AudioWorklet sends them (from a process of its own, as the
+browser's), then transcribes the same audio in one pass as Stop does. Prints:
 
 - confirmed lag: from the end of each spoken word (its time in the final pass's word
   timings) to the moment it is confirmed on the page (median, p90);
 - tentative lag: to the moment it first shows at all (as tentative or confirmed);
 - text updates per second of speech, and CPU seconds per audio second (the server's process);
 - word error rate of the live text and of the final pass against what was said;
+- the live passes: how many, their median time, and the share of a pass's tokens its draft
+  (the previous pass's text, ``BatchedWhisper.greedy``) gave;
 - whisper-small's architecture (random weights, compute only): seconds for one live pass
-  over a 10 s buffer decoding 30 tokens.
+  over a 10 s buffer decoding 30 tokens, without a draft (the first pass after a cut) and with
+  that share of its tokens drafted.
 No recorded human speech can be downloaded here; espeak-ng is the only voice.
 
 On a shared machine the lag follows the machine's speed of the hour more than the policy
@@ -30,6 +33,7 @@ import difflib
 import io
 import itertools
 import json
+import multiprocessing
 import os
 import resource
 import statistics
@@ -38,9 +42,12 @@ import tempfile
 import threading
 import time
 import wave
+from dataclasses import replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
+import torch
 from common import ROOT, whisper_small, with_fixed_tokens
 
 sys.path[:0] = [str(ROOT / "scripts")]
@@ -81,8 +88,27 @@ def cpu_seconds() -> float:
 
 
 def stream_live(url: str, token: str, samples: np.ndarray) -> tuple[list[tuple[float, str, str]], float]:
-    """Send ``samples`` in real time; every (seconds since the start, confirmed, tentative) received,
-    and the CPU seconds the process spent meanwhile."""
+    """Play ``samples`` in real time from a process of its own, as the page does from the browser's
+    (a client in the server's process took turns with it for Python's lock: every pass ran slower);
+    every (seconds since the start, confirmed, tentative) received, and the CPU seconds the server's
+    process spent meanwhile."""
+    context = multiprocessing.get_context("spawn")
+    results, sender = context.Pipe(duplex=False)
+    player = context.Process(target=play, args=(url, token, samples, sender), daemon=True)
+    cpu = cpu_seconds()
+    player.start()
+    if not results.poll(len(samples) / SAMPLE_RATE + 180):
+        player.kill()
+        raise SystemExit("the live session did not finish within 3 minutes of the audio's end")
+    received = results.recv()
+    cpu = cpu_seconds() - cpu
+    player.join(30)
+    return received, cpu
+
+
+def play(url: str, token: str, samples: np.ndarray, results: Connection) -> None:
+    """The page's part: 100 ms packets of 16-bit PCM in real time, then stop; sends back every
+    (seconds since the start, confirmed, tentative) received."""
     from websockets.sync.client import connect
 
     received: list[tuple[float, str, str]] = []
@@ -98,7 +124,6 @@ def stream_live(url: str, token: str, samples: np.ndarray) -> tuple[list[tuple[f
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        cpu = cpu_seconds()
         step = int(PACKET_SECONDS * SAMPLE_RATE)
         for n, first in enumerate(range(0, len(samples), step)):
             pcm = (np.clip(samples[first : first + step], -1, 1) * 32767).astype("<i2").tobytes()
@@ -106,11 +131,53 @@ def stream_live(url: str, token: str, samples: np.ndarray) -> tuple[list[tuple[f
             socket.send(pcm)
         socket.send(json.dumps({"type": "stop"}))
         reader.join(120)
-        cpu = cpu_seconds() - cpu
-    return received, cpu
+    results.send(received)
 
 
-def replay(folder: Path, samples: np.ndarray, pass_seconds: float) -> tuple[list[tuple[float, str, str]], dict]:
+class Passes:
+    """Every live pass's seconds, and how many of its tokens its draft (the previous pass's text)
+    gave: the engine's one-window path watched from outside while the session runs in this process."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.tokens: list[tuple[int, int]] = []  # (taken from the draft, decoded) per drafted pass
+
+    def __enter__(self) -> Passes:
+        from backend.batched import BatchedWhisper
+
+        self.originals = BatchedWhisper.run_window, BatchedWhisper.greedy
+        run_window, greedy = self.originals
+
+        def timed(model, *args, **kwargs):
+            transcript = run_window(model, *args, **kwargs)
+            self.seconds.append(transcript.timings["total"])
+            return transcript
+
+        def counted(model, hidden, prefix, temperature, check, between_windows, most=None, draft=None):
+            decodings = greedy(model, hidden, prefix, temperature, check, between_windows, most, draft)
+            if draft:
+                tokens = decodings[0].tokens
+                same = next((i for i, pair in enumerate(zip(tokens, draft)) if pair[0] != pair[1]), None)
+                self.tokens.append((min(len(tokens), len(draft)) if same is None else same, len(tokens)))
+            return decodings
+
+        BatchedWhisper.run_window, BatchedWhisper.greedy = timed, counted
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from backend.batched import BatchedWhisper
+
+        BatchedWhisper.run_window, BatchedWhisper.greedy = self.originals
+
+    @property
+    def drafted_share(self) -> float:
+        """The share of drafted passes' tokens their draft gave."""
+        return sum(t for t, _ in self.tokens) / max(1, sum(n for _, n in self.tokens))
+
+
+def replay(
+    folder: Path, samples: np.ndarray, pass_seconds: float, passes: Passes
+) -> tuple[list[tuple[float, str, str]], dict]:
     """The live session run in virtual time (a pass costs ``pass_seconds``, a pass skipped in
     silence 10 ms), and the final pass as the server's upload would give it (text and segments)."""
     import asyncio
@@ -147,7 +214,8 @@ def replay(folder: Path, samples: np.ndarray, pass_seconds: float) -> tuple[list
         received.append((clock + pass_seconds, update.confirmed, update.tentative))
         return received
 
-    received = asyncio.run(run())
+    with passes:
+        received = asyncio.run(run())
     transcript = engine.transcribe(samples, Options(language="en"))
     final = {"text": transcript.text, "segments": [segment.to_dict() for segment in transcript.segments]}
     engine.close()
@@ -182,27 +250,53 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def small_update_seconds(repeats: int = 3) -> float:
-    """One live pass of whisper-small's architecture (random weights, int8) over 10 s, 30 tokens decoded."""
+def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tuple[float, float, int]:
+    """One live pass of whisper-small's architecture (random weights, int8) over 10 s decoding
+    ``tokens`` tokens: seconds without a draft (the first pass after a cut), and with the first
+    ``share`` of its tokens drafted, and how many that is. Random weights decode tokens no text
+    stands for, so the draft is handed to the decoder as those tokens instead of as the segments
+    it is made from. And their logits are near-ties everywhere, where the one call over a draft
+    and a step on its own can differ in their last bits (int8 activations scaled over several rows
+    or one): the draft is decoded again until the call over it picks its tokens itself."""
     from backend.engine import Engine
-    from backend.transcript import Options
+    from backend.transcript import Options, Segment
     from backend.worker import Priority
 
-    folder = with_fixed_tokens(whisper_small(), 30)
+    folder = with_fixed_tokens(whisper_small(), tokens)
     engine = Engine(str(folder), device="cpu")
     engine.start()
     assert engine.wait_until_loaded(600).state == "ready", engine.status.detail
+    model = engine._batched
     buffer = (np.random.default_rng(3).standard_normal(SAMPLE_RATE * 10) * 0.1).astype(np.float32)
     prompt = "the words confirmed so far " * 4
     options = Options(language="en", temperature=0.0, prompt=prompt, words=False, short_context=True)
-    times = []
-    for n in range(repeats + 1):
-        started = time.perf_counter()
-        engine.submit(buffer, options, priority=Priority.LIVE).result()
-        if n:  # the first one warms up
-            times.append(time.perf_counter() - started)
+    given = round(share * tokens)
+    with torch.inference_mode():
+        _, hidden = model.encode(buffer, short=True)
+        prefix = model.prefix(options, "en")
+        (own,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens)
+        draft = own.tokens
+        for _ in range(given):  # until the one call over the draft picks its first ``given`` tokens itself
+            (again,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens, draft[:given])
+            agreed = next((i for i, pair in enumerate(zip(again.tokens, draft)) if pair[0] != pair[1]), given)
+            if agreed >= given:
+                break
+            draft = again.tokens
+    model.draft = lambda _segments: draft[:given]
+    heard = (Segment(0.0, 10.0, "the previous pass's text"),)
+
+    def median_pass(draft: tuple[Segment, ...]) -> float:
+        times = []
+        for n in range(repeats + 1):
+            started = time.perf_counter()
+            engine.submit(buffer, replace(options, draft=draft), priority=Priority.LIVE).result()
+            if n:  # the first one warms up
+                times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    plain, drafted = median_pass(()), median_pass(heard)
     engine.close()
-    return statistics.median(times)
+    return plain, drafted, given
 
 
 def main() -> None:
@@ -216,16 +310,17 @@ def main() -> None:
 
     samples, said = english_speech.recording(args.minutes, args.seed)
     folder = converted(args.model)
+    passes = Passes()
     if args.replay:
         cpu = cpu_seconds()
-        received, final = replay(folder, samples, args.replay)
+        received, final = replay(folder, samples, args.replay, passes)
         cpu = cpu_seconds() - cpu
     else:
-        received, final, cpu = served(folder, samples)
-    report(args, samples, said, received, final, cpu)
+        received, final, cpu = served(folder, samples, passes)
+    report(args, samples, said, received, final, cpu, passes)
 
 
-def served(folder: Path, samples: np.ndarray) -> tuple[list[tuple[float, str, str]], dict, float]:
+def served(folder: Path, samples: np.ndarray, passes: Passes) -> tuple[list[tuple[float, str, str]], dict, float]:
     """The live text as a Hush server sends it while ``samples`` play in real time, the final pass as
     its upload gives it, and the CPU seconds the live session took."""
     import httpx
@@ -237,7 +332,8 @@ def served(folder: Path, samples: np.ndarray) -> tuple[list[tuple[float, str, st
         server = Server(Settings(model=str(folder), data_dir=data, port=0))
         server.start()
         server.app.state.models.wait_until_loaded(600)
-        received, cpu = stream_live(server.base_url, server.token, samples)
+        with passes:
+            received, cpu = stream_live(server.base_url, server.token, samples)
         headers = {"Authorization": f"Bearer {server.token}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=900) as client:
             final = client.post(
@@ -254,6 +350,7 @@ def report(
     received: list[tuple[float, str, str]],
     final: dict,
     cpu: float,
+    passes: Passes,
 ) -> None:
     """Print the figures of one run."""
     timed = [w for s in final["segments"] for w in s.get("words", [])]
@@ -277,8 +374,13 @@ def report(
     print(f"CPU               {cpu / audio_seconds:.2f} s per audio second (live session, whole process)")
     print(f"WER               live {100 * live_wer:.1f} %   final pass {100 * final_wer:.1f} %   "
           f"difference {100 * (live_wer - final_wer):+.1f} points")  # fmt: skip
+    share = passes.drafted_share
+    print(f"passes            {len(passes.seconds)}, median {statistics.median(passes.seconds):.2f} s; "
+          f"{100 * share:.0f} % of a drafted pass's tokens came from its draft")  # fmt: skip
     if not args.skip_small:
-        print(f"whisper-small     {small_update_seconds():.2f} s per live pass over a 10 s buffer (30 tokens, int8)")
+        plain, drafted, given = small_update_seconds(share)
+        print(f"whisper-small     {plain:.2f} s per live pass over a 10 s buffer (30 tokens, int8); "
+              f"{drafted:.2f} s with {given} of them drafted")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -145,7 +146,7 @@ def test_one_window_stopped_at_an_opening_timestamp_goes_on_from_there(engines, 
     scripted = [[begin, word["one"], begin + 40, begin + 60], [begin, word["two"], begin + 30]]
     clips = []
 
-    def decode(hidden, prefix, temperatures, check, between_windows, most=None):
+    def decode(hidden, prefix, temperatures, check, between_windows, most=None, draft=None):
         clips.append(hidden.shape)
         return [Decoding(scripted[len(clips) - 1], -0.1, 0.0)]
 
@@ -153,6 +154,30 @@ def test_one_window_stopped_at_an_opening_timestamp_goes_on_from_there(engines, 
     result = engine.transcribe(np.zeros(5 * audio.SAMPLE_RATE, np.float32), GREEDY)
     assert [(s.start, s.end, s.text) for s in result.segments] == [(0.0, 0.8, "one"), (1.2, 1.8, "two")]
     assert result.text == "one two" and len(clips) == 2
+
+
+def test_a_draft_changes_no_word_and_what_the_model_agrees_with_costs_one_call(engines, phrases):
+    """A live pass gets the previous pass's text as its draft: right, it is checked in the prompt's
+    call; wrong from some word on, decoding goes on from there as if there had been none."""
+    engine = engines[1]  # one window goes through run_window, as a live pass does
+    options = replace(GREEDY, short_context=True)
+    clip = phrases[: 9 * audio.SAMPLE_RATE]
+    calls: list[int] = []
+    hook = engine._ready()[0].get_decoder().layers[0].fc1.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        plain = engine.transcribe(clip, options)
+        steps = len(calls)
+        heard = tuple(plain.segments)
+        drafted = engine.transcribe(clip, replace(options, draft=heard))
+        agreed = len(calls) - steps
+        wrong = (replace(heard[0], text=heard[0].text.replace("three", "stop")), *heard[1:])
+        misled = engine.transcribe(clip, replace(options, draft=wrong))
+        parted = len(calls) - steps - agreed
+    finally:
+        hook.remove()
+    assert len(plain.text.split()) >= 6 and wrong != heard, plain.text
+    assert drafted.text == plain.text and misled.text == plain.text
+    assert agreed == 1 < parted < steps, (steps, agreed, parted)
 
 
 def test_where_every_temperature_fails_the_likeliest_text_that_does_not_loop_is_kept(engines, monkeypatch):

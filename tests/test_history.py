@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from backend.store import Status, Store, match_expression
-from backend.transcript import Cancelled, Options
+from backend.transcript import Cancelled, Options, Segment
 from conftest import wait_until
 
 
@@ -158,6 +158,15 @@ def test_a_restart_marks_unfinished_jobs_interrupted(tmp_path, media):
     assert kept.audio.read_bytes() == media["wav"].read_bytes()
     assert again.get(running.id).options == Options(language="de")
     assert not list((tmp_path / "recordings").glob("*.partial"))
+
+
+def test_options_are_stored_without_a_live_passs_draft(tmp_path, media):
+    store = Store(tmp_path / "hush.db", tmp_path / "recordings")
+    heard = (Segment(0.0, 1.0, "what the last pass heard"),)
+    with media["wav"].open("rb") as source:
+        job = store.add(source, "a.wav", Options(language="en", max_tokens=40, draft=heard))
+    assert store.get(job.id).options == Options(language="en", max_tokens=40)
+    store.close()
 
 
 def test_search_words_never_reach_fts_as_syntax():

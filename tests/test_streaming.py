@@ -152,6 +152,7 @@ class ScriptedModel:
     def __init__(self, script: list[tuple[str, float]]) -> None:
         self.script = script
         self.calls: list[tuple[float, str | None]] = []
+        self.drafts: list[tuple[Segment, ...]] = []
 
     def session(self, **kwargs) -> LiveSession:
         live = LiveSession(self.transcribe, speech=self.loud, **kwargs)
@@ -172,7 +173,10 @@ class ScriptedModel:
                 start = None
         return spans
 
-    async def transcribe(self, audio: np.ndarray, prompt: str | None, language: str | None) -> Transcript:
+    async def transcribe(
+        self, audio: np.ndarray, prompt: str | None, language: str | None, draft: tuple[Segment, ...] = ()
+    ) -> Transcript:
+        self.drafts.append(draft)
         start = self.live._buffer_start
         end = start + len(audio) / SAMPLE_RATE
         self.calls.append((round(len(audio) / SAMPLE_RATE, 2), prompt))
@@ -233,8 +237,8 @@ def test_a_pause_settles_a_sentence_even_when_a_word_keeps_changing():
     model = ScriptedModel(script)
     transcribe = model.transcribe
 
-    async def wavering(audio, prompt, language):
-        transcript = await transcribe(audio, prompt, language)
+    async def wavering(audio, prompt, language, draft):
+        transcript = await transcribe(audio, prompt, language, draft)
         flip = f"w1{'ab'[len(model.calls) % 2]}"  # the second word differs from pass to pass
         segments = [Segment(s.start, s.end, flip if s.text == "w1" else s.text) for s in transcript.segments]
         return Transcript(" ".join(s.text for s in segments), "en", transcript.duration, segments, "m")
@@ -254,8 +258,8 @@ def test_a_repetition_loop_is_not_taken_for_a_hypothesis():
     model = ScriptedModel(script)
     transcribe = model.transcribe
 
-    async def loops_at_the_end(audio, prompt, language):
-        transcript = await transcribe(audio, prompt, language)
+    async def loops_at_the_end(audio, prompt, language, draft):
+        transcript = await transcribe(audio, prompt, language, draft)
         if len(model.calls) < 5:
             return transcript
         text = "over and over again " * 10
@@ -275,8 +279,8 @@ def test_a_pass_reciting_its_prompt_over_a_word_of_new_speech_is_not_taken_for_a
     model = ScriptedModel(script)
     transcribe = model.transcribe
 
-    async def recites(audio, prompt, language):
-        transcript = await transcribe(audio, prompt, language)
+    async def recites(audio, prompt, language, draft):
+        transcript = await transcribe(audio, prompt, language, draft)
         if not prompt or model.live.seconds >= 6.0:
             return transcript
         text = f"{prompt} {prompt}"  # the first sentence again (twice), over the new one's first word
@@ -286,3 +290,24 @@ def test_a_pass_reciting_its_prompt_over_a_word_of_new_speech_is_not_taken_for_a
     session.transcribe = recites
     updates = run(session, speech_at(7.0, (0.4, 3.4), (4.9, 5.9)))
     assert updates[-1].confirmed == "w0 w1 w2 w3 w4 w5 next words"
+
+
+def test_each_pass_is_given_what_the_last_heard_in_the_buffer_as_its_draft():
+    script = [(f"w{i}", 0.5 + 0.5 * i) for i in range(30)]  # 15 s of speech: the buffer is cut on the way
+    model = ScriptedModel(script)
+    live = model.session()
+    starts = []
+
+    async def noting_the_buffer(audio, prompt, language, draft):
+        starts.append(live._buffer_start)
+        return await model.transcribe(audio, prompt, language, draft)
+
+    live.transcribe = noting_the_buffer
+    run(live, speech_at(16.0, (0.4, 15.4)))
+    assert model.drafts[0] == ()
+    for draft, buffer_start in zip(model.drafts, starts, strict=True):
+        said = {w: round(t - buffer_start, 2) for w, t in script}
+        assert [round(s.start, 2) for s in draft] == [said[s.text] for s in draft]  # in the buffer's own time
+    assert max(len(draft) for draft in model.drafts) >= 10
+    cut = next(i for i, (a, b) in enumerate(itertools.pairwise(starts)) if b > a)
+    assert model.drafts[cut + 1], "the words after a cut were dropped from the draft"

@@ -27,7 +27,7 @@ from backend.manager import ModelManager
 from backend.schemas import LiveMessage
 from backend.status import ModelNotReady
 from backend.streaming import LiveSession, Update
-from backend.transcript import Options, Task
+from backend.transcript import Options, Segment, Task
 from backend.worker import Priority
 
 log = logging.getLogger(__name__)
@@ -155,12 +155,15 @@ async def wait(event: asyncio.Event, seconds: float) -> None:
 def transcriber(models: ModelManager, task: Task):
     """The session's model pass: the engine in use, at live priority, greedy, prompted with confirmed text."""
 
-    async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None):
+    async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None, draft: tuple[Segment, ...]):
         engine = models.engine()
         # Greedy, no word timings, only the buffer's part of the window encoded: a live pass must be
         # short, and segment times are enough to cut the buffer (the final pass places every word).
+        # The previous pass's text is the decoder's draft: most of it is heard again.
         most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / vad.SAMPLE_RATE)
-        options = Options(language, task, prompt, temperature=0.0, words=False, max_tokens=most, short_context=True)
+        options = Options(
+            language, task, prompt, temperature=0.0, words=False, max_tokens=most, short_context=True, draft=draft
+        )
         return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
 
     return transcribe
