@@ -12,9 +12,9 @@ from backend.transcript import Options
 from real_weights import overlap
 
 
-def test_the_context_is_the_audio_and_two_seconds_at_least_fifteen_at_most_the_window():
-    assert encoder.context_frames(3.2, 3000) == 1500
-    assert encoder.context_frames(14.5, 3000) == 1700
+def test_the_context_is_the_audio_and_two_seconds_at_least_ten_at_most_the_window():
+    assert encoder.context_frames(3.2, 3000) == 1000
+    assert encoder.context_frames(9.5, 3000) == 1200
     assert encoder.context_frames(29.0, 3000) == 3000
 
 
@@ -39,6 +39,6 @@ def test_a_live_pass_over_part_of_the_window_hears_the_same_words(base_engine, h
     monkeypatch.setattr(encoder, "encode", lambda *args: encoded.append(args[2]) or encode(*args))
     whole = base_engine.transcribe(audio, Options(language="en", temperature=0.0, words=False))
     part = base_engine.transcribe(audio, Options(language="en", temperature=0.0, short_context=True))
-    assert encoded == [1500]  # 15 s of the window, for this sentence only
+    assert encoded == [1000]  # 10 s of the window, for this sentence only
     assert overlap(sentence, part.text) >= 0.8 and overlap(sentence, whole.text) >= 0.8, (part.text, whole.text)
     assert all(not segment.words for segment in part.segments)  # the aligner reads whole windows
