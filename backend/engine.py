@@ -35,7 +35,7 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
-from backend import attention, batched, loading, memory, models
+from backend import attention, batched, loading, memory, models, vad
 from backend.alignment import Aligner, Decoded
 from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
@@ -293,6 +293,15 @@ class Engine:
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(audio, options).result()
+
+    def speech(self, audio: np.ndarray) -> Future[list[tuple[float, float]]]:
+        """Queue the search for speech in ``audio`` (``vad.speech_spans``) at live priority. It runs on
+        the inference thread, as all torch work does: torch on a second thread gives OpenMP a second
+        team of threads, libgomp then has more threads than cores and puts them to sleep between
+        parallel regions instead of spinning, and every decoding step slows down. whisper-small's
+        greedy decoding of a live pass took 1.1-1.3 s with one thread using torch, 2.8-3.4 s once a
+        second one had used it between the passes (as the live socket's detector did)."""
+        return self._worker.submit(vad.speech_spans, audio, priority=Priority.LIVE)
 
     def realign(
         self, clip: np.ndarray, start: float, end: float, text: str, language: str | None

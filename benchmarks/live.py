@@ -183,9 +183,8 @@ def replay(
     import asyncio
     from types import SimpleNamespace
 
-    from backend import vad
     from backend.engine import Engine
-    from backend.routers.live import transcriber
+    from backend.routers.live import detector, transcriber
     from backend.streaming import LiveSession
     from backend.transcript import Options
 
@@ -193,11 +192,9 @@ def replay(
     engine.start()
     engine.wait_until_loaded(600)
 
-    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
-        return vad.speech_spans(audio)
-
     async def run() -> list[tuple[float, str, str]]:
-        session = LiveSession(transcriber(SimpleNamespace(engine=lambda: engine), "transcribe"), speech, "en")
+        models = SimpleNamespace(engine=lambda: engine)  # what the live socket asks the model manager for
+        session = LiveSession(transcriber(models, "transcribe"), detector(models), "en")
         received, clock, fed, packet = [], 0.0, 0, int(PACKET_SECONDS * SAMPLE_RATE)
         while fed < len(samples):
             arrived = min(len(samples), int(clock * SAMPLE_RATE) // packet * packet)
@@ -271,18 +268,24 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
     prompt = "the words confirmed so far " * 4
     options = Options(language="en", temperature=0.0, prompt=prompt, words=False, short_context=True)
     given = round(share * tokens)
-    with torch.inference_mode():
-        _, hidden = model.encode(buffer, short=True)
-        prefix = model.prefix(options, "en")
-        (own,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens)
-        draft = own.tokens
-        for _ in range(given):  # until the one call over the draft picks its first ``given`` tokens itself
-            (again,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens, draft[:given])
-            agreed = next((i for i, pair in enumerate(zip(again.tokens, draft)) if pair[0] != pair[1]), given)
-            if agreed >= given:
-                break
-            draft = again.tokens
-    model.draft = lambda _segments: draft[:given]
+
+    def drafted() -> list[int]:
+        """Its own first ``given`` tokens, as the one call over them picks them."""
+        with torch.inference_mode():
+            _, hidden = model.encode(buffer, short=True)
+            prefix = model.prefix(options, "en")
+            (own,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens)
+            draft = own.tokens
+            for _ in range(given):
+                (again,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens, draft[:given])
+                agreed = next((i for i, pair in enumerate(zip(again.tokens, draft)) if pair[0] != pair[1]), given)
+                if agreed >= given:
+                    break
+                draft = again.tokens
+        return draft[:given]
+
+    draft = engine._worker.submit(drafted).result()  # on the inference thread, as all torch work (``Engine.speech``)
+    model.draft = lambda segments: draft if segments else []
     heard = (Segment(0.0, 10.0, "the previous pass's text"),)
 
     def median_pass(draft: tuple[Segment, ...]) -> float:

@@ -12,7 +12,7 @@ from concurrent.futures import wait
 import numpy as np
 import pytest
 
-from backend import audio
+from backend import audio, vad
 from backend.engine import Engine
 from backend.status import ModelNotReady, ModelState
 from backend.transcript import Cancelled, InvalidOptions, Options
@@ -193,3 +193,20 @@ def test_a_cancelled_queued_job_never_runs(engine, speech):
     cancel.set()
     with pytest.raises(Cancelled, match="before it started"):
         engine.submit(speech, cancel=cancel).result(60)
+
+
+def test_the_voice_activity_detector_runs_on_the_inference_thread(monkeypatch):
+    """Torch on a second thread slowed every decoding step (a second OpenMP team on two cores)."""
+    threads = []
+
+    def speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
+        threads.append(threading.current_thread().name)
+        return [(0.0, len(samples) / audio.SAMPLE_RATE)]
+
+    monkeypatch.setattr(vad, "speech_spans", speech_spans)
+    engine = Engine("not-loaded", device="cpu")
+    try:
+        assert engine.speech(np.zeros(audio.SAMPLE_RATE, np.float32)).result(timeout=30) == [(0.0, 1.0)]
+    finally:
+        engine.close()
+    assert threads == ["hush-inference"]

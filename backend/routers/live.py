@@ -19,14 +19,13 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
 
 from backend import vad
 from backend.dependencies import ModelsDep
 from backend.manager import ModelManager
 from backend.schemas import LiveMessage
 from backend.status import ModelNotReady
-from backend.streaming import LiveSession, Update
+from backend.streaming import LiveSession, Speech, Update
 from backend.transcript import Options, Segment, Task
 from backend.worker import Priority
 
@@ -61,9 +60,14 @@ async def send(websocket: WebSocket, message: LiveMessage) -> None:
     await websocket.send_text(message.model_dump_json(exclude_none=True))
 
 
-async def speech_spans(audio: np.ndarray) -> list[tuple[float, float]]:
-    """The voice activity detector, off the event loop (a few milliseconds a second of audio)."""
-    return await run_in_threadpool(vad.speech_spans, audio)
+def detector(models: ModelManager) -> Speech:
+    """The session's voice activity detector: on the inference thread, where all torch work runs
+    (``Engine.speech``), at live priority; a few milliseconds a second of audio."""
+
+    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
+        return await asyncio.wrap_future(models.engine().speech(audio))
+
+    return speech
 
 
 @router.websocket("/api/live")
@@ -75,8 +79,9 @@ async def live(
     task: Annotated[Task, Query()] = "transcribe",
 ) -> None:
     await websocket.accept()
-    await run_in_threadpool(vad.has_speech, np.zeros(vad.SAMPLE_RATE, np.float32))  # loads it the first time
-    session = LiveSession(transcriber(models, task), speech_spans, language=language or None)
+    session = LiveSession(transcriber(models, task), detector(models), language=language or None)
+    with contextlib.suppress(ModelNotReady):  # loads the detector before the first words, if the model is there
+        await session.speech(np.zeros(vad.SAMPLE_RATE, np.float32))
     stopped = asyncio.Event()
     receiving = asyncio.create_task(receive(websocket, session, stopped))
     serving = False
