@@ -26,13 +26,13 @@ def main() -> None:
     if doorway is not None:
         print(f"Hush is listening on {doorway.url}", flush=True)
     from backend.server import Server  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
-    from backend.settings import Settings
+    from backend.settings import read_settings
 
     if doorway is None:
-        server = Server(Settings())
+        server = Server(read_settings())
     else:
         try:
-            server = Server(Settings(token=doorway.token, port=doorway.port), doorway.sock)
+            server = Server(read_settings(token=doorway.token, port=doorway.port), doorway.sock)
         except BaseException:
             doorway.close()
             raise

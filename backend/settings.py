@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "openai/whisper-small"
@@ -101,3 +101,14 @@ class Settings(BaseSettings):
     def recordings_dir(self) -> Path:
         """Every recording and upload, kept until its transcription is deleted."""
         return self.data_dir / "recordings"
+
+
+def read_settings(**values: object) -> Settings:
+    """``Settings(**values)`` with the environment under them; a bad value ends the process with a
+    sentence naming its variable and what is wrong (never the value: it may be the token), not a
+    traceback."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = [f"HUSH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}." for e in error.errors()]
+        raise SystemExit("Hush cannot start, a setting is not usable:\n  " + "\n  ".join(problems)) from None

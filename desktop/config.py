@@ -25,9 +25,9 @@ def bundled_model() -> Path | None:
 def load_settings(options: Options) -> Settings:
     """Settings with the command line on top. A bundled model replaces the built-in default only: it
     stays a default, so a model the user picked in the app (backend.catalog) still wins."""
-    from backend.settings import Settings  # pydantic only: a fraction of a second, torch is not imported
+    from backend.settings import read_settings  # pydantic only: a fraction of a second, torch is not imported
 
-    settings = Settings(**options.overrides())
+    settings = read_settings(**options.overrides())
     bundled = bundled_model()
     if bundled and "model" not in settings.model_fields_set:  # neither --model nor HUSH_MODEL
         settings = settings.model_copy(update={"model": str(bundled)})

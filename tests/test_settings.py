@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from backend.settings import DEFAULT_MODEL, Settings
+from backend.settings import DEFAULT_MODEL, Settings, read_settings
 
 
 def test_defaults_are_private_and_whisper_small(monkeypatch):
@@ -31,3 +31,14 @@ def test_invalid_values_are_refused(monkeypatch):
     monkeypatch.setenv("HUSH_DEVICE", "tpu")
     with pytest.raises(pydantic.ValidationError, match="device"):
         Settings()
+
+
+def test_a_bad_setting_stops_the_start_with_a_sentence_naming_its_variable_not_its_value(monkeypatch):
+    monkeypatch.setenv("HUSH_TOKEN", "short-secret")
+    monkeypatch.setenv("HUSH_MAX_UPLOAD_MB", "-3")
+    with pytest.raises(SystemExit) as stopped:
+        read_settings()
+    message = str(stopped.value.code)
+    assert "HUSH_TOKEN: String should have at least 16 characters." in message
+    assert "HUSH_MAX_UPLOAD_MB: Input should be greater than 0." in message
+    assert "short-secret" not in message and "Traceback" not in message
