@@ -163,12 +163,13 @@ class Engine:
         self._loaded.wait(timeout)
         return self._status
 
-    def close(self, cancel_pending: bool = True) -> None:
+    def close(self, cancel_pending: bool = True, timeout: float | None = None) -> None:
         """Stop taking work. ``cancel_pending``: the running job stops at its next decoding step and
-        queued ones are dropped (shutting down); otherwise they all finish first (switching models)."""
+        queued ones are dropped (shutting down); otherwise they all finish first (switching models).
+        ``timeout``: wait up to that long for the inference thread to end (before a process exits)."""
         if cancel_pending:
             self._stopping.set()
-        self._worker.shutdown(cancel_pending)
+        self._worker.shutdown(cancel_pending, timeout)
 
     @property
     def status(self) -> ModelStatus:

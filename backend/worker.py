@@ -85,8 +85,10 @@ class InferenceWorker:
         for task in waiting:
             task()
 
-    def shutdown(self, cancel_pending: bool) -> None:
-        """Take no more work; drop what waits (``cancel_pending``) or let it finish first."""
+    def shutdown(self, cancel_pending: bool, timeout: float | None = None) -> None:
+        """Take no more work; drop what waits (``cancel_pending``) or let it finish first. With a
+        ``timeout``, wait up to that long for the thread to end: a process that exits while the
+        thread is still in torch's code can abort ("terminate called without an active exception")."""
         with self._wake:
             self._shutdown = True
             if cancel_pending:
@@ -94,6 +96,9 @@ class InferenceWorker:
                     while queue:
                         queue.popleft().future.cancel()
             self._wake.notify()
+        thread = self._thread
+        if timeout is not None and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _next(self) -> Task | None:
         with self._wake:

@@ -215,7 +215,7 @@ def replay(
         received = asyncio.run(run())
     transcript = engine.transcribe(samples, Options(language="en"))
     final = {"text": transcript.text, "segments": [segment.to_dict() for segment in transcript.segments]}
-    engine.close()
+    engine.close(timeout=30)
     return received, final
 
 
@@ -298,7 +298,7 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
         return statistics.median(times)
 
     plain, drafted = median_pass(()), median_pass(heard)
-    engine.close()
+    engine.close(timeout=30)
     return plain, drafted, given
 
 

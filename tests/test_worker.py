@@ -84,6 +84,17 @@ def test_a_queued_task_can_be_cancelled_and_shutdown_drops_the_rest():
         worker.submit(lambda: None)
 
 
+def test_shutdown_can_wait_for_the_thread_to_end():
+    """A process that exits while the thread is still in torch's code can abort."""
+    worker = InferenceWorker()
+    started = threading.Event()
+    running = worker.submit(lambda: (started.set(), threading.Event().wait(0.3), "done")[2])
+    assert started.wait(10)
+    worker.shutdown(cancel_pending=True, timeout=10)
+    assert running.done() and running.result() == "done"
+    assert not worker._thread.is_alive()
+
+
 def test_live_transcription_runs_between_the_windows_of_a_long_file(random_checkpoint, speech_samples):
     engine = Engine(str(random_checkpoint), device="cpu")
     engine.start()
