@@ -364,6 +364,5 @@ class LiveSession:
             gone = samples / SAMPLE_RATE
             self._buffer = self._buffer[samples:]
             self._buffer_start += gone
-            self._heard = tuple(
-                replace(s, start=s.start - gone, end=s.end - gone) for s in self._heard if s.start >= gone - CUT_SLACK
-            )
+            kept = [s for s in self._heard if s.start >= gone - CUT_SLACK]
+            self._heard = tuple(replace(s, start=max(0.0, s.start - gone), end=s.end - gone) for s in kept)
