@@ -61,11 +61,6 @@ def speech_spans(
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
 
 
-def has_speech(audio: np.ndarray) -> bool:
-    """Whether anyone speaks in ``audio`` (at least a quarter second of it)."""
-    return bool(audio.size) and bool(speech_spans(audio))
-
-
 def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     """Silero's speech probability for each 32 ms frame of ``audio`` (the last one zero-padded),
     a block of frames at a time with the LSTM's state carried over: a few MB whatever the length."""

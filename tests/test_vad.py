@@ -51,7 +51,7 @@ def test_the_speech_is_found_between_the_silences(spoken):
     audio, start, end = spoken
     spans = vad.speech_spans(audio)
     assert spans and spans[0][0] == pytest.approx(start, abs=0.3) and spans[-1][1] == pytest.approx(end, abs=0.3)
-    assert not vad.has_speech(np.zeros(3 * SAMPLE_RATE, np.float32))
+    assert vad.speech_spans(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
 
 
 def test_long_speech_is_split_at_its_longest(spoken):
@@ -64,7 +64,7 @@ def test_loading_silero_leaves_torchs_thread_count_alone():
     """Importing silero_vad sets torch's thread count to 1 for the whole process (Whisper would
     then run on one core): a fresh process keeps its count through the first VAD call."""
     code = (
-        "import torch; torch.set_num_threads(2); from backend import vad; vad.has_speech(__import__('numpy')"
+        "import torch; torch.set_num_threads(2); from backend import vad; vad.speech_spans(__import__('numpy')"
         ".zeros(16000, 'float32')); print(torch.get_num_threads())"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -73,4 +73,4 @@ def test_loading_silero_leaves_torchs_thread_count_alone():
 
 def test_an_empty_or_short_recording_has_no_speech():
     assert vad.speech_spans(np.zeros(0, np.float32)) == []
-    assert not vad.has_speech(np.zeros(100, np.float32))
+    assert vad.speech_spans(np.zeros(100, np.float32)) == []
