@@ -67,6 +67,8 @@ SPEECH_PAD = 0.4
 END_MARGIN = 2.0
 #: Speech left after a chunk's last opening timestamp, from this long on, is decoded again.
 MIN_TAIL = 1.0
+#: Seconds between two of Whisper's timestamp tokens.
+TIMESTAMP_SECONDS = 0.02
 #: Decoding steps between two calls of ``between_windows`` (live updates may run there).
 STEPS_BETWEEN_CALLS = 32
 
@@ -427,9 +429,10 @@ class BatchedWhisper:
         """The tokens that would have decoded ``segments`` (times from the window's start): each
         segment's text between its two timestamps, as Whisper writes them."""
         tokenizer, last = self.processor.tokenizer, self.model.config.vocab_size - 1
+        stamp = lambda seconds: min(last, self.timestamp_begin + round(seconds / TIMESTAMP_SECONDS))  # noqa: E731
         tokens = []
         for segment in segments:
-            opened, closed = (min(last, self.timestamp_begin + round(t / 0.02)) for t in (segment.start, segment.end))
+            opened, closed = stamp(segment.start), stamp(segment.end)
             tokens += [opened, *tokenizer.encode(" " + segment.text.strip(), add_special_tokens=False), closed]
         return tokens
 
@@ -440,7 +443,7 @@ class BatchedWhisper:
         chunk left. Text after the last closing timestamp is kept (the chunk ends in a pause, so it
         is not cut off) and ends with the chunk."""
         tokenizer = self.processor.tokenizer
-        begin, precision = self.timestamp_begin, 0.02
+        begin, precision = self.timestamp_begin, TIMESTAMP_SECONDS
         length = math.floor(chunk.seconds * 1000) / 1000  # times are kept to the ms: none may pass the end
         pieces: list[Decoded] = []
         opened: float | None = None
