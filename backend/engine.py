@@ -44,6 +44,7 @@ from backend.precision import apply_precision, cross_attention_in_bfloat16, load
 from backend.resume import Partial
 from backend.settings import LongForm, Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
+from backend.threads import Threads
 from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript, Word
 from backend.worker import InferenceWorker, Priority
 
@@ -83,15 +84,18 @@ class StopWhenSet(LogitsProcessor):
     """Raises ``Cancelled`` at the next decoding step once any of the events is set.
 
     Checked before every token, not only between windows: a whisper-small window takes
-    seconds on a laptop CPU, and shutting down must not wait for it."""
+    seconds on a laptop CPU, and shutting down must not wait for it. ``every_step`` runs there
+    too (``Threads.adjust``: the team of threads follows the free cores within a window)."""
 
-    def __init__(self, *events: threading.Event | None) -> None:
+    def __init__(self, *events: threading.Event | None, every_step: Callable[[], object] = lambda: None) -> None:
         self.events = [e for e in events if e is not None]
+        self.every_step = every_step
 
     def is_set(self) -> bool:
         return any(event.is_set() for event in self.events)
 
     def check(self) -> None:
+        self.every_step()
         if self.is_set():
             raise Cancelled("The transcription was cancelled.")
 
@@ -142,7 +146,8 @@ class Engine:
         self.precision = resolve_precision(precision, self.device)  # the final word once the width is known
         self._status = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
         self._loaded = threading.Event()
-        self._worker = InferenceWorker()
+        self._threads = Threads()
+        self._worker = InferenceWorker(before_each=self._threads.adjust)
         self._stopping = threading.Event()
         self._started = False
         self._model: WhisperForConditionalGeneration | None = None
@@ -209,6 +214,8 @@ class Engine:
                     cross_attention_in_bfloat16(model)
             # the encoder's last step, in transformers' pass over a window and in encoder.py's short one
             memory.trim_after(model.get_encoder().layer_norm)
+            for layer in model.get_encoder().layers:  # a window's encoding takes seconds on whisper-small
+                layer.register_forward_pre_hook(self._follow_free_cores)
             suppressed = model.generation_config.suppress_tokens or []
             model.generation_config.suppress_tokens = None  # applied by self._suppress instead
             self._suppress = SuppressTokens(suppressed, model.config.vocab_size, self.device) if suppressed else None
@@ -236,6 +243,10 @@ class Engine:
             )
         finally:
             self._loaded.set()
+
+    def _follow_free_cores(self, *_: object) -> None:
+        """A forward pre-hook (it must return None): the encoder's layers re-size the thread team too."""
+        self._threads.adjust()
 
     # -- what the model can do ---------------------------------------------------
     @property
@@ -362,7 +373,7 @@ class Engine:
         between_windows = self._worker.serve_live if priority is Priority.FILE else None
         seconds = len(audio) / SAMPLE_RATE
         temperatures = FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
-        stop = StopWhenSet(cancel, self._stopping)
+        stop = StopWhenSet(cancel, self._stopping, every_step=self._threads.adjust)
         if stop.is_set():
             raise Cancelled("The transcription was cancelled before it started.")
         if batched.chosen(self.long_form, options, seconds, self._batched):
@@ -394,7 +405,7 @@ class Engine:
         between_windows: Callable[[], None] | None = None,
         on_segments: Segments | None = None,
     ) -> Transcript:
-        stop = StopWhenSet(cancel, self._stopping)
+        stop = StopWhenSet(cancel, self._stopping, every_step=self._threads.adjust)
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
         features = log_mel(audio, processor.feature_extractor).to(self.device, load_dtype(self.precision))

@@ -51,8 +51,10 @@ class Task:
 class InferenceWorker:
     """A single worker thread with a live queue that overtakes the file queue."""
 
-    def __init__(self, name: str = "hush-inference") -> None:
+    def __init__(self, name: str = "hush-inference", before_each: Callable[[], Any] | None = None) -> None:
+        """``before_each`` runs on the worker thread before every task (it sizes torch's threads)."""
         self._name = name
+        self._before_each = before_each
         self._queues: dict[Priority, deque[Task]] = {Priority.LIVE: deque(), Priority.FILE: deque()}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -83,6 +85,8 @@ class InferenceWorker:
             waiting = list(self._queues[Priority.LIVE])
             self._queues[Priority.LIVE].clear()
         for task in waiting:
+            if self._before_each is not None:
+                self._before_each()
             task()
 
     def shutdown(self, cancel_pending: bool, timeout: float | None = None) -> None:
@@ -112,4 +116,6 @@ class InferenceWorker:
 
     def _loop(self) -> None:
         while (task := self._next()) is not None:
+            if self._before_each is not None:
+                self._before_each()
             task()
