@@ -41,10 +41,11 @@ from backend.decoder import StepDecoder
 from backend.features import log_mel
 from backend.resume import Partial
 from backend.settings import LongForm
-from backend.transcript import COMPRESSION_RATIO, Options, Progress, Segment, Transcript, compression_ratio
+from backend.transcript import COMPRESSION_RATIO, Options, Request, Segment, Transcript, compression_ratio
 
-#: Hears each batch's finished segments (with their words) as the batches go by.
-Segments = Callable[[list[Segment]], None]
+#: OpenAI's temperature fallback: a window whose text loops or whose words the model is unsure of
+#: is decoded again hotter.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 #: OpenAI's fallback thresholds, on the mean log-probability of the tokens and the probability
 #: of "no speech" at the start (the one on the text itself: ``transcript.COMPRESSION_RATIO``).
@@ -71,6 +72,28 @@ MIN_TAIL = 1.0
 TIMESTAMP_SECONDS = 0.02
 #: Decoding steps between two calls of ``between_windows`` (live updates may run there).
 STEPS_BETWEEN_CALLS = 32
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What a decoding loop calls as it goes: ``check`` before every step (it raises ``Cancelled`` when
+    the job is to stop, and re-sizes the thread team: ``threads.py``), ``between_windows`` between
+    chunks and every few dozen steps (a file job lets waiting live passes run there)."""
+
+    check: Callable[[], None] = lambda: None
+    between_windows: Callable[[], None] | None = None
+
+
+def temperatures(options: Options) -> tuple[float, ...]:
+    """The temperatures to try in turn: the one asked for, or Whisper's fallback."""
+    return FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
+
+
+def batches(chunks: list[Chunk], size: int, first: int | None = None) -> list[list[Chunk]]:
+    """``chunks`` in order, ``size`` at a time; the first batch holds ``first`` of them where given
+    (a streamed answer's first text then comes after one chunk's work, not a whole batch's)."""
+    head = min(first or size, size)
+    return [chunks[:head], *(chunks[i : i + size] for i in range(head, len(chunks), size))] if chunks else []
 
 
 @dataclass(frozen=True)
@@ -214,40 +237,54 @@ class BatchedWhisper:
         )
 
     # -- the whole recording -----------------------------------------------------------------
-    def run(
-        self,
-        audio: np.ndarray,
-        options: Options,
-        temperatures: tuple[float, ...],
-        check: Callable[[], None],
-        between_windows: Callable[[], None] | None = None,
-        on_progress: Progress | None = None,
-        on_segments: Segments | None = None,
-        resume: Partial | None = None,
-        on_partial: Callable[[Partial], None] | None = None,
-    ) -> Transcript:
-        """The transcript of ``audio`` (16 kHz mono float32); see ``transcribe``."""
-        check()
-        started = time.perf_counter()
-        with torch.inference_mode():
-            decoded, segments, language = self.transcribe(
-                audio, options, temperatures, check, between_windows, on_progress, on_segments, resume, on_partial
-            )
-        finished = time.perf_counter()
-        if on_progress is not None:
-            on_progress(1.0)
-        spent = round(finished - started, 4)
-        return self.as_transcript(audio, decoded, segments, language, {"batched": spent, "total": spent})
+    def run(self, request: Request, steps: Steps) -> Transcript:
+        """The transcript of ``request.audio``: its segments with their words where asked, and the
+        language (detected on the first chunk unless the options name it).
 
-    def run_window(
-        self, audio: np.ndarray, options: Options, temperatures: tuple[float, ...], check: Callable[[], None]
-    ) -> Transcript:
+        After each batch ``request.on_progress`` hears the fraction done, ``on_segments`` the new
+        segments and ``on_partial`` all that is done; ``request.resume`` is what an earlier run had
+        done (another model's work starts over)."""
+        steps.check()
+        started = time.perf_counter()
+        audio, options, resume = request.audio, request.options, request.resume
+        decoded: list[Decoded] = []
+        segments: list[Segment] = []
+        spoken, done_until = options.language, 0.0
+        if resume is not None and resume.model == self.model_id:
+            decoded = [Decoded(s.start, s.end, s.text, list(t)) for s, t in zip(resume.segments, resume.tokens)]
+            segments, spoken, done_until = list(resume.segments), resume.language, resume.until
+            if request.on_segments is not None and segments:
+                request.on_segments(list(segments))
+        total = max(len(audio), 1)
+        if request.on_progress is not None:
+            request.on_progress(min(done_until * SAMPLE_RATE / total, 1.0))
+        todo = [c for c in self.chunks(audio) if c.end / SAMPLE_RATE > done_until + 1e-3]
+        with torch.inference_mode():
+            for batch in batches(todo, self.batch_size, first=1 if request.stream else None):
+                pieces, heard, spoken = self.decode_chunks(request, batch, spoken, steps)
+                decoded += pieces
+                segments += heard
+                memory.trim()  # the batch's buffers, freed: the next batch's come from the system again
+                if request.on_segments is not None and heard:
+                    request.on_segments(heard)
+                done_until = batch[-1].end / SAMPLE_RATE
+                if request.on_partial is not None:
+                    request.on_partial(Partial.of(self.model_id, spoken, done_until, decoded, segments))
+                if request.on_progress is not None:
+                    request.on_progress(min(batch[-1].end / total, 1.0))
+        if request.on_progress is not None:
+            request.on_progress(1.0)
+        spent = round(time.perf_counter() - started, 4)
+        return self.as_transcript(audio, decoded, segments, spoken, {"batched": spent, "total": spent})
+
+    def run_window(self, request: Request, steps: Steps) -> Transcript:
         """``audio`` (one window or less) decoded on its own, without the VAD: a live pass, or a short
         dictation. With ``options.short_context`` only the audio's part of the window is encoded
         (``encoder.py``) and no words are placed (the aligner reads whole windows); at most
         ``options.max_tokens`` tokens are decoded. Where the decoding stops at an opening timestamp
         with speech left after it, the rest is decoded again from there, as the batched path does."""
-        check()
+        steps.check()
+        audio, options = request.audio, request.options
         started = time.perf_counter()
         spent = dict.fromkeys(("encode", "generate", "words"), 0.0)
         decoded: list[Decoded] = []
@@ -264,7 +301,7 @@ class BatchedWhisper:
                 clock = time.perf_counter()
                 prefix = self.prefix(options, language)
                 draft = self.draft(options.draft) if first == 0 else None
-                (result,) = self.decode(hidden, prefix, temperatures, check, None, options.max_tokens, draft)
+                (result,) = self.decode(hidden, prefix, temperatures(options), steps, options.max_tokens, draft)
                 pieces, rest = self.segments(result.tokens, Chunk(first, len(audio))) if result else ([], None)
                 offset = first / SAMPLE_RATE
                 decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
@@ -316,83 +353,30 @@ class BatchedWhisper:
         return self.processor.tokenizer.convert_ids_to_tokens(found).strip("<|>")
 
     def chunks(self, audio: np.ndarray) -> list[Chunk]:
+        """The recording's speech packed into chunks that each end in a pause."""
         longest = self.window - END_MARGIN
         spans = vad.speech_spans(audio, min_silence=MIN_SILENCE, max_speech=longest, pad=SPEECH_PAD)
         return pack(spans, longest, len(audio))
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        options: Options,
-        temperatures: tuple[float, ...],
-        check: Callable[[], None],
-        between_windows: Callable[[], None] | None = None,
-        on_progress: Progress | None = None,
-        on_segments: Segments | None = None,
-        resume: Partial | None = None,
-        on_partial: Callable[[Partial], None] | None = None,
-    ) -> tuple[list[Decoded], list[Segment], str | None]:
-        """The recording's segments as decoded (for the text) and with their words where asked, and
-        the language (detected on the first chunk unless ``options`` name it).
-
-        ``check`` raises ``Cancelled`` when the job is to stop: it runs before every decoding step.
-        ``between_windows`` runs between chunks (and every few dozen steps): live updates go there.
-        After each batch ``on_progress`` hears the fraction done, ``on_segments`` the new segments
-        and ``on_partial`` all that is done; ``resume`` is what an earlier run had done."""
-        decoded: list[Decoded] = []
-        segments: list[Segment] = []
-        spoken, done_until = options.language, 0.0
-        if resume is not None and resume.model == self.model_id:  # another model starts over
-            decoded = [Decoded(s.start, s.end, s.text, list(t)) for s, t in zip(resume.segments, resume.tokens)]
-            segments, spoken, done_until = list(resume.segments), resume.language, resume.until
-            if on_segments is not None and segments:
-                on_segments(list(segments))
-        total = max(len(audio), 1)
-        if on_progress is not None:
-            on_progress(min(done_until * SAMPLE_RATE / total, 1.0))
-        todo = [c for c in self.chunks(audio) if c.end / SAMPLE_RATE > done_until + 1e-3]
-        for first in range(0, len(todo), self.batch_size):
-            batch = todo[first : first + self.batch_size]
-            pieces, heard, spoken = self.decode_chunks(
-                audio, batch, options, spoken, temperatures, check, between_windows
-            )
-            decoded += pieces
-            segments += heard
-            memory.trim()  # the batch's buffers, freed: the next batch's come from the system again
-            if on_segments is not None and heard:
-                on_segments(heard)
-            done_until = batch[-1].end / SAMPLE_RATE
-            if on_partial is not None:
-                on_partial(Partial.of(self.model_id, spoken, done_until, decoded, segments))
-            if on_progress is not None:
-                on_progress(min(batch[-1].end / total, 1.0))
-        return decoded, segments, spoken
-
     def decode_chunks(
-        self,
-        audio: np.ndarray,
-        chunks: list[Chunk],
-        options: Options,
-        language: str | None,
-        temperatures: tuple[float, ...],
-        check: Callable[[], None],
-        between_windows: Callable[[], None] | None,
+        self, request: Request, chunks: list[Chunk], language: str | None, steps: Steps
     ) -> tuple[list[Decoded], list[Segment], str | None]:
         """``chunks`` decoded together: their segments in the recording's time, as decoded and with
         their words, and the language (detected on the first chunk if not given). A chunk whose
         decoding stops at an opening timestamp with speech left after it (Whisper's "this runs on
         past the window") has the rest decoded as a chunk of its own, as the sequential path would."""
+        audio, options = request.audio, request.options
         features, hidden = [], []
         for chunk in chunks:
-            check()
-            if between_windows is not None:
-                between_windows()
+            steps.check()
+            if steps.between_windows is not None:
+                steps.between_windows()
             window, encoded = self.encode(audio[chunk.start : chunk.end], short=False)
             features.append(window)
             hidden.append(encoded)
         if language is None:
             language = self.detect(hidden[0])
-        results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures, check, between_windows)
+        results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures(options), steps)
         decoded: list[Decoded] = []
         segments: list[Segment] = []
         tails: list[Chunk] = []
@@ -403,12 +387,12 @@ class BatchedWhisper:
             pieces, rest = self.segments(result.tokens, chunk)
             decoded += [replace(p, start=p.start + offset, end=p.end + offset) for p in pieces]
             clip = audio[chunk.start : chunk.end]
-            segments += self.words(window, clip, pieces, language, options, encoded, offset, between_windows)
+            segments += self.words(window, clip, pieces, language, options, encoded, offset, steps.between_windows)
             if rest is not None:
                 tails.append(Chunk(chunk.start + round(rest * SAMPLE_RATE), chunk.end))
         del features, hidden
         if tails:
-            more, heard, _ = self.decode_chunks(audio, tails, options, language, temperatures, check, between_windows)
+            more, heard, _ = self.decode_chunks(request, tails, language, steps)
             decoded = sorted(decoded + more, key=lambda piece: piece.start)
             segments = sorted(segments + heard, key=lambda segment: segment.start)
         return decoded, segments, language
@@ -498,8 +482,7 @@ class BatchedWhisper:
         hidden: torch.Tensor,
         prefix: list[int],
         temperatures: tuple[float, ...],
-        check: Callable[[], None],
-        between_windows: Callable[[], None] | None,
+        steps: Steps,
         most: int | None = None,
         draft: list[int] | None = None,
     ) -> list[Decoding | None]:
@@ -511,7 +494,7 @@ class BatchedWhisper:
         failed: dict[int, list[tuple[bool, Decoding]]] = {}
         pending = list(range(hidden.shape[0]))
         for temperature in temperatures:
-            decodings = self.greedy(hidden[pending], prefix, temperature, check, between_windows, most, draft)
+            decodings = self.greedy(hidden[pending], prefix, temperature, steps, most, draft)
             retry = []
             for index, decoding in zip(pending, decodings, strict=True):
                 text = self.processor.tokenizer.decode(decoding.tokens, skip_special_tokens=True)
@@ -546,8 +529,7 @@ class BatchedWhisper:
         hidden: torch.Tensor,
         prefix: list[int],
         temperature: float,
-        check: Callable[[], None],
-        between_windows: Callable[[], None] | None,
+        steps: Steps,
         most: int | None = None,
         draft: list[int] | None = None,
     ) -> list[Decoding]:
@@ -579,9 +561,9 @@ class BatchedWhisper:
         sum_logprob = torch.zeros(rows, dtype=torch.float64, device=device)
         finished: dict[int, list[int]] = {}
         for step in range(limit):
-            check()
-            if between_windows is not None and step and step % STEPS_BETWEEN_CALLS == 0:
-                between_windows()
+            steps.check()
+            if steps.between_windows is not None and step and step % STEPS_BETWEEN_CALLS == 0:
+                steps.between_windows()
             logits = self.rules.apply(logits, tokens, latest)
             if temperature > 0:
                 chosen = torch.distributions.Categorical(logits=logits / temperature).sample()

@@ -41,22 +41,19 @@ from backend.audio import SAMPLE_RATE
 from backend.features import log_mel
 from backend.longform import LongFormWhisper
 from backend.precision import apply_precision, cross_attention_in_bfloat16, load_dtype, resolve_precision
-from backend.resume import Partial
 from backend.settings import LongForm, Precision
 from backend.status import ModelNotReady, ModelState, ModelStatus
 from backend.threads import Threads
-from backend.transcript import Cancelled, InvalidOptions, Options, Progress, Segment, Transcript, Word
-from backend.worker import InferenceWorker, Priority
+from backend.transcript import Cancelled, InvalidOptions, Options, Priority, Request, Segment, Transcript, Word
+from backend.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
 
 #: Hears each window's finished segments as the windows go by.
 Segments = Callable[[list[Segment]], None]
 
-#: OpenAI's temperature fallback: retry a window hotter when its text looks like a loop
-#: (compression ratio; transformers measures it on token bytes, hence 1.35 not 2.4) or
-#: the model is unsure (average log-probability).
-FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+#: The temperature fallback's thresholds for transformers' ``generate``: it measures the compression
+#: ratio on token bytes, hence 1.35 not 2.4.
 FALLBACK_THRESHOLDS = {"compression_ratio_threshold": 1.35, "logprob_threshold": -1.0, "no_speech_threshold": 0.6}
 
 
@@ -228,7 +225,7 @@ class Engine:
             )
             self._set_status(ModelState.LOADING, f"Warming up {self.model_id}…")
             self._batched.run_window(
-                np.zeros(SAMPLE_RATE, np.float32), Options(language=None, temperature=0), (0.0,), bool
+                Request(audio=np.zeros(SAMPLE_RATE, np.float32), options=Options(temperature=0)), batched.Steps()
             )
             memory.trim()  # loading's float32 weights, freed on this thread: the inference thread never reuses them
             self._processor, self._model = processor, model
@@ -275,36 +272,18 @@ class Engine:
         return replace(options, language=language, prompt=options.prompt or None)
 
     # -- transcription -----------------------------------------------------------
-    def submit(
-        self,
-        audio: np.ndarray,
-        options: Options = Options(),
-        on_progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        priority: Priority = Priority.FILE,
-        on_segments: Segments | None = None,
-        resume: Partial | None = None,
-        on_partial: Callable[[Partial], None] | None = None,
-    ) -> Future[Transcript]:
-        """Queue ``audio`` (16 kHz mono float32) for the inference worker.
-
-        ``on_progress`` hears the fraction done after each window, ``on_segments`` each
-        window's finished segments (without their words, placed at the end); setting
-        ``cancel`` drops a queued job and stops a running one at its next decoding step
-        (the future then raises ``Cancelled``). ``Priority.LIVE`` work overtakes file jobs,
-        even between the windows of a running one (backend/worker.py). Batched long-form
-        decoding (``batched.py``) tells ``on_partial`` what is done after each batch and goes
-        on from ``resume``, what an earlier run of the job finished.
-        """
+    def submit(self, request: Request) -> Future[Transcript]:
+        """Queue ``request`` for the inference worker; its future gives the transcript, or raises
+        ``Cancelled`` once ``request.cancel`` is set (a queued request is dropped, a running one stops
+        at its next decoding step). ``Priority.LIVE`` work overtakes file jobs, even between the
+        windows of a running one (``worker.py``)."""
         self._ready()
-        options = self.check(options)
-        queued = time.perf_counter()
-        listeners = (on_progress, on_segments, resume, on_partial)
-        work = (audio, options, queued, cancel, priority, *listeners)
-        return self._worker.submit(self._transcribe, *work, priority=priority)
+        request = replace(request, options=self.check(request.options))
+        return self._worker.submit(self._transcribe, request, time.perf_counter(), priority=request.priority)
 
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
-        return self.submit(audio, options).result()
+        """``audio`` transcribed with ``options``, waiting for the result."""
+        return self.submit(Request(audio=audio, options=options)).result()
 
     def speech(self, audio: np.ndarray) -> Future[list[tuple[float, float]]]:
         """Queue the search for speech in ``audio`` (``vad.speech_spans``) at live priority. It runs on
@@ -356,40 +335,27 @@ class Engine:
             raise ModelNotReady(self._status)
         return self._model, self._processor
 
-    def _transcribe(
-        self,
-        audio: np.ndarray,
-        options: Options,
-        queued: float,
-        cancel: threading.Event | None,
-        priority: Priority,
-        on_progress: Progress | None,
-        on_segments: Segments | None,
-        resume: Partial | None,
-        on_partial: Callable[[Partial], None] | None,
-    ) -> Transcript:
+    def _transcribe(self, request: Request, queued: float) -> Transcript:
         waited = time.perf_counter() - queued
         model, processor = self._ready()
-        between_windows = self._worker.serve_live if priority is Priority.FILE else None
-        seconds = len(audio) / SAMPLE_RATE
-        temperatures = FALLBACK_TEMPERATURES if options.temperature is None else (options.temperature,)
-        stop = StopWhenSet(cancel, self._stopping, every_step=self._threads.adjust)
+        seconds = len(request.audio) / SAMPLE_RATE
+        stop = StopWhenSet(request.cancel, self._stopping, every_step=self._threads.adjust)
         if stop.is_set():
             raise Cancelled("The transcription was cancelled before it started.")
-        if batched.chosen(self.long_form, options, seconds, self._batched):
-            transcript = self._batched.run(
-                audio, options, temperatures, stop.check, between_windows, on_progress, on_segments, resume, on_partial
-            )
-        elif batched.one_window(options, seconds, self._batched):
-            if on_progress is not None:
-                on_progress(0.0)
-            transcript = self._batched.run_window(audio, options, temperatures, stop.check)
-            if on_segments is not None and transcript.segments:
-                on_segments([replace(s, words=()) for s in transcript.segments])
-            if on_progress is not None:
-                on_progress(1.0)
+        between_windows = self._worker.serve_live if request.priority is Priority.FILE else None
+        steps = batched.Steps(stop.check, between_windows)
+        if batched.chosen(self.long_form, request.options, seconds, self._batched):
+            transcript = self._batched.run(request, steps)
+        elif batched.one_window(request.options, seconds, self._batched):
+            if request.on_progress is not None:
+                request.on_progress(0.0)
+            transcript = self._batched.run_window(request, batched.Steps(stop.check))
+            if request.on_segments is not None and transcript.segments:
+                request.on_segments([replace(s, words=()) for s in transcript.segments])
+            if request.on_progress is not None:
+                request.on_progress(1.0)
         else:
-            transcript = self._run(model, processor, audio, options, on_progress, cancel, between_windows, on_segments)
+            transcript = self._run(model, processor, request, stop, between_windows)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         memory.trim()
         return transcript
@@ -398,14 +364,12 @@ class Engine:
         self,
         model: WhisperForConditionalGeneration,
         processor: WhisperProcessor,
-        audio: np.ndarray,
-        options: Options,
-        on_progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        between_windows: Callable[[], None] | None = None,
-        on_segments: Segments | None = None,
+        request: Request,
+        stop: StopWhenSet,
+        between_windows: Callable[[], None] | None,
     ) -> Transcript:
-        stop = StopWhenSet(cancel, self._stopping, every_step=self._threads.adjust)
+        """The sequential long form and beam search: transformers' ``generate`` (``longform.py``)."""
+        audio, options, on_progress = request.audio, request.options, request.on_progress
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions
         features = log_mel(audio, processor.feature_extractor).to(self.device, load_dtype(self.precision))
@@ -450,13 +414,13 @@ class Engine:
             if options.prompt:
                 generate["prompt_ids"] = processor.get_prompt_ids(options.prompt, return_tensors="pt").to(self.device)
             if options.temperature is None:
-                generate.update(temperature=FALLBACK_TEMPERATURES, **FALLBACK_THRESHOLDS)
+                generate.update(temperature=batched.FALLBACK_TEMPERATURES, **FALLBACK_THRESHOLDS)
             else:
                 generate["temperature"] = options.temperature
                 generate["do_sample"] = options.temperature > 0
             generate["logits_processor"] = LogitsProcessorList([stop, *([self._suppress] if self._suppress else [])])
             torch.manual_seed(0)  # the temperature fallback samples: the same audio always gives the same text
-            with model.listening(self._segment_listener(processor, len(audio) / SAMPLE_RATE, on_segments)):
+            with model.listening(self._segment_listener(processor, len(audio) / SAMPLE_RATE, request.on_segments)):
                 output = model.generate(**source, **generate)
         finished = time.perf_counter()
         if on_progress is not None:

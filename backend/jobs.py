@@ -23,7 +23,7 @@ import numpy as np
 from backend import audio
 from backend.manager import ModelManager
 from backend.store import Job, Status, Store
-from backend.transcript import Cancelled, Options, Segment, Transcript
+from backend.transcript import Cancelled, Options, Request, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +109,17 @@ class Jobs:
                 future: Future[Transcript] = Future()
                 future.set_result(Transcript("", job.options.language, seconds, [], self.models.model_id, {}))
             else:
-                progress = functools.partial(self._progress, job.id)
-                heard = functools.partial(self._heard, active)
-                future = self.models.engine().submit(
-                    samples, job.options, progress, active.cancel, on_segments=heard, resume=self.store.partial(job.id),
+                request = Request(
+                    audio=samples,
+                    options=job.options,
+                    on_progress=functools.partial(self._progress, job.id),
+                    on_segments=functools.partial(self._heard, active),
                     on_partial=functools.partial(self.store.save_partial, job.id),
-                )  # fmt: skip
+                    resume=self.store.partial(job.id),
+                    cancel=active.cancel,
+                    stream=on_segments is not None,
+                )
+                future = self.models.engine().submit(request)
         except Exception as error:
             with self._lock:
                 del self._active[job.id]

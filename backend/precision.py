@@ -90,10 +90,12 @@ ROWS_AT_ONCE = 256
 
 class Int8Linear(torch.nn.Module):
     """An ``nn.Linear`` in int8: weights per output channel, each input row (token) scaled to its own
-    peak before torch's dynamic int8 kernel, which then gives every row the full 8 (or 7) bits; the
-    output is scaled back, exactly in float, and the bias added in float. One row (a decoder step) is
-    left as it is: the kernel's own per-tensor scale is already that row's. Long inputs go through
-    ``ROWS_AT_ONCE`` rows at a time."""
+    peak before torch's dynamic int8 kernel, the output scaled back, exactly in float, and the bias
+    added in float. The kernel quantizes its whole input with one range, from its least and largest
+    value: a last row holding -1 and +1 (``SPAN``) pins that range to [-1, 1] whatever the other rows
+    are, so every row is quantized alike (symmetric, as CTranslate2's int8) and a row's result never
+    depends on which rows share the call: a chunk decodes to the same text alone or in a batch, a
+    decoder step alone or in the prompt's call. Long inputs go through ``ROWS_AT_ONCE`` rows at a time."""
 
     def __init__(self, linear: torch.nn.Linear, reduce_range: bool) -> None:
         super().__init__()
@@ -109,19 +111,20 @@ class Int8Linear(torch.nn.Module):
         self.reduce_range = reduce_range
         self.in_features, self.out_features = linear.in_features, linear.out_features
         self.out_dtype: torch.dtype | None = None  # None: the input's (see ``cross_attention_in_bfloat16``)
+        span = torch.zeros(1, linear.in_features)
+        span[0, 0], span[0, -1] = -1.0, 1.0
+        self.register_buffer("span", span, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype, x = self.out_dtype or x.dtype, x.float()
-        if x.numel() == x.shape[-1]:
-            out = torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
-            return (out if self.bias is None else out.add_(self.bias)).to(dtype)
         rows = x.reshape(-1, x.shape[-1])
         out = torch.empty(rows.shape[0], self.out_features, device=x.device)
         for first in range(0, rows.shape[0], ROWS_AT_ONCE):
             block = rows[first : first + ROWS_AT_ONCE]
             peak = row_peaks(block).clamp_(min=1e-30)
-            scaled = torch.ops.quantized.linear_dynamic(block / peak, self.packed, self.reduce_range)
-            out[first : first + ROWS_AT_ONCE] = scaled.mul_(peak)
+            scaled = torch.cat([block / peak, self.span])
+            product = torch.ops.quantized.linear_dynamic(scaled, self.packed, self.reduce_range)
+            out[first : first + ROWS_AT_ONCE] = product[:-1].mul_(peak)
         if self.bias is not None:
             out.add_(self.bias)
         return out.view(*x.shape[:-1], self.out_features).to(dtype)

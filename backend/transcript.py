@@ -9,7 +9,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, get_args
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    import threading
+
+    import numpy as np
+
+    from backend.resume import Partial
 
 Task = Literal["transcribe", "translate"]
 TASKS: tuple[str, ...] = get_args(Task)
@@ -47,7 +55,7 @@ class Cancelled(Exception):
     """The job was cancelled (or Hush is shutting down); a running one stops within a decoding step."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """How to transcribe: ``None`` lets the model decide (language) or uses Whisper's fallback (temperature)."""
 
@@ -85,6 +93,36 @@ class Options:
     def to_dict(self) -> dict[str, Any]:
         """What the history stores (a live pass's draft is not kept)."""
         return {name: getattr(self, name) for name in OPTION_TYPES}
+
+
+class Priority(Enum):
+    """Live work (live passes, a person's correction) goes before queued file jobs."""
+
+    LIVE = "live"
+    FILE = "file"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """One transcription as asked, from the job queue or the live socket down to the decoding loop:
+    the audio (16 kHz mono float32), how to transcribe it, who hears it as it goes, and how it stops."""
+
+    audio: np.ndarray
+    options: Options = field(default_factory=Options)
+    #: Hears the fraction of the audio done (0..1) as the windows go by.
+    on_progress: Progress | None = None
+    #: Hears each window's (or batch's) finished segments, without their words, as they are decoded.
+    on_segments: Callable[[list[Segment]], None] | None = None
+    #: Hears all that is done after each batch (long audio): saved, so a restart goes on from there.
+    on_partial: Callable[[Partial], None] | None = None
+    #: What an earlier run of the same job finished: decoding goes on after it.
+    resume: Partial | None = None
+    #: Set, it drops a queued request and stops a running one at its next decoding step.
+    cancel: threading.Event | None = None
+    priority: Priority = Priority.FILE
+    #: Someone reads the segments as they come (a streamed answer): the first text is worth a little
+    #: throughput, so long audio's first batch is one chunk.
+    stream: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
+from backend.transcript import Priority
+
 log = logging.getLogger(__name__)
-
-
-class Priority(Enum):
-    LIVE = "live"
-    FILE = "file"
 
 
 @dataclass

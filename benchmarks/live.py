@@ -153,8 +153,8 @@ class Passes:
             self.seconds.append(transcript.timings["total"])
             return transcript
 
-        def counted(model, hidden, prefix, temperature, check, between_windows, most=None, draft=None):
-            decodings = greedy(model, hidden, prefix, temperature, check, between_windows, most, draft)
+        def counted(model, hidden, prefix, temperature, steps, most=None, draft=None):
+            decodings = greedy(model, hidden, prefix, temperature, steps, most, draft)
             if draft:
                 tokens = decodings[0].tokens
                 same = next((i for i, pair in enumerate(zip(tokens, draft)) if pair[0] != pair[1]), None)
@@ -255,9 +255,9 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
     it is made from. And their logits are near-ties everywhere, where the one call over a draft
     and a step on its own can differ in their last bits (int8 activations scaled over several rows
     or one): the draft is decoded again until the call over it picks its tokens itself."""
+    from backend.batched import Steps
     from backend.engine import Engine
-    from backend.transcript import Options, Segment
-    from backend.worker import Priority
+    from backend.transcript import Options, Priority, Request, Segment
 
     folder = with_fixed_tokens(whisper_small(), tokens)
     engine = Engine(str(folder), device="cpu")
@@ -274,10 +274,10 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
         with torch.inference_mode():
             _, hidden = model.encode(buffer, short=True)
             prefix = model.prefix(options, "en")
-            (own,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens)
+            (own,) = model.greedy(hidden, prefix, 0.0, Steps(), tokens)
             draft = own.tokens
             for _ in range(given):
-                (again,) = model.greedy(hidden, prefix, 0.0, lambda: None, None, tokens, draft[:given])
+                (again,) = model.greedy(hidden, prefix, 0.0, Steps(), tokens, draft[:given])
                 agreed = next((i for i, pair in enumerate(zip(again.tokens, draft)) if pair[0] != pair[1]), given)
                 if agreed >= given:
                     break
@@ -292,7 +292,7 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
         times = []
         for n in range(repeats + 1):
             started = time.perf_counter()
-            engine.submit(buffer, replace(options, draft=draft), priority=Priority.LIVE).result()
+            engine.submit(Request(audio=buffer, options=replace(options, draft=draft), priority=Priority.LIVE)).result()
             if n:  # the first one warms up
                 times.append(time.perf_counter() - started)
         return statistics.median(times)

@@ -41,7 +41,7 @@ assert engine.wait_until_loaded().state == "ready", engine.status.detail
 loaded = rss("VmRSS")
 audio = decode(wav)
 started = time.perf_counter()
-result = engine.transcribe(audio, Options("en", temperature=0, words=False))
+result = engine.transcribe(audio, Options(language="en", temperature=0, words=False))
 print(json.dumps({"seconds": time.perf_counter() - started, "segments": len(result.segments),
                   "imported": imported, "loaded": loaded, "peak": rss("VmHWM")}))
 """

@@ -65,7 +65,7 @@ def hush(folder, samples, repeats, precision):
     assert status.state == "ready", status.detail
     steps = decoder_steps(engine._ready()[0])
     seconds, _ = median_seconds(
-        lambda: steps.clear() or engine.transcribe(samples, Options("en", temperature=0)), repeats
+        lambda: steps.clear() or engine.transcribe(samples, Options(language="en", temperature=0)), repeats
     )
     engine.close()
     return seconds, str(len(steps))  # the first step reads the prompt

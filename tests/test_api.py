@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -222,8 +223,9 @@ def test_a_client_that_leaves_does_not_lose_its_job(client, random_server, media
     real_submit = engine.submit
     release = threading.Event()
 
-    def slow_submit(samples, options, on_progress=None, cancel=None, **more):
-        return real_submit(samples, options, lambda done: (release.wait(10), on_progress(done)), cancel, **more)
+    def slow_submit(request):
+        slow = lambda done: (release.wait(10), request.on_progress(done))  # noqa: E731
+        return real_submit(replace(request, on_progress=slow))
 
     monkeypatch.setattr(engine, "submit", slow_submit)
     with pytest.raises(httpx.ReadTimeout):

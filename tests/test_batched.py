@@ -15,7 +15,7 @@ from backend.batched import Chunk, Decoding, Rules, pack
 from backend.engine import Engine
 from backend.settings import LongForm
 from backend.status import ModelState
-from backend.transcript import Cancelled, Options
+from backend.transcript import Cancelled, Options, Request
 from word_error import normalise
 
 PHRASES = ["one two three four", "yes no", "left right up down", "stop go", "five six seven", "eight nine zero",
@@ -146,7 +146,7 @@ def test_one_window_stopped_at_an_opening_timestamp_goes_on_from_there(engines, 
     scripted = [[begin, word["one"], begin + 40, begin + 60], [begin, word["two"], begin + 30]]
     clips = []
 
-    def decode(hidden, prefix, temperatures, check, between_windows, most=None, draft=None):
+    def decode(hidden, prefix, temperatures, steps, most=None, draft=None):
         clips.append(hidden.shape)
         return [Decoding(scripted[len(clips) - 1], -0.1, 0.0)]
 
@@ -214,7 +214,9 @@ def test_progress_segments_and_partial_results_follow_the_batches(engines, phras
     chunked, _ = engines
     seen, heard, partials = [], [], []
     future = chunked.submit(
-        phrases, GREEDY, on_progress=seen.append, on_segments=heard.extend, on_partial=partials.append
+        Request(
+            audio=phrases, options=GREEDY, on_progress=seen.append, on_segments=heard.extend, on_partial=partials.append
+        )
     )
     result = future.result(120)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 4
@@ -226,10 +228,10 @@ def test_progress_segments_and_partial_results_follow_the_batches(engines, phras
 def test_a_job_resumes_from_its_last_partial_result_without_decoding_it_again(engines, phrases):
     chunked, _ = engines
     partials = []
-    whole = chunked.submit(phrases, GREEDY, on_partial=partials.append).result(120)
+    whole = chunked.submit(Request(audio=phrases, options=GREEDY, on_partial=partials.append)).result(120)
     first = partials[0]
     calls = encoder_calls(chunked)
-    resumed = chunked.submit(phrases, GREEDY, resume=first).result(120)
+    resumed = chunked.submit(Request(audio=phrases, options=GREEDY, resume=first)).result(120)
     assert resumed.text == whole.text and resumed.segments == whole.segments
     assert len(calls) == len(partials) - 1  # one chunk per batch: the first is not encoded again
 
@@ -237,9 +239,9 @@ def test_a_job_resumes_from_its_last_partial_result_without_decoding_it_again(en
 def test_a_partial_result_of_another_model_is_not_resumed(engines, phrases):
     chunked, _ = engines
     partials = []
-    whole = chunked.submit(phrases, GREEDY, on_partial=partials.append).result(120)
+    whole = chunked.submit(Request(audio=phrases, options=GREEDY, on_partial=partials.append)).result(120)
     foreign = partials[0].__class__("another-model", "de", partials[0].until, (), ())
-    assert chunked.submit(phrases, GREEDY, resume=foreign).result(120).text == whole.text
+    assert chunked.submit(Request(audio=phrases, options=GREEDY, resume=foreign)).result(120).text == whole.text
 
 
 def test_cancel_stops_batched_decoding_at_its_next_step(engines, phrases):
@@ -252,7 +254,7 @@ def test_cancel_stops_batched_decoding_at_its_next_step(engines, phrases):
         if fraction > 0:
             cancel.set()
 
-    job = chunked.submit(phrases, GREEDY, on_progress=cancel_after_first_batch, cancel=cancel)
+    job = chunked.submit(Request(audio=phrases, options=GREEDY, on_progress=cancel_after_first_batch, cancel=cancel))
     with pytest.raises(Cancelled):
         job.result(120)
     assert len(seen) == 2  # started, one batch done, then stopped

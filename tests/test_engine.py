@@ -15,7 +15,7 @@ import pytest
 from backend import audio, vad
 from backend.engine import Engine
 from backend.status import ModelNotReady, ModelState
-from backend.transcript import Cancelled, InvalidOptions, Options
+from backend.transcript import Cancelled, InvalidOptions, Options, Request
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_work_is_refused_until_the_model_is_ready(tmp_path):
 
     engine = loaded(str(tmp_path / "nowhere"))
     with pytest.raises(ModelNotReady) as raised:
-        engine.submit(np.zeros(16_000, np.float32))
+        engine.submit(Request(audio=np.zeros(16_000, np.float32)))
     assert raised.value.status.state is ModelState.MISSING
 
 
@@ -124,7 +124,7 @@ def test_a_prompt_is_accepted(engine, speech):
 )
 def test_invalid_options_are_rejected_with_a_reason(engine, options, message):
     with pytest.raises(InvalidOptions, match=message):
-        engine.submit(np.zeros(16_000, np.float32), options)
+        engine.submit(Request(audio=np.zeros(16_000, np.float32), options=options))
 
 
 def test_ten_minutes_are_covered_window_after_window_with_flat_memory(engine):
@@ -157,7 +157,7 @@ def test_requests_are_queued_and_run_one_at_a_time(engine, speech, monkeypatch):
                 running -= 1
 
     monkeypatch.setattr(engine._batched, "run_window", counting_decode)
-    futures = [engine.submit(speech, Options(temperature=0)) for _ in range(5)]
+    futures = [engine.submit(Request(audio=speech, options=Options(temperature=0))) for _ in range(5)]
     done, _ = wait(futures, timeout=120)
     assert len(done) == 5 and all(f.result().text for f in futures)
     assert peak == 1
@@ -167,7 +167,7 @@ def test_requests_are_queued_and_run_one_at_a_time(engine, speech, monkeypatch):
 def test_progress_is_reported_window_by_window(engine):
     seen: list[float] = []
     noise = (np.random.default_rng(2).standard_normal(16_000 * 95) * 0.05).astype(np.float32)
-    engine.submit(noise, Options(temperature=0), on_progress=seen.append).result(120)
+    engine.submit(Request(audio=noise, options=Options(temperature=0), on_progress=seen.append)).result(120)
     assert seen[0] == 0.0 and seen[-1] == 1.0
     assert seen == sorted(seen) and len(seen) >= 4  # 4 windows of 30 s, then done
 
@@ -182,7 +182,9 @@ def test_cancel_stops_a_running_job_before_its_next_window(engine):
             cancel.set()
 
     noise = (np.random.default_rng(3).standard_normal(16_000 * 300) * 0.05).astype(np.float32)
-    job = engine.submit(noise, Options(temperature=0), on_progress=cancel_after_first_window, cancel=cancel)
+    job = engine.submit(
+        Request(audio=noise, options=Options(temperature=0), on_progress=cancel_after_first_window, cancel=cancel)
+    )
     with pytest.raises(Cancelled):
         job.result(120)
     assert len(seen) == 2  # started, one window done, then stopped
@@ -192,7 +194,7 @@ def test_a_cancelled_queued_job_never_runs(engine, speech):
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled, match="before it started"):
-        engine.submit(speech, cancel=cancel).result(60)
+        engine.submit(Request(audio=speech, cancel=cancel)).result(60)
 
 
 def test_the_voice_activity_detector_runs_on_the_inference_thread(monkeypatch):

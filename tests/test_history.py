@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -91,14 +92,14 @@ def held(random_server, monkeypatch):
     real_submit = engine.submit
     gate = threading.Event()
 
-    def gated_submit(samples, options, on_progress=None, cancel=None, **more):
+    def gated_submit(request):
         def progress(done: float) -> None:
-            on_progress(done)
+            request.on_progress(done)
             while not gate.wait(0.05):
-                if cancel.is_set():
+                if request.cancel.is_set():
                     raise Cancelled("The transcription was cancelled.")
 
-        return real_submit(samples, options, progress, cancel, **more)
+        return real_submit(replace(request, on_progress=progress))
 
     monkeypatch.setattr(engine, "submit", gated_submit)
     yield gate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -89,8 +90,9 @@ def test_jobs_queued_on_the_old_model_finish_on_it(start_server, random_checkpoi
     gate = threading.Event()
     real_submit = old.submit
 
-    def held_submit(samples, options, on_progress=None, cancel=None, **more):
-        return real_submit(samples, options, lambda done: (gate.wait(30), on_progress(done)), cancel, **more)
+    def held_submit(request):
+        held = lambda done: (gate.wait(30), request.on_progress(done))  # noqa: E731
+        return real_submit(replace(request, on_progress=held))
 
     old.submit = held_submit
     webm = media["webm"].read_bytes()

@@ -10,7 +10,7 @@ import pytest
 from backend import audio
 from backend.resume import Partial
 from backend.store import Status, Store
-from backend.transcript import Options, Segment, Word
+from backend.transcript import Options, Request, Segment, Word
 from conftest import wait_until
 from speech_corpus import write_wav
 from word_error import normalise
@@ -52,7 +52,7 @@ def test_transcribe_again_goes_on_from_the_last_saved_batch(words_server, record
     try:
         partials: list[Partial] = []
         samples = audio.decode(io.BytesIO(recording))
-        whole = engine.submit(samples, GREEDY, on_partial=partials.append).result(120)
+        whole = engine.submit(Request(audio=samples, options=GREEDY, on_partial=partials.append)).result(120)
         assert len(partials) >= 2
         job = jobs.store.add(io.BytesIO(recording), "long.wav", GREEDY)
         jobs.store.save_partial(job.id, partials[0])  # what a run killed after its first batch left

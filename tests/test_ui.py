@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
@@ -228,6 +228,7 @@ class Received:
 def spy(monkeypatch) -> Callable[..., list[Received]]:
     """``spy(server)`` → the list of uploads the server decodes and the options it transcribes with."""
     from backend import audio
+    from backend.transcript import Priority
 
     received: list[Received] = []
     decode = audio.decode
@@ -243,10 +244,10 @@ def spy(monkeypatch) -> Callable[..., list[Received]]:
     def watch(server) -> list[Received]:
         submit = server.engine.submit
 
-        def recording_submit(samples, options, *args, **kwargs):
-            if "priority" not in kwargs:  # live text's passes are not the upload's transcription
-                received[-1].options.append(options)
-            return submit(samples, options, *args, **kwargs)
+        def recording_submit(request):
+            if request.priority is Priority.FILE:  # live text's passes are not the upload's transcription
+                received[-1].options.append(request.options)
+            return submit(request)
 
         monkeypatch.setattr(server.engine, "submit", recording_submit)
         return received
@@ -318,24 +319,24 @@ def big_wav(tmp_path_factory) -> Path:
 def hold_jobs(monkeypatch) -> Iterator[Callable[..., threading.Event]]:
     """``gate = hold_jobs(server, at=0.0)``: every job stops at its first progress report (shown as at
     least ``at`` done) until ``gate.set()``, and notices a cancel meanwhile. Gates open when the test ends."""
-    from backend.transcript import Cancelled
+    from backend.transcript import Cancelled, Priority
 
     gates: list[threading.Event] = []
 
     def hold(live, at: float = 0.0) -> threading.Event:
         gate, real_submit = threading.Event(), live.engine.submit
 
-        def held_submit(samples, options, on_progress=None, cancel=None, **more):
-            if "priority" in more:  # live text's passes are not held
-                return real_submit(samples, options, on_progress, cancel, **more)
+        def held_submit(request):
+            if request.priority is Priority.LIVE:  # live text's passes are not held
+                return real_submit(request)
 
             def progress(done: float) -> None:
-                on_progress(max(done, at))
+                request.on_progress(max(done, at))
                 while not gate.wait(0.05):
-                    if cancel.is_set():
+                    if request.cancel.is_set():
                         raise Cancelled("The transcription was cancelled.")
 
-            return real_submit(samples, options, progress, cancel, **more)
+            return real_submit(replace(request, on_progress=progress))
 
         monkeypatch.setattr(live.engine, "submit", held_submit)
         gates.append(gate)

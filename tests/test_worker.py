@@ -10,8 +10,8 @@ import pytest
 
 from backend.engine import Engine
 from backend.status import ModelState
-from backend.transcript import Options
-from backend.worker import InferenceWorker, Priority
+from backend.transcript import Options, Priority, Request
+from backend.worker import InferenceWorker
 from conftest import wait_until
 
 
@@ -103,13 +103,13 @@ def test_live_transcription_runs_between_the_windows_of_a_long_file(random_check
     samples, rate = speech_samples
     phrase = np.interp(np.arange(0, len(samples), rate / 16_000), np.arange(len(samples)), samples)
     speech = np.resize(phrase.astype(np.float32), 16_000 * 95)
-    alone = engine.submit(speech, Options(temperature=0)).result(120)
+    alone = engine.submit(Request(audio=speech, options=Options(temperature=0))).result(120)
 
     started = threading.Event()
     events: list[str] = []
-    job = engine.submit(speech, Options(temperature=0), on_progress=lambda done: started.set())
+    job = engine.submit(Request(audio=speech, options=Options(temperature=0), on_progress=lambda done: started.set()))
     started.wait(60)
-    live = engine.submit(speech[: 16_000 * 5], Options(temperature=0), priority=Priority.LIVE)
+    live = engine.submit(Request(audio=speech[: 16_000 * 5], options=Options(temperature=0), priority=Priority.LIVE))
     live.add_done_callback(lambda _: events.append("live"))
     job.add_done_callback(lambda _: events.append("file"))
     shared = job.result(120)

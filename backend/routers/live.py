@@ -26,8 +26,7 @@ from backend.manager import ModelManager
 from backend.schemas import LiveMessage
 from backend.status import ModelNotReady
 from backend.streaming import LiveSession, Speech, Update
-from backend.transcript import Options, Segment, Task
-from backend.worker import Priority
+from backend.transcript import Options, Priority, Request, Segment, Task
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
@@ -167,8 +166,15 @@ def transcriber(models: ModelManager, task: Task):
         # The previous pass's text is the decoder's draft: most of it is heard again.
         most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / vad.SAMPLE_RATE)
         options = Options(
-            language, task, prompt, temperature=0.0, words=False, max_tokens=most, short_context=True, draft=draft
+            language=language,
+            task=task,
+            prompt=prompt,
+            temperature=0.0,
+            words=False,
+            max_tokens=most,
+            short_context=True,
+            draft=draft,
         )
-        return await asyncio.wrap_future(engine.submit(audio, options, priority=Priority.LIVE))
+        return await asyncio.wrap_future(engine.submit(Request(audio=audio, options=options, priority=Priority.LIVE)))
 
     return transcribe

@@ -56,7 +56,7 @@ async def respond(
     granularities: list[Granularity] | None,
 ) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse | JSONResponse:
     # OpenAI's semantics: temperature 0 means "greedy, hotter only when the fallback asks for it".
-    options = Options(blank_to_none(language), task, prompt, temperature or None)
+    options = Options(language=blank_to_none(language), task=task, prompt=prompt, temperature=temperature or None)
     _, transcript = await transcribe(upload, options)
     if response_format in TEXT_FORMATS:
         fmt = TEXT_FORMATS[response_format]
@@ -151,7 +151,9 @@ async def transcriptions(
     ] = False,
 ):
     if stream_events:
-        options = Options(blank_to_none(language), "transcribe", prompt, temperature or None)
+        options = Options(
+            language=blank_to_none(language), task="transcribe", prompt=prompt, temperature=temperature or None
+        )
         return await stream(transcribe, upload, options)
     return await respond(
         transcribe, upload, "transcribe", language, prompt, response_format, temperature, timestamp_granularities

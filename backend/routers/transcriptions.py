@@ -89,7 +89,14 @@ async def create_transcription(
         bool, Query(description="false: answer 202 with the queued job at once and follow it by its id.")
     ] = True,
 ) -> Transcription | JSONResponse:
-    options = Options(blank_to_none(language), task, prompt, temperature, beam_size, words)
+    options = Options(
+        language=blank_to_none(language),
+        task=task,
+        prompt=prompt,
+        temperature=temperature,
+        beam_size=beam_size,
+        words=words,
+    )
     if not wait:
         job, _ = await transcribe.queue(upload, options)
         return JSONResponse(describe(jobs, job.id).model_dump(mode="json"), status_code=202)
