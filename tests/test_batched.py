@@ -210,6 +210,23 @@ def test_batched_and_sequential_hear_every_word_once(engines, phrases):
     assert starts == sorted(starts) and batched_result.segments[-1].end <= batched_result.duration
 
 
+def test_batches_keep_the_order_and_a_first_batch_of_one_chunk_when_asked():
+    chunks = [batched.Chunk(i, i + 1) for i in range(7)]
+    assert batched.batches(chunks, 3) == [chunks[0:3], chunks[3:6], chunks[6:]]
+    assert batched.batches(chunks, 3, first=1) == [chunks[0:1], chunks[1:4], chunks[4:7]]
+    assert batched.batches(chunks[:1], 3, first=1) == [chunks[:1]]
+    assert batched.batches([], 3, first=1) == []
+
+
+def test_a_streamed_request_gets_its_first_text_after_one_chunk_and_the_same_text(engines, phrases):
+    chunked, _ = engines
+    plain = chunked.submit(Request(audio=phrases, options=GREEDY)).result(120)
+    heard: list[list] = []
+    streamed = chunked.submit(Request(audio=phrases, options=GREEDY, on_segments=heard.append, stream=True))
+    assert streamed.result(120).text == plain.text
+    assert len(heard) >= 2 and heard[0] == plain.segments[: len(heard[0])]
+
+
 def test_progress_segments_and_partial_results_follow_the_batches(engines, phrases):
     chunked, _ = engines
     seen, heard, partials = [], [], []

@@ -67,6 +67,21 @@ def test_a_long_input_goes_through_int8_a_block_of_rows_at_a_time_each_row_scale
     assert float(error.max()) < 0.03  # quiet rows as exact as loud ones: each has all its levels
 
 
+def test_an_int8_row_gives_the_same_result_alone_or_beside_any_other_rows():
+    """A chunk must decode to the same text alone or in a batch (a streamed answer's first batch is one
+    chunk): each row is quantized the same way whatever shares the kernel's call."""
+    linear = torch.nn.Linear(64, 32)
+    rows = torch.randn(40, 64, generator=torch.Generator().manual_seed(1))
+    rows[3] *= 50  # a loud neighbour
+    rows[5] = rows[5].abs()  # a row with no negative value: alone, its own range would be lopsided
+    quantized = precision.Int8Linear(linear, reduce_range=True)
+    with torch.no_grad():
+        together = quantized(rows)
+        for index in (0, 5, 39):
+            assert torch.equal(quantized(rows[index : index + 1]), together[index : index + 1])
+        assert torch.equal(quantized(rows[:7])[5], together[5])
+
+
 def test_an_int8_embedding_gives_each_token_its_row_within_half_a_step_of_its_peak():
     float_embedding = torch.nn.Embedding(1000, 64)
     with torch.no_grad():
@@ -183,7 +198,7 @@ def test_int8_scales_each_token_and_keeps_all_eight_bits_where_the_cpu_sums_in_3
         quiet = torch.ones(len(x), dtype=torch.bool)
         quiet[::50] = False
         error = float((quantized(x) - exact)[quiet].abs().mean() / (per_tensor(x) - exact)[quiet].abs().mean())
-        one_row = torch.cat([quantized(row[None]) for row in x])  # a decoder step: the kernel's own scale
+        one_row = torch.cat([quantized(row[None]) for row in x])  # a decoder step
     assert error < 0.25
     for output in (quantized(x), one_row):
         assert float(((output - exact).norm(dim=-1) / exact.norm(dim=-1)).max()) < 0.05
