@@ -117,8 +117,8 @@ class Hush:
     """A Hush server on real weights in this process, and a client for its HTTP API."""
 
     def __init__(self, folder: Path, data: str) -> None:
-        from backend.server import Server
         from backend.settings import Settings
+        from backend.web.server import Server
 
         self.server = Server(Settings(model=str(folder), data_dir=data, port=0))
         self.server.start()

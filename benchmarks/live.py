@@ -67,9 +67,9 @@ def converted(name: str) -> Path:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ.setdefault("HUSH_CACHE_DIR", str(Path(tempfile.gettempdir()) / "hush-benchmarks" / "hush-cache"))
-    from backend import models
+    from backend.checkpoints import locate
 
-    return models.locate(str(folder))
+    return locate.locate(str(folder))
 
 
 def wav_bytes(samples: np.ndarray) -> bytes:
@@ -143,7 +143,7 @@ class Passes:
         self.tokens: list[tuple[int, int]] = []  # (taken from the draft, decoded) per drafted pass
 
     def __enter__(self) -> Passes:
-        from backend.batched import BatchedWhisper
+        from backend.engine.decoding import BatchedWhisper
 
         self.originals = BatchedWhisper.run_window, BatchedWhisper.greedy
         run_window, greedy = self.originals
@@ -165,7 +165,7 @@ class Passes:
         return self
 
     def __exit__(self, *_: object) -> None:
-        from backend.batched import BatchedWhisper
+        from backend.engine.decoding import BatchedWhisper
 
         BatchedWhisper.run_window, BatchedWhisper.greedy = self.originals
 
@@ -183,10 +183,10 @@ def replay(
     import asyncio
     from types import SimpleNamespace
 
-    from backend.engine import Engine
-    from backend.routers.live import detector, transcriber
-    from backend.streaming import LiveSession
+    from backend.engine.engine import Engine
+    from backend.engine.streaming import LiveSession
     from backend.transcript import Options
+    from backend.web.routers.live import detector, transcriber
 
     engine = Engine(str(folder), device="cpu")
     engine.start()
@@ -255,9 +255,9 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
     it is made from. And their logits are near-ties everywhere, where the one call over a draft
     and a step on its own can differ in their last bits (int8 activations scaled over several rows
     or one): the draft is decoded again until the call over it picks its tokens itself."""
-    from backend.engine import Engine
+    from backend.engine.engine import Engine
+    from backend.engine.worker import Priority
     from backend.transcript import Options, Segment
-    from backend.worker import Priority
 
     folder = with_fixed_tokens(whisper_small(), tokens)
     engine = Engine(str(folder), device="cpu")
@@ -328,8 +328,8 @@ def served(folder: Path, samples: np.ndarray, passes: Passes) -> tuple[list[tupl
     its upload gives it, and the CPU seconds the live session took."""
     import httpx
 
-    from backend.server import Server
     from backend.settings import Settings
+    from backend.web.server import Server
 
     with tempfile.TemporaryDirectory() as data:
         server = Server(Settings(model=str(folder), data_dir=data, port=0))

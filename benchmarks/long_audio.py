@@ -32,7 +32,7 @@ import torch
 if threads:
     torch.set_num_threads(threads)
 from backend.audio import decode
-from backend.engine import Engine
+from backend.engine.engine import Engine
 from backend.transcript import Options
 imported = rss("VmRSS")
 engine = Engine(folder, device="cpu", long_form=path)

@@ -81,9 +81,9 @@ def whisper_base() -> tuple[Path, Path]:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ["HUSH_CACHE_DIR"] = str(CACHE / "hush-cache")
-    from backend import models
+    from backend.checkpoints import locate
 
-    return folder, models.locate(str(folder))
+    return folder, locate.locate(str(folder))
 
 
 def vm_hwm_kb(pid: int) -> int:

@@ -54,9 +54,9 @@ def whisper_base() -> tuple[Path, Path]:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ.setdefault("HUSH_CACHE_DIR", str(CACHE / "hush-cache"))
-    from backend import models
+    from backend.checkpoints import locate
 
-    return folder, models.locate(str(folder))
+    return folder, locate.locate(str(folder))
 
 
 def load_average() -> str:
@@ -153,7 +153,7 @@ class Hush:
     """Hush's engine on the converted checkpoint, greedy, without word timing (measured elsewhere)."""
 
     def __init__(self, folder: Path, precision: str, long_form: str = "auto") -> None:
-        from backend.engine import Engine
+        from backend.engine.engine import Engine
         from backend.transcript import Options
 
         self.engine = Engine(str(folder), device="cpu", precision=precision, long_form=long_form)

@@ -28,7 +28,7 @@ What makes a model this small learn in under half an hour on a 2-core CPU:
   utterance cut off by the end of the window contributes only its start timestamp, so
   ``generate`` seeks back to the end of the last complete segment and nothing is lost or
   doubled at the seams; a window holding only such an utterance is just its start
-  timestamp, and the engine (``backend/longform.py``) seeks to it.  15 % of the targets
+  timestamp, and the engine (``backend/engine/sequential.py``) seeks to it.  15 % of the targets
   are ``<|notimestamps|>`` ones.
 * **Cheap steps.**  10-second windows (``max_source_positions=500``), bfloat16
   autocast (1.5x on AVX512-bf16 CPUs), two attention heads of 64 dimensions (Whisper's
@@ -73,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app's eng
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_corpus as sc
 import tiny_whisper as tw
-from backend.engine import Engine
+from backend.engine.engine import Engine
 from word_error import wer
 
 SR = sc.SAMPLE_RATE

@@ -20,8 +20,8 @@ import httpx
 import numpy as np
 import pytest
 
-from backend.server import Server
 from backend.settings import Settings
+from backend.web.server import Server
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from backend.server import bind
+from backend.web.server import bind
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend import models
+from backend.checkpoints import locate
 from fetch_weights import MODELS, is_ready, weights_dir
 
 #: Words too common to show that a sentence was heard (the rest are its content words).
@@ -86,17 +86,17 @@ def tiny_en_ct2() -> Path:
 @pytest.fixture(scope="session")
 def base_converted(base_ct2: Path, conversion_cache: Path) -> Path:
     """whisper-base converted by Hush into a transformers checkpoint folder."""
-    return models.locate(str(base_ct2))
+    return locate.locate(str(base_ct2))
 
 
 @pytest.fixture(scope="session")
 def tiny_en_converted(tiny_en_ct2: Path, conversion_cache: Path) -> Path:
-    return models.locate(str(tiny_en_ct2))
+    return locate.locate(str(tiny_en_ct2))
 
 
 def start_engine(folder: Path, precision: str):
     """Hush's engine on ``folder``, loaded (``precision`` "auto" is int8 on the CPU)."""
-    from backend.engine import Engine
+    from backend.engine.engine import Engine
 
     engine = Engine(str(folder), device="cpu", precision=precision)
     engine.start()
@@ -129,7 +129,7 @@ def write_openai_checkpoint(ct2: Path, path: Path) -> Path:
     straight from model.bin (not through Hush's converter, so the round trip checks it)."""
     import torch
 
-    from backend.ctranslate2_file import ModelFile
+    from backend.checkpoints.model_bin import ModelFile
 
     model = ModelFile(ct2 / "model.bin")
 
@@ -208,7 +208,7 @@ def write_int8_ctranslate2(ct2: Path, out: Path) -> Path:
 
     from ctranslate2.specs import model_spec, whisper_spec
 
-    from backend.ctranslate2_file import ModelFile
+    from backend.checkpoints.model_bin import ModelFile
 
     model = ModelFile(ct2 / "model.bin")
     layers = {side: len({m.group(1) for n in model.index.variables if (m := re.match(rf"{side}/layer_(\d+)/", n))})

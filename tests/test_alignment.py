@@ -1,4 +1,4 @@
-"""backend/alignment.py: the time warping, pauses, punctuation and word order rules without a model, and
+"""backend/engine/timing.py: the time warping, pauses, punctuation and word order rules without a model, and
 the engine placing words with a random checkpoint that names alignment heads, at each CPU precision."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from transformers.models.whisper.generation_whisper import _dynamic_time_warping
 
-from backend.alignment import Decoded, Pauses, Timing, dtw, finish, merge_punctuation, settle
 from backend.audio import SAMPLE_RATE, decode
-from backend.engine import Engine
+from backend.engine.engine import Engine
+from backend.engine.timing import Decoded, Pauses, Timing, dtw, finish, merge_punctuation, settle
 from backend.status import ModelState
 from backend.transcript import Options
 

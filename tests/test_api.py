@@ -1,4 +1,4 @@
-"""The HTTP API (backend/app.py, routers, errors, limits) against a live server on 127.0.0.1."""
+"""The HTTP API (backend/web/app.py, routers, errors, limits) against a live server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -194,16 +194,16 @@ def test_the_default_model_offline_starts_and_asks_for_a_download(start_server, 
 def test_while_loading_requests_get_a_503_with_retry_after_then_succeed(
     start_server, random_checkpoint, media, monkeypatch
 ):
-    from backend import models
+    from backend.checkpoints import locate
 
     release = threading.Event()
-    real_locate = models.locate
+    real_locate = locate.locate
 
     def slow_locate(*args):
         release.wait(60)
         return real_locate(*args)
 
-    monkeypatch.setattr(models, "locate", slow_locate)
+    monkeypatch.setattr(locate, "locate", slow_locate)
     live = start_server(model=random_checkpoint)
     with live.client() as client:
         assert client.get("/api/health").json()["model"]["state"] == "loading"

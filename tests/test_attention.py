@@ -1,4 +1,4 @@
-"""backend/attention.py: the kernel choice changes the speed, never the result."""
+"""backend/engine/attention.py: the kernel choice changes the speed, never the result."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from backend import attention
-from backend.engine import Engine
+from backend.engine import attention
+from backend.engine.engine import Engine
 from backend.status import ModelState
 from backend.transcript import Options
 

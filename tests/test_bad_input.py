@@ -59,7 +59,7 @@ def test_a_tenth_of_a_second_is_transcribed(client, tmp_path):
 @pytest.mark.parametrize("level", [0.0, 1e-5])
 def test_pure_silence_gives_an_empty_transcript_not_a_hallucination(client, tmp_path, level):
     """The random checkpoint says words for silence (Whisper's no-speech check cannot show it),
-    so Hush's energy guard in backend/jobs.py answers silence without asking the model."""
+    so Hush's energy guard in backend/history/jobs.py answers silence without asking the model."""
     quiet = np.random.default_rng(0).normal(0, level, 16_000 * 3).astype(np.float32)
     silence = encode(quiet, 16_000, tmp_path / "silence.wav", "wav")
     response = post(client, silence.read_bytes(), "silence.wav")

@@ -1,4 +1,4 @@
-"""backend/batched.py: long audio cut at its pauses and decoded several chunks at a time."""
+"""backend/engine/decoding.py: long audio cut at its pauses and decoded several chunks at a time."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from backend import audio, batched
-from backend.batched import Chunk, Decoding, Rules, pack
-from backend.engine import Engine
+from backend import audio
+from backend.engine import decoding
+from backend.engine.decoding import Chunk, Decoding, Rules, pack
+from backend.engine.engine import Engine
 from backend.settings import LongForm
 from backend.status import ModelState
 from backend.transcript import Cancelled, Options
@@ -81,7 +82,7 @@ def test_long_audio_is_batched_unless_beam_search_or_the_setting_says_otherwise(
     class Window:
         window = 30.0
 
-    assert batched.chosen(long_form, options, seconds, Window()) is expected
+    assert decoding.chosen(long_form, options, seconds, Window()) is expected
 
 
 BEGIN, EOT, NO_TIMESTAMPS, VOCAB = 12, 10, 11, 20  # a toy vocabulary: 10 text tokens, then specials, then 8 timestamps

@@ -1,10 +1,10 @@
-"""backend/catalog.py and backend/models.py: the catalogue, downloads with progress, the cache."""
+"""backend/checkpoints/catalog.py and locate.py: the catalogue, downloads with progress, the cache."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from backend import catalog, models
+from backend.checkpoints import catalog, choice, locate
 from backend.settings import Settings
 from conftest import HUB_REPO as REPO
 from conftest import wait_until
@@ -20,19 +20,19 @@ def test_the_catalogue_offers_every_size_with_small_as_the_default():
 
 def test_a_download_reports_growing_bytes_and_lands_in_the_cache(hub, random_checkpoint):
     seen: list[tuple[int, int]] = []
-    assert models.cached(REPO) is None
-    folder = models.download(REPO, lambda done, total: seen.append((done, total)), endpoint=hub.url)
+    assert locate.cached(REPO) is None
+    folder = locate.download(REPO, lambda done, total: seen.append((done, total)), endpoint=hub.url)
     weights = (random_checkpoint / "model.safetensors").stat().st_size
     assert (folder / "model.safetensors").stat().st_size == weights
-    assert models.cached(REPO) == folder
+    assert locate.cached(REPO) == folder
     assert len(seen) > 3 and seen == sorted(seen) and seen[-1][0] == seen[-1][1] >= weights
 
 
 def test_a_cached_model_is_found_without_the_network(hub, no_internet):
-    models.download(REPO, endpoint=hub.url)
+    locate.download(REPO, endpoint=hub.url)
     hub.stop()
     hub.requests.clear()
-    assert models.locate(REPO) == models.cached(REPO)
+    assert locate.locate(REPO) == locate.cached(REPO)
     assert hub.requests == []
 
 
@@ -54,19 +54,19 @@ def test_an_unknown_repository_fails_with_a_reason(hub):
 
 
 def test_delete_removes_a_downloaded_model(hub):
-    models.download(REPO, endpoint=hub.url)
-    assert models.delete(REPO) > 0
-    assert models.cached(REPO) is None
-    assert models.delete(REPO) == 0
+    locate.download(REPO, endpoint=hub.url)
+    assert locate.delete(REPO) > 0
+    assert locate.cached(REPO) is None
+    assert locate.delete(REPO) == 0
 
 
 def test_the_model_picked_in_the_app_is_remembered_unless_hush_model_is_set(tmp_path, monkeypatch):
     monkeypatch.delenv("HUSH_MODEL", raising=False)
     settings = Settings(data_dir=tmp_path)
-    assert catalog.chosen_model(settings) == "openai/whisper-small"
-    catalog.remember_model(settings, "openai/whisper-tiny")
-    assert catalog.chosen_model(Settings(data_dir=tmp_path)) == "openai/whisper-tiny"
-    assert catalog.chosen_model(Settings(data_dir=tmp_path, model="/my/folder")) == "/my/folder"
+    assert choice.chosen_model(settings) == "openai/whisper-small"
+    choice.remember_model(settings, "openai/whisper-tiny")
+    assert choice.chosen_model(Settings(data_dir=tmp_path)) == "openai/whisper-tiny"
+    assert choice.chosen_model(Settings(data_dir=tmp_path, model="/my/folder")) == "/my/folder"
 
 
 def ctranslate2_model_bin(spec: str, vocab_size: int, whole: bool = True) -> bytes:
@@ -108,12 +108,12 @@ def test_whisper_models_other_programs_left_on_disk_are_found(tmp_path):
     base = found["Systran/faster-whisper-base"]
     assert base.source == "faster-whisper" and base.multilingual is True and base.note.startswith("found on")
     assert base.size_bytes == 2 + len(ctranslate2_model_bin("WhisperSpec", 51865))
-    assert models.cached(base.id) == Path(base.id) and Path(base.id).is_absolute()
+    assert locate.cached(base.id) == Path(base.id) and Path(base.id).is_absolute()
     assert found["someone/whisper-tiny.en-ct2"].multilingual is False
     assert (found["base"].multilingual, found["tiny.en"].multilingual, found["my-finetune"].multilingual) == (
         True, False, None)  # fmt: skip
     assert found["tiny.en"].id == str(whisper / "tiny.en.pt") and found["tiny.en"].size_bytes == 500
-    assert models.is_folder(found["tiny.en"].id) and models.cached(found["tiny.en"].id) == whisper / "tiny.en.pt"
+    assert locate.is_folder(found["tiny.en"].id) and locate.cached(found["tiny.en"].id) == whisper / "tiny.en.pt"
 
 
 def test_nothing_is_found_where_there_are_no_caches(tmp_path):

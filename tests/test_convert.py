@@ -1,4 +1,4 @@
-"""backend/convert.py on real OpenAI weights: a converted model computes what faster-whisper computes.
+"""backend/checkpoints/convert.py on real OpenAI weights: a converted model computes what faster-whisper computes.
 
 The reference is CTranslate2 itself, reading the very model.bin Hush converted. Both sides run
 float32 on the same float16 weights, so they differ only by the order of float32 sums: the
@@ -19,8 +19,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from backend import convert, ctranslate2_file, models, whisper_tokenizer
-from backend.features import log_mel
+from backend.checkpoints import convert, locate, model_bin, tokenizers
+from backend.engine.features import log_mel
+from backend.status import ModelMissing
 from fetch_weights import MODELS, sha256
 from real_weights import overlap, start_engine, write_int8_ctranslate2, write_openai_checkpoint
 
@@ -132,7 +133,7 @@ def base_float32(base_converted):
 def heard_by_base(base_float32, hear):
     """``heard_by_base(sentence)``: converted whisper-base's float32 greedy transcript of the
     English sentence, computed once for the tests that compare against it."""
-    from backend.engine import Options
+    from backend.engine.engine import Options
 
     heard: dict[str, str] = {}
 
@@ -146,7 +147,7 @@ def heard_by_base(base_float32, hear):
 
 @pytest.mark.parametrize("name", ["base", "tiny_en"])
 def test_greedy_transcripts_are_identical_to_faster_whisper(name, request, hear):
-    from backend.engine import Options
+    from backend.engine.engine import Options
 
     ct2 = request.getfixturevalue(f"{name}_ct2")
     folder = request.getfixturevalue(f"{name}_converted")
@@ -181,7 +182,7 @@ def test_an_openai_checkpoint_converts_to_the_same_model(base_ct2, base_converte
     same tensors, configs and tokens, so its transcripts and logits are those of the test above."""
     monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path / "cache"))
     checkpoint = write_openai_checkpoint(base_ct2, tmp_path / "base.pt")
-    folder = models.locate(str(checkpoint))
+    folder = locate.locate(str(checkpoint))
     ours, theirs = state(folder), state(base_converted)
     assert ours.keys() == theirs.keys()
     assert all(torch.equal(ours[name], theirs[name]) for name in ours)
@@ -202,13 +203,13 @@ def test_an_openai_checkpoint_converts_to_the_same_model(base_ct2, base_converte
 
 
 def test_int8_weights_are_dequantized_as_ctranslate2_does(base_ct2, heard_by_base, tmp_path, monkeypatch, hear):
-    from backend.engine import Options
+    from backend.engine.engine import Options
 
     monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path / "cache"))
     quantized = write_int8_ctranslate2(base_ct2, tmp_path / "whisper-base-int8")
-    index = ctranslate2_file.ModelFile(quantized / "model.bin").index
+    index = model_bin.ModelFile(quantized / "model.bin").index
     assert index.variable("encoder/layer_0/ffn/linear_0/weight").dtype == "int8"
-    folder = models.locate(str(quantized))
+    folder = locate.locate(str(quantized))
     window = features(folder, hear(SENTENCES[0]))
     prompt = prompt_ids(folder, multilingual=True)
     _, tokens, expected = reference(quantized, window, prompt, steps=16)  # CTranslate2 dequantizes too
@@ -230,8 +231,8 @@ def test_int8_weights_are_dequantized_as_ctranslate2_does(base_ct2, heard_by_bas
 def test_a_second_locate_reuses_the_conversion_and_the_originals_stay_as_they_were(tiny_en_ct2, tiny_en_converted):
     said: list[str] = []
     started = time.perf_counter()
-    assert models.locate(str(tiny_en_ct2), on_status=said.append) == tiny_en_converted
-    assert models.locate(str(tiny_en_ct2 / "model.bin")) == tiny_en_converted
+    assert locate.locate(str(tiny_en_ct2), on_status=said.append) == tiny_en_converted
+    assert locate.locate(str(tiny_en_ct2 / "model.bin")) == tiny_en_converted
     assert time.perf_counter() - started < 0.5 and said == []
     weights = next(w for w in MODELS if w.name == "whisper-tiny.en")
     assert sha256(tiny_en_ct2 / "model.bin") == weights.sha256
@@ -282,15 +283,15 @@ def test_the_shipped_tokenizers_are_whispers(base_ct2, tiny_en_ct2):
     """The BPE files Hush ships for ``.pt`` checkpoints are those of the real tokenizer.json files,
     and openai-whisper's rule for the symbols it suppresses gives the configs' lists."""
     for ct2, multilingual in ((base_ct2, True), (tiny_en_ct2, False)):
-        vocabulary = whisper_tokenizer.read_vocabulary(ct2)
-        text, merges = whisper_tokenizer.bundled(multilingual)
+        vocabulary = tokenizers.read_vocabulary(ct2)
+        text, merges = tokenizers.bundled(multilingual)
         assert tuple(vocabulary[: len(text)]) == text
-        assert tuple(whisper_tokenizer.read_merges(ct2 / "tokenizer.json")) == merges
-        tokenizer = whisper_tokenizer.standard(len(vocabulary))
+        assert tuple(tokenizers.read_merges(ct2 / "tokenizer.json")) == merges
+        tokenizer = tokenizers.standard(len(vocabulary))
         ids = tokenizer.convert_tokens_to_ids
         specials = ["<|transcribe|>", "<|translate|>", "<|startoftranscript|>", "<|startofprev|>", "<|startoflm|>"]
         expected = json.loads((ct2 / "config.json").read_text())["suppress_ids"]
-        computed = {*whisper_tokenizer.non_speech_tokens(tokenizer), *ids(specials), ids("<|notimestamps|>") - 1}
+        computed = {*tokenizers.non_speech_tokens(tokenizer), *ids(specials), ids("<|notimestamps|>") - 1}
         assert sorted(computed) == expected
 
 
@@ -299,7 +300,7 @@ def test_a_faster_whisper_model_in_the_hub_cache_loads_by_its_id(tiny_en_ct2, ti
     without tokenizer.json, whose merges Hush then takes from its own copy."""
     import huggingface_hub.constants
 
-    from backend import catalog
+    from backend.checkpoints import catalog
 
     repo = tmp_path / "hub" / "models--Systran--faster-whisper-tiny.en"
     snapshot = repo / "snapshots" / "5a1b2c3d"
@@ -310,14 +311,14 @@ def test_a_faster_whisper_model_in_the_hub_cache_loads_by_its_id(tiny_en_ct2, ti
         (snapshot / name).symlink_to(tiny_en_ct2 / name)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path / "cache"))
-    folder = models.locate("Systran/faster-whisper-tiny.en")
+    folder = locate.locate("Systran/faster-whisper-tiny.en")
     assert folder.name.startswith("faster-whisper-tiny.en-") and folder.parent == tmp_path / "cache" / "converted"
     ours, theirs = state(folder), state(tiny_en_converted)
     assert all(torch.equal(ours[name], theirs[name]) for name in theirs)
     assert (folder / "tokenizer.json").read_text() == (tiny_en_converted / "tokenizer.json").read_text()
     [found] = catalog.found_on_this_computer(tmp_path / "hub", tmp_path / "no-whisper")
     assert (found.name, found.multilingual) == ("Systran/faster-whisper-tiny.en", False)
-    assert models.locate(found.id) == folder
+    assert locate.locate(found.id) == folder
 
 
 # -- files Hush cannot use ---------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def test_a_truncated_model_bin_names_the_problem_and_leaves_nothing(tiny_en_ct2,
     whole = (tiny_en_ct2 / "model.bin").read_bytes()
     folder = faster_whisper_folder_with(whole[: len(whole) * 2 // 3], tiny_en_ct2, tmp_path / "cut")
     with pytest.raises(convert.ModelUnreadable) as error:
-        models.locate(str(folder))
+        locate.locate(str(folder))
     message = str(error.value)
     assert str(folder / "model.bin") in message and "ends early" in message and "incomplete" in message
     assert "Download or copy the model again" in message
@@ -371,9 +372,9 @@ def test_files_that_are_not_whisper_get_a_reason(tiny_en_ct2, tmp_path, empty_ca
     }
     for path, reason in expectations.items():
         with pytest.raises(convert.ModelUnreadable, match=reason):
-            models.locate(str(path))
-    with pytest.raises(models.ModelMissing, match="is a file but not a Whisper model"):
-        models.locate(str(tiny_en_ct2 / "config.json"))
+            locate.locate(str(path))
+    with pytest.raises(ModelMissing, match="is a file but not a Whisper model"):
+        locate.locate(str(tiny_en_ct2 / "config.json"))
     assert_nothing_cached(empty_cache)
 
 
@@ -389,6 +390,6 @@ def test_a_conversion_that_fails_midway_leaves_nothing(tiny_en_ct2, tmp_path, mo
     monkeypatch.setattr(convert, "SHARD_BYTES", 20_000_000)
     monkeypatch.setattr(convert, "save_file", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        models.locate(str(tiny_en_ct2))
+        locate.locate(str(tiny_en_ct2))
     assert written and not written[0].exists()
     assert_nothing_cached(empty_cache)

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from backend.store import MIGRATIONS, SCHEMA_VERSION, Status, Store
+from backend.history.store import MIGRATIONS, SCHEMA_VERSION, Status, Store
 from backend.transcript import Correction, Options, Segment, Transcript, Word
 
 WORDS = (Word(0.1, 0.4, "Seven", 0.9), Word(0.4, 0.8, "pre-apples.", 0.3))

@@ -7,7 +7,7 @@ import torch
 from transformers import WhisperForConditionalGeneration
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from backend.decoder import StepDecoder
+from backend.engine.decoder import StepDecoder
 
 
 @pytest.fixture(scope="module")

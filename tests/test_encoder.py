@@ -1,4 +1,5 @@
-"""backend/encoder.py: the encoder over part of a window, on the random-weight checkpoint and real whisper-base."""
+"""backend/engine/encoder.py: the encoder over part of a window, on the random-weight checkpoint and real
+whisper-base."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import torch
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
-from backend import encoder
-from backend.features import log_mel
+from backend.engine import encoder
+from backend.engine.features import log_mel
 from backend.transcript import Options
 from real_weights import overlap
 

@@ -1,4 +1,4 @@
-"""backend/engine.py: loading states, options, long audio and one-at-a-time inference."""
+"""backend/engine/engine.py: loading states, options, long audio and one-at-a-time inference."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from concurrent.futures import wait
 import numpy as np
 import pytest
 
-from backend import audio, vad
-from backend.engine import Engine
+from backend import audio
+from backend.engine import vad
+from backend.engine.engine import Engine
 from backend.status import ModelNotReady, ModelState
 from backend.transcript import Cancelled, InvalidOptions, Options
 

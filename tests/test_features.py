@@ -1,4 +1,4 @@
-"""backend/features.py: block-wise log-mel equals the feature extractor's, at any length."""
+"""backend/engine/features.py: block-wise log-mel equals the feature extractor's, at any length."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from transformers import WhisperFeatureExtractor
 
-from backend.features import log_mel
+from backend.engine.features import log_mel
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
-"""backend/formats.py: txt, SubRip, WebVTT and JSON renderings of one transcript."""
+"""backend/history/formats.py: txt, SubRip, WebVTT and JSON renderings of one transcript."""
 
 from __future__ import annotations
 
 import json
 
-from backend.formats import Format, render, timestamp
+from backend.history.formats import Format, render, timestamp
 from backend.transcript import Segment, Transcript, Word
 
 TRANSCRIPT = Transcript(

@@ -1,4 +1,4 @@
-"""The stored history (backend/store.py, backend/jobs.py, the history API): kept, found, queued, cancelled."""
+"""The stored history (backend/history/store.py and jobs.py, the history API): kept, found, queued, cancelled."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from backend.store import Status, Store, match_expression
+from backend.history.store import Status, Store, match_expression
 from backend.transcript import Cancelled, Options, Segment
 from conftest import wait_until
 

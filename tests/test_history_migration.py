@@ -1,4 +1,4 @@
-"""The history written by an older Hush opens in this one (backend/store.py's migrations and tolerant rows)."""
+"""The history written by an older Hush opens in this one (backend/history/store.py's migrations and tolerant rows)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.store import SCHEMA_VERSION, NewerDatabase, Status, Store
+from backend.history.store import SCHEMA_VERSION, NewerDatabase, Status, Store
 from backend.transcript import Options
 from conftest import ROOT, wait_until
 

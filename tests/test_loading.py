@@ -1,4 +1,5 @@
-"""backend/loading.py: the int8 model built layer by layer computes what transformers' load + quantization does."""
+"""backend/engine/loading.py: the int8 model built layer by layer computes what transformers' load +
+quantization does."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import shutil
 import torch
 from transformers import WhisperConfig
 
-from backend import attention, loading, precision
-from backend.longform import LongFormWhisper
+from backend.engine import attention, loading, precision
+from backend.engine.sequential import LongFormWhisper
 
 
 def reference(folder) -> LongFormWhisper:

@@ -1,4 +1,4 @@
-"""backend/longform.py: how long-form decoding moves from one window to the next."""
+"""backend/engine/sequential.py: how long-form decoding moves from one window to the next."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import WhisperConfig, WhisperForConditionalGeneration
 
-from backend.longform import LongFormWhisper, cut_at_edge, text_less_seek
+from backend.engine.sequential import LongFormWhisper, cut_at_edge, text_less_seek
 
 BEGIN = 50364  # <|0.00|> in the multilingual vocabulary
 WORD = 1000

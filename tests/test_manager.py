@@ -1,4 +1,4 @@
-"""backend/manager.py: one engine in use, switched and closed behind one lock, nothing lost on a switch."""
+"""backend/engine/manager.py: one engine in use, switched and closed behind one lock, nothing lost on a switch."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from backend import audio, catalog
-from backend.manager import ModelManager
+from backend import audio
+from backend.checkpoints import choice
+from backend.engine.manager import ModelManager
 from backend.settings import Settings
 from backend.status import ModelNotReady, ModelState
 from backend.transcript import Options
@@ -17,7 +18,7 @@ from conftest import wait_until
 @pytest.fixture
 def engines(monkeypatch) -> list:
     """Every engine the manager creates, each remembering whether it was closed."""
-    from backend import engine as engine_module
+    from backend.engine import engine as engine_module
 
     made: list = []
 
@@ -71,7 +72,7 @@ def test_two_switches_at_once_leave_one_model_in_use_and_close_the_rest(
     final = manager.wait_until_loaded(120)
     assert final.id == manager.model_id in targets
     assert final.state is (ModelState.READY if manager.model_id == str(words_checkpoint) else ModelState.MISSING)
-    assert (tmp_path / catalog.ACTIVE_MODEL_FILE).read_text() == manager.model_id  # remembered: the one in use
+    assert (tmp_path / choice.ACTIVE_MODEL_FILE).read_text() == manager.model_id  # remembered: the one in use
     # Settled: one engine for the model in use; every other one was retired, queue first.
     wait_until(lambda: all(e.model_id == manager.model_id or e.closed_with for e in engines), 30, "retired engines")
     in_use = [e for e in engines if not e.closed_with]

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend import memory
+from backend.engine import memory
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 CHILD = """
 import ctypes
-from backend import memory
+from backend.engine import memory
 
 def in_brk_heap(address):  # the main thread's glibc arena is the brk heap that [heap] names
     with open("/proc/self/maps") as maps:

@@ -1,4 +1,4 @@
-"""backend/routers/models.py: list, download with progress, switch at runtime, delete."""
+"""backend/web/routers/models.py: list, download with progress, switch at runtime, delete."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import sys
 import huggingface_hub.constants
 import pytest
 
-from backend import models
+from backend.checkpoints import locate
 from conftest import ROOT
 from fake_hub import FakeHub
 
@@ -24,7 +24,7 @@ TOKEN = "offline-test-token-0123456789"
 #: Serves on loopback inside the namespace, transcribes one file, prints the result.
 SCRIPT = """
 import json, sys, httpx
-from backend.server import Server
+from backend.web.server import Server
 from backend.settings import Settings
 server = Server(Settings(port=0, token={token!r}))
 server.start()
@@ -78,7 +78,7 @@ def test_a_downloaded_hub_model_transcribes_without_network(random_checkpoint, m
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
     hub = FakeHub({"hush-tests/tiny-whisper": random_checkpoint})
     try:
-        models.download("hush-tests/tiny-whisper", endpoint=hub.url)
+        locate.download("hush-tests/tiny-whisper", endpoint=hub.url)
     finally:
         hub.stop()
     env = {"HUSH_MODEL": "hush-tests/tiny-whisper", "HUSH_DATA_DIR": str(tmp_path), "HF_HUB_CACHE": str(cache)}

@@ -1,4 +1,4 @@
-"""backend/routers/openai.py: the OpenAI Python SDK pointed at Hush, on real whisper-base, gets what was said."""
+"""backend/web/routers/openai.py: the OpenAI Python SDK pointed at Hush, on real whisper-base, gets what was said."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""backend/precision.py: int8 on the CPU decodes the same tokens as the float32 reference.
+"""backend/engine/precision.py: int8 on the CPU decodes the same tokens as the float32 reference.
 
 Where a checkpoint's top two candidates for a token are nearly tied, dynamic int8 may
 pick the other one; on the test checkpoints (random words, and the trained 20-word
@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from backend import audio, precision
-from backend.engine import Engine
-from backend.precision import Precision, resolve_precision
+from backend import audio
+from backend.engine import precision
+from backend.engine.engine import Engine
+from backend.engine.precision import Precision, resolve_precision
 from backend.status import ModelState
 from backend.transcript import Options
 
@@ -86,7 +87,7 @@ def test_int8_agrees_with_float32_token_by_token_on_the_random_checkpoint(random
     """A random model has near-ties everywhere, so one flipped word sends free-running
     greedy decoding elsewhere. Fed the float32 transcript token by token (teacher
     forcing), int8 must pick the same next token nearly everywhere."""
-    from backend.features import log_mel
+    from backend.engine.features import log_mel
 
     made = engines(random_checkpoint)
     reference, processor = made[Precision.FLOAT32]._ready()
@@ -133,7 +134,7 @@ def test_released_checkpoint_pages_leave_resident_memory(tmp_path):
     import mmap
     import sys
 
-    from backend.precision import release_pages
+    from backend.engine.precision import release_pages
 
     if sys.platform != "linux":
         pytest.skip("reads /proc/self/smaps")
@@ -198,7 +199,7 @@ def test_int8_moves_real_whisper_base_no_more_than_ctranslate2_int8(base_ct2, ba
     import numpy as np
     from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration
 
-    from backend.features import log_mel
+    from backend.engine.features import log_mel
 
     samples = hear("The careful librarian painted the yellow wagon at the train station after the storm.")
     features = log_mel(samples, WhisperFeatureExtractor.from_pretrained(base_converted))

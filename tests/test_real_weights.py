@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pytest
 
-from backend.engine import Options
+from backend.engine.engine import Options
 from real_weights import overlap, words
 
 ENGLISH = [
@@ -121,7 +121,7 @@ def test_noise_gives_no_invented_text_and_silence_never_reaches_the_model(base_e
     """Whisper invents "you" on digital silence (whisper-base, int8 and float32 alike), so
     Hush's job queue answers silence without the model (``jobs.is_silent``); noise, quiet or
     loud, does reach it and must come back empty."""
-    from backend import jobs
+    from backend.history import jobs
 
     rng = np.random.default_rng(7)
     assert jobs.is_silent(np.zeros(16_000 * 10, np.float32))

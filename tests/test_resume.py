@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from backend import audio
-from backend.resume import Partial
-from backend.store import Status, Store
-from backend.transcript import Options, Segment, Word
+from backend.history.store import Status, Store
+from backend.transcript import Options, Partial, Segment, Word
 from conftest import wait_until
 from speech_corpus import write_wav
 from word_error import normalise

@@ -1,11 +1,11 @@
-"""backend/security.py: only the app gets in — token, loopback Host, same Origin, the cookie flow."""
+"""backend/web/security.py: only the app gets in — token, loopback Host, same Origin, the cookie flow."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from backend.security import cookie_name
+from backend.web.security import cookie_name
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""backend/server.py and ``python -m backend``: serving on loopback, a free port, a clean stop."""
+"""backend/web/server.py and ``python -m backend``: serving on loopback, a free port, a clean stop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import httpx
 import pytest
 
-from backend.server import RemoteNotAllowed, Server
 from backend.settings import Settings
+from backend.web.server import RemoteNotAllowed, Server
 from conftest import ROOT
 
 
@@ -40,7 +40,7 @@ def test_python_m_backend_answers_at_once_then_serves_the_api(random_checkpoint,
 
 
 def test_the_web_layer_imports_without_torch():
-    code = "import backend.server, backend.store, backend.jobs, sys; print('torch' in sys.modules)"
+    code = "import backend.web.server, backend.history.store, backend.history.jobs, sys; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False", result.stderr
 

@@ -1,4 +1,4 @@
-"""backend/starting.py: the socket is answered, under the app's rules, before the app is imported."""
+"""backend/web/starting.py: the socket is answered, under the app's rules, before the app is imported."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from backend.starting import Doorway, bind
+from backend.web.starting import Doorway, bind
 from conftest import ROOT
 
 TOKEN = "doorway-token-0123456789"
@@ -74,7 +74,7 @@ def test_everything_else_is_asked_to_come_back_in_a_second(doorway):
 
 def test_the_app_takes_the_socket_over_without_refusing_anyone(doorway, random_checkpoint, tmp_path):
     """A request sent while the doorway hands over waits in the backlog and gets the app's answer."""
-    from backend.server import Server
+    from backend.web.server import Server
 
     settings = Settings(model=str(random_checkpoint), token=TOKEN, port=doorway.port, data_dir=tmp_path)
     server = Server(settings, doorway.sock)

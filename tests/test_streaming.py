@@ -1,4 +1,4 @@
-"""backend/streaming.py: LocalAgreement-2 and the live session's buffer, with a scripted model."""
+"""backend/engine/streaming.py: LocalAgreement-2 and the live session's buffer, with a scripted model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from backend.streaming import (
+from backend.engine.streaming import (
     SAMPLE_RATE,
     LiveSession,
     LocalAgreement,

@@ -1,4 +1,4 @@
-"""backend/threads.py: torch's thread team follows the cores other programs leave free."""
+"""backend/engine/threads.py: torch's thread team follows the cores other programs leave free."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend import threads
-from backend.engine import Options
-from backend.threads import INTERVAL, Threads
+from backend.engine import threads
+from backend.engine.engine import Options
+from backend.engine.threads import INTERVAL, Threads
 
 
 class Machine:

@@ -828,8 +828,8 @@ def test_a_page_cancels_only_its_own_job(open_page, start_server, words_checkpoi
 
 def test_history_lists_finds_reopens_retries_and_deletes(open_page, start_server, random_checkpoint, speak):
     """A fresh server: an import lands in the history; an interrupted job can be transcribed again."""
-    from backend.engine import Options
-    from backend.store import Status
+    from backend.engine.engine import Options
+    from backend.history.store import Status
 
     live = start_server(model=random_checkpoint)
     live.wait_until_ready()

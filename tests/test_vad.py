@@ -1,4 +1,4 @@
-"""backend/vad.py: Silero's network run over all frames at once finds where speech is."""
+"""backend/engine/vad.py: Silero's network run over all frames at once finds where speech is."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from backend import vad
 from backend.audio import SAMPLE_RATE
+from backend.engine import vad
 from conftest import ROOT
 
 

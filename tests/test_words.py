@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from backend.audio import SAMPLE_RATE
-from backend.formats import timestamp
+from backend.history.formats import timestamp
 from backend.transcript import Options, Transcript
 from conftest import encode
 from real_weights import overlap

@@ -1,4 +1,4 @@
-"""backend/worker.py and its use by the engine: live updates overtake file jobs, neither starves the other."""
+"""backend/engine/worker.py and its use by the engine: live updates overtake file jobs, neither starves the other."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from backend.engine import Engine
+from backend.engine.engine import Engine
+from backend.engine.worker import InferenceWorker, Priority
 from backend.status import ModelState
 from backend.transcript import Options
-from backend.worker import InferenceWorker, Priority
 from conftest import wait_until
 
 
