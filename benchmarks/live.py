@@ -3,7 +3,7 @@
     python benchmarks/live.py [--minutes 1.5] [--seed 11] [--model whisper-base] [--skip-small]
     python benchmarks/live.py --replay 0.5     # the policy alone, in virtual time
 
-Plays espeak-ng sentences (several voices, speeds and pauses: ``scripts/english_speech.py``)
+Plays espeak-ng sentences (several voices, speeds and pauses: ``tests/support/english_speech.py``)
 in real time into ``/api/live`` of a Hush server on real weights (``scripts/fetch_weights.py``),
 100 ms packets as the page's AudioWorklet sends them (from a process of its own, as the
 browser's), then transcribes the same audio in one pass as Stop does. Prints:
@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -48,14 +47,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import ROOT, whisper_small, with_fixed_tokens
+from common import whisper_small, with_fixed_tokens
 
-sys.path[:0] = [str(ROOT / "scripts")]
-
-import english_speech  # noqa: E402
-
-import fetch_weights  # noqa: E402
-from word_error import normalise, wer  # noqa: E402
+from scripts import fetch_weights
+from tests.support import english_speech
+from tests.support.word_error import normalise, wer
 
 SAMPLE_RATE = 16_000
 PACKET_SECONDS = 0.1

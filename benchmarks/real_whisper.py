@@ -17,7 +17,7 @@ under the end of every clip shorter than 30 s and of a long recording's last win
 ``FasterWhisper(silence_padding=True)`` pads with the log-mel of silence (what padding the
 audio gives), so Hush and faster-whisper see the same features.
 
-The speech is espeak-ng reading distinct plain sentences (``scripts/english_speech.py``),
+The speech is espeak-ng reading distinct plain sentences (``tests/support/english_speech.py``),
 cached under ``common.CACHE``.
 """
 
@@ -33,13 +33,10 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
-from common import CACHE, ROOT
+from common import CACHE
 
-sys.path[:0] = [str(ROOT / "scripts")]
-
-import english_speech  # noqa: E402
-
-import fetch_weights  # noqa: E402
+from scripts import fetch_weights
+from tests.support import english_speech
 
 speech_corpus = english_speech.speech_corpus
 SAMPLE_RATE = english_speech.SAMPLE_RATE

@@ -58,7 +58,7 @@ def speech(seconds: float, folder: Path) -> np.ndarray:
 def real_whisper_base() -> Path:
     """Real whisper-base from scripts/fetch_weights.py's folder, converted by Hush (once)."""
     from backend.checkpoints import locate
-    from fetch_weights import weights_dir  # scripts/ is on the path (common.py)
+    from scripts.fetch_weights import weights_dir  # the repository's root is on the path (common.py)
 
     source = weights_dir() / "whisper-base"
     if not (source / "model.bin").exists():

@@ -6,7 +6,7 @@ openai-whisper builds its tokenizer from tiktoken files inside its own package. 
 Whisper's two byte-level BPEs itself, ``whisper_tokenizers/multilingual.json.xz`` (every
 multilingual model) and ``gpt2.json.xz`` (the ``.en`` models): the text tokens in id order and
 the merges, ~320 kB each, taken from the tokenizer.json of faster-whisper's whisper-base and
-whisper-tiny.en (OpenAI's tokenizer, MIT like the weights; ``tests/test_convert.py`` checks
+whisper-tiny.en (OpenAI's tokenizer, MIT like the weights; ``tests/checkpoints/test_convert.py`` checks
 them against those files). The special tokens follow the text tokens in a fixed order, and
 their count follows from the vocabulary size, so the two files serve every Whisper size.
 """

@@ -14,7 +14,7 @@ VNNI sum pairs of products in 16 bits, which 8 bits could overflow); where the C
 VNNI (products summed in 32 bits) Hush uses all 8 bits. Where the model is sure of a
 word, int8 picks the same one; where the top two candidates are nearly tied, int8 may
 pick the other (on a random checkpoint, full of near-ties, it agrees on >= 90 % of
-next-token choices: ``tests/test_precision.py``).
+next-token choices: ``tests/engine/test_precision.py``).
 Narrower models (the 128-wide test checkpoints) stay float32 on ``auto``: int8 makes
 them no faster (their layers are too small for the quantization to pay for itself) and
 costs them words.
