@@ -25,40 +25,21 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.support.helpers import require_tool, wait_until
-
-try:
-    from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
-except ImportError:  # the fixture skips (or fails in CI) with the reason
-    Browser = Locator = Page = Playwright = object
-    expect = sync_playwright = None
+from tests.support.browser import (
+    PHRASE,
+    Browser,
+    Locator,
+    Session,
+    expect,
+    import_as,
+    launch,
+    record_button,
+)
+from tests.support.helpers import ROOT, require_tool, wait_until
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output" / "ui"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-browser.png"
-PHRASE = "three seven stop go"
-COMMON_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-#: Keeps every text the status line and the progress panel showed, so short-lived states can be checked.
-WATCH_STATUS = """
-window.__shown = [];
-document.addEventListener("DOMContentLoaded", () => {
-    for (const id of ["status", "working"]) {
-        const node = document.getElementById(id);
-        const keep = () => window.__shown.push(node.textContent.replace(/\\s+/g, " ").trim());
-        new MutationObserver(keep).observe(node, { childList: true, characterData: true, subtree: true });
-    }
-});
-"""
 #: The page's uploads (answered 202 with the queued job) and its polls of one job by id.
 UPLOAD = "**/api/transcriptions?wait=false"
 JOB = re.compile(r"/api/transcriptions/[^/?]+$")
@@ -67,38 +48,6 @@ VTT_TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\
 
 
 # -- browser and pages -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright driving Debian's chromium; no chromium fails in CI and skips elsewhere."""
-    if sync_playwright is None:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    executable = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else require_tool("chromium")
-    with sync_playwright() as pw:
-        pw.chromium_executable = executable
-        expect.set_options(timeout=20_000)
-        yield pw
-
-
-def launch(playwright: Playwright, *extra: str) -> Browser:
-    return playwright.chromium.launch(
-        executable_path=playwright.chromium_executable, headless=True, args=[*COMMON_ARGS, *extra]
-    )
-
-
-@pytest.fixture(scope="module")
-def fake_mic(speak) -> Path:
-    """What the fake microphone hears, over and over: the phrase with a second of silence around it."""
-    return speak(PHRASE, pad_seconds=1.0)
-
-
-@pytest.fixture(scope="module")
-def browser(playwright, fake_mic) -> Iterator[Browser]:
-    """Microphone permission granted (fake UI), the fake device playing ``fake_mic``."""
-    browser = launch(playwright, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={fake_mic}")
-    yield browser
-    browser.close()
-
-
 @pytest.fixture
 def denying_browser(playwright, fake_mic) -> Iterator[Browser]:
     """No fake permission UI: headless chromium refuses the microphone, as a person clicking Block would."""
@@ -107,98 +56,7 @@ def denying_browser(playwright, fake_mic) -> Iterator[Browser]:
     browser.close()
 
 
-@dataclass
-class Session:
-    """One page of the app plus what the browser complained about while it ran."""
-
-    page: Page
-    name: str
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def status(self):
-        return self.page.locator("#status")
-
-    @property
-    def transcript(self):
-        return self.page.get_by_test_id("transcript")
-
-    def shot(self, suffix: str = "") -> Path:
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        path = OUTPUT / f"{self.name}{'-' + suffix if suffix else ''}.png"
-        self.page.screenshot(path=str(path))
-        return path
-
-    def shown(self) -> list[str]:
-        """Every text the status line and the progress panel showed, in order."""
-        return self.page.evaluate("window.__shown")
-
-    def assert_shown(self, *fragments: str) -> None:
-        """Each fragment appeared, in this order."""
-        shown, position = self.shown(), 0
-        for fragment in fragments:
-            hits = [i for i, text in enumerate(shown) if i >= position and fragment in text]
-            assert hits, f"{fragment!r} was never shown after {shown[position - 1 : position]}: {shown}"
-            position = hits[0] + 1
-
-    def assert_no_console_errors(self) -> None:
-        assert self.errors == [], f"the browser console reported errors: {self.errors}"
-
-
-@pytest.fixture
-def open_page(request, browser) -> Iterator[Callable[..., Session]]:
-    """``open_page(server, width=800, height=600, dark=False)`` → a Session on the app.
-
-    Leaves ``test-output/ui/<test>.png`` with the final state of every page it opened.
-    """
-    contexts: list[tuple[object, Session]] = []
-
-    def open_(
-        server,
-        *,
-        width: int = 800,
-        height: int = 600,
-        dark: bool = False,
-        on: Browser | None = None,
-        wait_ready: bool = True,
-        init_script: str | None = None,
-        before_load: Callable | None = None,
-    ) -> Session:
-        context = (on or browser).new_context(
-            viewport={"width": width, "height": height},
-            color_scheme="dark" if dark else "light",
-            accept_downloads=True,
-            base_url=server.url,
-        )
-        context.add_init_script(WATCH_STATUS)
-        if init_script:
-            context.add_init_script(init_script)
-        page = context.new_page()
-        name = request.node.name + (f"-{len(contexts)}" if contexts else "")
-        session = Session(page, name)
-        page.on("console", lambda m: session.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: session.errors.append(f"uncaught: {e}"))
-        if before_load:
-            before_load(page)
-        page.goto(f"/?token={server.token}")  # as the desktop window and `python -m backend` do
-        if wait_ready:
-            expect(page.locator("#model-pill")).to_have_attribute("data-state", "ready")
-        contexts.append((context, session))
-        return session
-
-    yield open_
-    for context, session in contexts:
-        try:
-            session.shot()
-        finally:
-            context.close()
-
-
 # -- helpers ---------------------------------------------------------------------------------------
-def record_button(page):
-    return page.get_by_role("button", name=re.compile(r"^(Record|Stop recording)$"))
-
-
 def record_for(session: Session, seconds: float) -> tuple[float, object]:
     """Click Record, wait, click Stop; returns (seconds between the clicks, the upload's response)."""
     page = session.page
@@ -344,12 +202,6 @@ def hold_jobs(monkeypatch) -> Iterator[Callable[..., threading.Event]]:
     yield hold
     for gate in gates:
         gate.set()  # no job of a failed test stays held on a shared server
-
-
-def import_as(session: Session, name: str, wav: Path) -> None:
-    """Import ``wav`` through the file input under another file name."""
-    files = {"name": name, "mimeType": "audio/wav", "buffer": wav.read_bytes()}
-    session.page.locator("#file-input").set_input_files(files)
 
 
 def new_job_id(session: Session, known: list[str]) -> str:

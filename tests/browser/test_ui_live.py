@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser.test_ui import OUTPUT, browser, expect, fake_mic, launch, open_page, playwright, record_button
+from tests.support.browser import OUTPUT, expect, launch, record_button
 from tests.support.real_weights import content_words, overlap, words
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_ui import OUTPUT, browser, expect, fake_mic, open_page, playwright
+from tests.support.browser import OUTPUT, expect
 from tests.support.fake_hub import HUB_REPO as REPO
 
 pytestmark = pytest.mark.browser

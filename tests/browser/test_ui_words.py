@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from backend.audio import SAMPLE_RATE
-from tests.browser.test_ui import OUTPUT, Session, browser, expect, fake_mic, import_as, open_page, playwright
+from tests.support.browser import OUTPUT, Session, expect, import_as
 from tests.support.helpers import ROOT
 from tests.support.media import encode
 

@@ -20,25 +20,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.desktop.test_desktop import (
+from tests.support.desktop import (
     OUTPUT,
     PAINTED,
-    ROOT,
     TITLE,
     App,
     check_recording,
     check_transcript,
     close_and_check,
-    display,  # noqa: F401  (fixture)
     free_port,
-    microphone,  # noqa: F401  (fixture)
     open_page,
     record_and_transcribe,
     running,
     save_report,
     window_environment,
 )
-from tests.support.helpers import require_tool
+from tests.support.helpers import ROOT, require_tool
 
 pytestmark = pytest.mark.executable
 
@@ -101,10 +98,10 @@ def executable() -> tuple[Path, float | None]:
 
 
 def test_executable_unpacks_once_and_transcribes_in_its_window(
-    display,  # noqa: F811  (the fixtures imported from test_desktop)
+    display,
     executable,
     tiny_en_ct2,
-    microphone,  # noqa: F811
+    microphone,
     tmp_path,
 ):
     """The model is real whisper-tiny.en as faster-whisper keeps it: the first launch converts it (in the
