@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from backend import starting
+from backend.web import starting
 
 
 def main() -> None:
@@ -25,8 +25,8 @@ def main() -> None:
     doorway = starting.from_environment()
     if doorway is not None:
         print(f"Hush is listening on {doorway.url}", flush=True)
-    from backend.server import Server  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
     from backend.settings import read_settings
+    from backend.web.server import Server  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
 
     if doorway is None:
         server = Server(read_settings())

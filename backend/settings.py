@@ -15,7 +15,7 @@ DEFAULT_MODEL = "openai/whisper-small"
 
 
 class Precision(StrEnum):
-    """How the model's numbers are stored (``backend/precision.py`` says what each costs and buys)."""
+    """How the model's numbers are stored (``backend/engine/precision.py`` says what each costs and buys)."""
 
     AUTO = "auto"
     FLOAT32 = "float32"
@@ -25,9 +25,9 @@ class Precision(StrEnum):
 
 
 class LongForm(StrEnum):
-    """How audio longer than one window is decoded (``backend/batched.py`` and ``backend/longform.py`` say
-    what each costs and buys): cut at its pauses and decoded several chunks at a time, or window after
-    window; ``auto`` batches unless beam search is asked for."""
+    """How audio longer than one window is decoded (``backend/engine/decoding.py`` and
+    ``backend/engine/sequential.py`` say what each costs and buys): cut at its pauses and decoded
+    several chunks at a time, or window after window; ``auto`` batches unless beam search is asked for."""
 
     AUTO = "auto"
     BATCHED = "batched"

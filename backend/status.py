@@ -29,3 +29,8 @@ class ModelNotReady(RuntimeError):
     def __init__(self, status: ModelStatus) -> None:
         super().__init__(status.detail)
         self.status = status
+
+
+class ModelMissing(LookupError):
+    """The checkpoint is not on this machine and cannot be fetched; the message says
+    what the user can do about it."""

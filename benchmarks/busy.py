@@ -8,7 +8,7 @@ The other programs are plain Python busy loops, one per busy core, started a sec
 measurement and stopped after it (what a browser tab, a video call or a build does to a laptop's
 cores, at its worst). Each round measures, at every level of load:
 
-- long-form: the 108 s recording (``scripts/english_speech.py``) uploaded over HTTP to a Hush server
+- long-form: the 108 s recording (``tests/support/english_speech.py``) uploaded over HTTP to a Hush server
   (batched long-form, its default) / faster-whisper's ``BatchedInferencePipeline`` (batch 8);
 - dictation: a 7 s clip over HTTP / ``WhisperModel.transcribe`` (median of 3);
 - live: a 30 s recording played in real time into Hush's ``/api/live``: the median time of a live
@@ -44,7 +44,7 @@ from common import CACHE, table
 from live import Passes, converted, first_seen, lags, stream_live, wav_bytes
 from long_form import recording, whisper_base
 
-from word_error import normalise
+from tests.support.word_error import normalise
 
 SAMPLE_RATE = 16_000
 LIVE_MINUTES = 0.5
@@ -117,8 +117,8 @@ class Hush:
     """A Hush server on real weights in this process, and a client for its HTTP API."""
 
     def __init__(self, folder: Path, data: str) -> None:
-        from backend.server import Server
         from backend.settings import Settings
+        from backend.web.server import Server
 
         self.server = Server(Settings(model=str(folder), data_dir=data, port=0))
         self.server.start()

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT)]  # backend, tests.support and scripts, from any working directory
 
-import tiny_whisper  # noqa: E402
+from tests.support import tiny_whisper  # noqa: E402
 
 CACHE = Path("/tmp/hush-benchmarks")
 EOT = 50257  # whisper-small's <|endoftext|>

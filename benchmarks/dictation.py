@@ -6,7 +6,7 @@ Real whisper-base (``scripts/fetch_weights.py``): Hush as ``python -m backend`` 
 127.0.0.1 gets each clip as a WAV upload (language detected, greedy: ``temperature=0``),
 with its words placed in time (its default) and without; faster-whisper int8 transcribes
 the same samples in a process of its own (language detected, greedy, one beam), timed
-from the call to the last segment. Clips are espeak-ng sentences (``scripts/english_speech.py``)
+from the call to the last segment. Clips are espeak-ng sentences (``tests/support/english_speech.py``)
 padded with silence to 5 s. Medians over clips x repeats after one untimed run each; the
 ratio is Hush's time over faster-whisper's, measured side by side in this run.
 """

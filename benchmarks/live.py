@@ -3,7 +3,7 @@
     python benchmarks/live.py [--minutes 1.5] [--seed 11] [--model whisper-base] [--skip-small]
     python benchmarks/live.py --replay 0.5     # the policy alone, in virtual time
 
-Plays espeak-ng sentences (several voices, speeds and pauses: ``scripts/english_speech.py``)
+Plays espeak-ng sentences (several voices, speeds and pauses: ``tests/support/english_speech.py``)
 in real time into ``/api/live`` of a Hush server on real weights (``scripts/fetch_weights.py``),
 100 ms packets as the page's AudioWorklet sends them (from a process of its own, as the
 browser's), then transcribes the same audio in one pass as Stop does. Prints:
@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -48,14 +47,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import ROOT, whisper_small, with_fixed_tokens
+from common import whisper_small, with_fixed_tokens
 
-sys.path[:0] = [str(ROOT / "scripts")]
-
-import english_speech  # noqa: E402
-
-import fetch_weights  # noqa: E402
-from word_error import normalise, wer  # noqa: E402
+from scripts import fetch_weights
+from tests.support import english_speech
+from tests.support.word_error import normalise, wer
 
 SAMPLE_RATE = 16_000
 PACKET_SECONDS = 0.1
@@ -67,9 +63,9 @@ def converted(name: str) -> Path:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ.setdefault("HUSH_CACHE_DIR", str(Path(tempfile.gettempdir()) / "hush-benchmarks" / "hush-cache"))
-    from backend import models
+    from backend.checkpoints import locate
 
-    return models.locate(str(folder))
+    return locate.locate(str(folder))
 
 
 def wav_bytes(samples: np.ndarray) -> bytes:
@@ -143,7 +139,7 @@ class Passes:
         self.tokens: list[tuple[int, int]] = []  # (taken from the draft, decoded) per drafted pass
 
     def __enter__(self) -> Passes:
-        from backend.batched import BatchedWhisper
+        from backend.engine.decoding import BatchedWhisper
 
         self.originals = BatchedWhisper.run_window, BatchedWhisper.greedy
         run_window, greedy = self.originals
@@ -165,7 +161,7 @@ class Passes:
         return self
 
     def __exit__(self, *_: object) -> None:
-        from backend.batched import BatchedWhisper
+        from backend.engine.decoding import BatchedWhisper
 
         BatchedWhisper.run_window, BatchedWhisper.greedy = self.originals
 
@@ -183,10 +179,10 @@ def replay(
     import asyncio
     from types import SimpleNamespace
 
-    from backend.engine import Engine
-    from backend.routers.live import detector, transcriber
-    from backend.streaming import LiveSession
+    from backend.engine.engine import Engine
+    from backend.engine.streaming import LiveSession
     from backend.transcript import Options
+    from backend.web.routers.live import detector, transcriber
 
     engine = Engine(str(folder), device="cpu")
     engine.start()
@@ -255,8 +251,8 @@ def small_update_seconds(share: float, repeats: int = 3, tokens: int = 30) -> tu
     it is made from. And their logits are near-ties everywhere, where the one call over a draft
     and a step on its own can differ in their last bits (int8 activations scaled over several rows
     or one): the draft is decoded again until the call over it picks its tokens itself."""
-    from backend.batched import Steps
-    from backend.engine import Engine
+    from backend.engine.decoding import Steps
+    from backend.engine.engine import Engine
     from backend.transcript import Options, Priority, Request, Segment
 
     folder = with_fixed_tokens(whisper_small(), tokens)
@@ -328,8 +324,8 @@ def served(folder: Path, samples: np.ndarray, passes: Passes) -> tuple[list[tupl
     its upload gives it, and the CPU seconds the live session took."""
     import httpx
 
-    from backend.server import Server
     from backend.settings import Settings
+    from backend.web.server import Server
 
     with tempfile.TemporaryDirectory() as data:
         server = Server(Settings(model=str(folder), data_dir=data, port=0))

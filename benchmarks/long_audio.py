@@ -6,7 +6,7 @@ Random weights of the exact whisper-small architecture (int8, Hush's default on 
 each run in a process of its own: the RSS after importing the engine (torch,
 transformers), after loading the model, and the process's high-water mark (VmHWM: loading
 included), with the time the transcription took. The audio is read English with pauses
-(``scripts/english_speech.py``), so the VAD finds speech to cut; random weights decode a
+(``tests/support/english_speech.py``), so the VAD finds speech to cut; random weights decode a
 fixed number of tokens per window (end-of-text and timestamps suppressed), so the work
 per window is that of real speech. Targets: peak <= 900 MB, and 10 minutes no more than
 100 MB over 1 minute.
@@ -32,7 +32,7 @@ import torch
 if threads:
     torch.set_num_threads(threads)
 from backend.audio import decode
-from backend.engine import Engine
+from backend.engine.engine import Engine
 from backend.transcript import Options
 imported = rss("VmRSS")
 engine = Engine(folder, device="cpu", long_form=path)

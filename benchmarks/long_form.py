@@ -11,7 +11,7 @@ gets the recording over HTTP, once per long-form path (``HUSH_LONG_FORM=batched`
 peak RSS (VmHWM: loading included) is its own and the time ratios come from one run; with
 ``--rounds`` above 1 the systems take turns that many times and each keeps its fastest time
 (on a machine other jobs share, the fastest is the one least disturbed).
-The recording is espeak-ng speech with pauses (``scripts/english_speech.py``), cached.
+The recording is espeak-ng speech with pauses (``tests/support/english_speech.py``), cached.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, ROOT, table
+import jiwer
+from common import CACHE, table
 from wer import Server
 
-sys.path[:0] = [str(ROOT / "scripts")]
-
-import english_speech  # noqa: E402
-import jiwer  # noqa: E402
-
-import fetch_weights  # noqa: E402
-from word_error import normalise  # noqa: E402
+from scripts import fetch_weights
+from tests.support import english_speech
+from tests.support.word_error import normalise
 
 SYSTEMS = (
     "hush-batched",
@@ -81,9 +78,9 @@ def whisper_base() -> tuple[Path, Path]:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ["HUSH_CACHE_DIR"] = str(CACHE / "hush-cache")
-    from backend import models
+    from backend.checkpoints import locate
 
-    return folder, models.locate(str(folder))
+    return folder, locate.locate(str(folder))
 
 
 def vm_hwm_kb(pid: int) -> int:

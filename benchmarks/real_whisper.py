@@ -17,7 +17,7 @@ under the end of every clip shorter than 30 s and of a long recording's last win
 ``FasterWhisper(silence_padding=True)`` pads with the log-mel of silence (what padding the
 audio gives), so Hush and faster-whisper see the same features.
 
-The speech is espeak-ng reading distinct plain sentences (``scripts/english_speech.py``),
+The speech is espeak-ng reading distinct plain sentences (``tests/support/english_speech.py``),
 cached under ``common.CACHE``.
 """
 
@@ -33,13 +33,10 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
-from common import CACHE, ROOT
+from common import CACHE
 
-sys.path[:0] = [str(ROOT / "scripts")]
-
-import english_speech  # noqa: E402
-
-import fetch_weights  # noqa: E402
+from scripts import fetch_weights
+from tests.support import english_speech
 
 speech_corpus = english_speech.speech_corpus
 SAMPLE_RATE = english_speech.SAMPLE_RATE
@@ -54,9 +51,9 @@ def whisper_base() -> tuple[Path, Path]:
     if not fetch_weights.is_ready(folder, weights):
         raise SystemExit(f"{folder} is missing: run python scripts/fetch_weights.py")
     os.environ.setdefault("HUSH_CACHE_DIR", str(CACHE / "hush-cache"))
-    from backend import models
+    from backend.checkpoints import locate
 
-    return folder, models.locate(str(folder))
+    return folder, locate.locate(str(folder))
 
 
 def load_average() -> str:
@@ -153,7 +150,7 @@ class Hush:
     """Hush's engine on the converted checkpoint, greedy, without word timing (measured elsewhere)."""
 
     def __init__(self, folder: Path, precision: str, long_form: str = "auto") -> None:
-        from backend.engine import Engine
+        from backend.engine.engine import Engine
         from backend.transcript import Options
 
         self.engine = Engine(str(folder), device="cpu", precision=precision, long_form=long_form)

@@ -57,7 +57,7 @@ def decoder_steps(model) -> list[int]:
 
 
 def hush(folder, samples, repeats, precision):
-    from backend.engine import Engine, Options
+    from backend.engine.engine import Engine, Options
 
     engine = Engine(str(folder), device="cpu", precision=precision)
     engine.start()

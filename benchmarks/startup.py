@@ -4,7 +4,7 @@
 
 Starts ``python -m backend`` and the desktop launcher's server (``python -m desktop
 --browser``, with a browser that opens nothing) on a free port and polls ``/api/health``
-every 10 ms with the token: the first 200 (the doorway of ``backend/starting.py``), the
+every 10 ms with the token: the first 200 (the doorway of ``backend/web/starting.py``), the
 first answer of the app itself (FastAPI imported), and the model ready (the trained tiny
 test model, so torch and transformers dominate). For scale it also times a bare Python
 and one that only imports FastAPI and uvicorn. Medians of ``--repeats``; target: health

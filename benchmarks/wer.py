@@ -15,7 +15,7 @@ between the int8 rows is the quantization. "words changed vs hush float32" count
 each system's transcripts are from float32's, a steadier measure of what int8 costs than
 the WER itself, which on a few hundred words moves by a point when a handful flip.
 
-Two sets, both espeak-ng reading distinct plain sentences (``scripts/english_speech.py``):
+Two sets, both espeak-ng reading distinct plain sentences (``tests/support/english_speech.py``):
 one clip per sentence (seven voices, three speeds, cycled), and one long recording of
 sentences with pauses, which goes through long-form decoding (``--long-form``:
 ``sequential``, OpenAI's algorithm in both; ``batched``: Hush's batched path against
@@ -49,11 +49,10 @@ import httpx
 import real_whisper
 from common import CACHE, table
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "scripts")]
+from tests.support import speech_corpus
+from tests.support.word_error import wer
 
-import speech_corpus  # noqa: E402
-from word_error import wer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = ROOT / "tests" / "assets" / "tiny-whisper-words"
 

@@ -57,13 +57,13 @@ def speech(seconds: float, folder: Path) -> np.ndarray:
 
 def real_whisper_base() -> Path:
     """Real whisper-base from scripts/fetch_weights.py's folder, converted by Hush (once)."""
-    from backend import models
-    from fetch_weights import weights_dir  # scripts/ is on the path (common.py)
+    from backend.checkpoints import locate
+    from scripts.fetch_weights import weights_dir  # the repository's root is on the path (common.py)
 
     source = weights_dir() / "whisper-base"
     if not (source / "model.bin").exists():
         raise SystemExit(f"{source} is missing: run python scripts/fetch_weights.py first.")
-    return models.locate(str(source))
+    return locate.locate(str(source))
 
 
 def main() -> None:
@@ -75,7 +75,7 @@ def main() -> None:
 
     import torch
 
-    from backend.engine import Engine
+    from backend.engine.engine import Engine
     from backend.transcript import Options
 
     if args.threads:

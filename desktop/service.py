@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from backend.server import Server
     from backend.settings import Settings
-    from backend.starting import Doorway
+    from backend.web.server import Server
+    from backend.web.starting import Doorway
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 class Service:
-    """Starts ``backend.server.Server`` off the main thread and tells when (and where) it answers."""
+    """Starts ``backend.web.server.Server`` off the main thread and tells when (and where) it answers."""
 
     def __init__(self, settings: Settings, preferred_port: int | None = None) -> None:
         self.settings = settings
@@ -126,7 +126,7 @@ class Service:
             started = time.perf_counter()
             doorway = self._doorway()  # /api/health answers from here on, while the app imports
             try:
-                from backend.server import Server  # FastAPI and uvicorn; torch and transformers load later
+                from backend.web.server import Server  # FastAPI and uvicorn; torch and transformers load later
 
                 log.debug("backend imported in %.2f s", time.perf_counter() - started)
                 if doorway is None:
@@ -161,7 +161,7 @@ class Service:
         """The server's socket, answered until the app takes it over: on the last port when it is free
         (same origin as last time), else on one the OS picks. ``None`` for a host beyond loopback that
         is not allowed: nothing is bound then."""
-        from backend.starting import LOOPBACK, Doorway, bind
+        from backend.web.starting import LOOPBACK, Doorway, bind
 
         settings, preferred = self.settings, self.preferred_port
         if settings.host not in LOOPBACK and not settings.allow_remote:

@@ -30,7 +30,7 @@ TITLE = "Hush"
 
 
 def icon_path() -> str | None:
-    """The recorder page's icon, also the window's (GTK and Qt only); same place as ``backend.app.ui_folder``."""
+    """The recorder page's icon, also the window's (GTK and Qt only); same place as ``backend.web.app.ui_folder``."""
     root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
     icon = root / "ui" / "icon.svg"
     return str(icon) if icon.is_file() else None

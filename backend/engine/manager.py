@@ -1,0 +1,152 @@
+"""The model in use: one engine at a time, loaded, switched and closed behind one lock.
+
+Start-up, shut-down, the job queue, the models router and the health check all ask the
+manager; nothing else holds an engine. It imports the engine (and so torch) on a
+background thread, so the server answers "loading" at once instead of after the
+seconds that importing torch and transformers takes.
+
+A switch retires the old engine without cancelling it: jobs queued on it finish on it.
+Shutting down stops every engine, the running job at its next decoding step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from backend.checkpoints import choice
+from backend.settings import Settings
+from backend.status import ModelNotReady, ModelState, ModelStatus
+
+if TYPE_CHECKING:
+    from backend.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+class ModelManager:
+    """Owns the engine in use and the ones retired by a switch that are still finishing their queue."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._model_id = choice.chosen_model(settings)
+        self._engine: Engine | None = None
+        self._retired: list[Engine] = []
+        self._pending = ModelStatus(self._model_id, ModelState.LOADING, f"Loading {self._model_id}…")
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin loading the chosen model in the background (idempotent)."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+            model_id = self._model_id
+        self._load_in_background(model_id)
+
+    def switch(self, model_id: str) -> ModelStatus:
+        """Make ``model_id`` the model in use; it loads in the background and is remembered for the next
+        launch. The old engine finishes what was queued on it, then goes."""
+        with self._lock:
+            if self._closed:
+                raise ModelNotReady(ModelStatus(model_id, ModelState.ERROR, "Hush is shutting down."))
+            if model_id != self._model_id:
+                if self._engine is not None:
+                    self._engine.close(cancel_pending=False)
+                    self._retired.append(self._engine)
+                self._model_id, self._engine = model_id, None
+                self._pending = ModelStatus(model_id, ModelState.LOADING, f"Loading {model_id}…")
+                choice.remember_model(self.settings, model_id)
+                self._changed.notify_all()
+                starting = self._started
+            else:
+                starting = False
+            status = self._status()
+        if starting:
+            self._load_in_background(model_id)
+        return status
+
+    def close(self) -> None:
+        """Shutting down: stop every engine; the running job stops at its next decoding step."""
+        with self._lock:
+            self._closed = True
+            engines = [*self._retired, *([self._engine] if self._engine else [])]
+            self._retired.clear()
+            self._changed.notify_all()
+        for engine in engines:
+            engine.close(cancel_pending=True)
+
+    def _load_in_background(self, model_id: str) -> None:
+        threading.Thread(target=self._load, args=(model_id,), name="hush-model-manager", daemon=True).start()
+
+    def _load(self, model_id: str) -> None:
+        try:
+            from backend.engine.engine import Engine  # imports torch: seconds, off the server's start-up path
+
+            settings = self.settings
+            engine = Engine(model_id, settings.device, settings.precision, settings.hub_endpoint, settings.long_form)
+        except Exception as error:  # a broken torch install must show as the model's status, not kill the thread
+            log.exception("the engine could not be created")
+            with self._lock:
+                if model_id == self._model_id:
+                    self._pending = ModelStatus(model_id, ModelState.ERROR, f"Hush could not start its engine: {error}")
+                    self._changed.notify_all()
+            return
+        with self._lock:
+            current = model_id == self._model_id and self._engine is None and not self._closed
+            if current:
+                self._engine = engine
+                self._changed.notify_all()
+        if current:
+            engine.start()
+        else:  # switched away (or shut down) while it was being created
+            engine.close(cancel_pending=False)
+
+    # -- what the routes and the queue ask -------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def status(self) -> ModelStatus:
+        with self._lock:
+            return self._status()
+
+    def _status(self) -> ModelStatus:
+        return self._engine.status if self._engine is not None else self._pending
+
+    def engine(self) -> Engine:
+        """The engine in use, ready for work; ``ModelNotReady`` while it loads, is missing or broke."""
+        with self._lock:
+            engine = self._engine
+            status = self._status()
+        if engine is None or status.state is not ModelState.READY:
+            raise ModelNotReady(status)
+        return engine
+
+    @property
+    def languages(self) -> list[str]:
+        """Language codes the model in use knows, once it is ready (empty before)."""
+        try:
+            return self.engine().languages
+        except ModelNotReady:
+            return []
+
+    def wait_until_loaded(self, timeout: float | None = None) -> ModelStatus:
+        """Block until the model in use has loaded or failed (or ``timeout`` passes); its status then."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._changed.wait_for(self._engine_or_outcome, timeout)
+            engine = self._engine
+        if engine is None:
+            return self.status
+        return engine.wait_until_loaded(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _engine_or_outcome(self) -> bool:
+        return self._engine is not None or self._closed or self._pending.state is not ModelState.LOADING

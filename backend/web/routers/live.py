@@ -1,0 +1,180 @@
+"""``/api/live``: live transcription over a WebSocket, words shown while the speaker goes on.
+
+The page sends 16 kHz mono 16-bit little-endian PCM as binary messages (from an
+AudioWorklet: MediaRecorder's chunks cannot be decoded one by one) and ``{"type": "stop"}``
+when the recording ends. Hush answers with JSON messages (``schemas.LiveMessage``):
+``update`` (all confirmed text so far, which only ever grows, and the tentative tail),
+``paused`` (no live text for now: the model is loading, or other live sessions use it;
+the audio is kept and the session catches up), and ``done`` after ``stop``.
+The recording itself still goes to ``POST /api/transcriptions`` at Stop: the live text is
+a preview, the stored transcript comes from the full-accuracy pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
+
+from backend.audio import SAMPLE_RATE
+from backend.engine.manager import ModelManager
+from backend.engine.streaming import LiveSession, Speech, Update
+from backend.status import ModelNotReady
+from backend.transcript import Options, Priority, Request, Segment, Task
+from backend.web.dependencies import ModelsDep
+from backend.web.schemas import LiveMessage
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["live"])
+
+#: Live sessions served at once; more would each get slower updates than a person can use.
+MAX_SESSIONS = 2
+#: A live pass decodes at most this many tokens per second of audio, plus the leeway: fast
+#: speech with its timestamps needs about 6; a pass caught in a repetition loop would otherwise
+#: run to the model's 448 (15 s and more on a laptop CPU) while the speaker waits.
+TOKENS_PER_SECOND = 10
+TOKENS_LEEWAY = 16
+#: How often a session that waits (model loading, too many sessions) tries again, in seconds.
+RETRY_SECONDS = 1.0
+
+
+class Slots:
+    """How many live sessions this app serves now (one event loop: no lock needed)."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+
+def slots(websocket: WebSocket) -> Slots:
+    if not hasattr(websocket.app.state, "live_slots"):
+        websocket.app.state.live_slots = Slots()
+    return websocket.app.state.live_slots
+
+
+async def send(websocket: WebSocket, message: LiveMessage) -> None:
+    await websocket.send_text(message.model_dump_json(exclude_none=True))
+
+
+def detector(models: ModelManager) -> Speech:
+    """The session's voice activity detector: on the inference thread, where all torch work runs
+    (``Engine.speech``), at live priority; a few milliseconds a second of audio."""
+
+    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
+        return await asyncio.wrap_future(models.engine().speech(audio))
+
+    return speech
+
+
+@router.websocket("/api/live")
+async def live(
+    websocket: WebSocket,
+    models: ModelsDep,
+    used: Annotated[Slots, Depends(slots)],
+    language: Annotated[str | None, Query(description="Language code; empty detects it once.")] = None,
+    task: Annotated[Task, Query()] = "transcribe",
+) -> None:
+    await websocket.accept()
+    session = LiveSession(transcriber(models, task), detector(models), language=language or None)
+    with contextlib.suppress(ModelNotReady):  # loads the detector before the first words, if the model is there
+        await session.speech(np.zeros(SAMPLE_RATE, np.float32))
+    stopped = asyncio.Event()
+    receiving = asyncio.create_task(receive(websocket, session, stopped))
+    serving = False
+    try:
+        while not stopped.is_set():
+            if not serving and used.taken >= MAX_SESSIONS:
+                busy = "Other live transcriptions are using the model; live text resumes when one ends."
+                await send(websocket, LiveMessage(type="paused", detail=busy))
+                await wait(stopped, RETRY_SECONDS)
+                continue
+            if not serving:
+                used.taken += 1
+                serving = True
+            if session.due():
+                await answer(websocket, session, final=False)
+            else:
+                await wait(stopped, 0.1)
+        if serving and receiving.done() and receiving.exception() is None:
+            await answer(websocket, session, final=True, done=True)  # the page said stop: finish the text
+    except (WebSocketDisconnect, RuntimeError):  # the page went while an answer was on its way
+        pass
+    finally:
+        if serving:
+            used.taken -= 1
+        receiving.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await receiving
+        with contextlib.suppress(RuntimeError):
+            await websocket.close()
+
+
+async def answer(websocket: WebSocket, session: LiveSession, final: bool, done: bool = False) -> None:
+    """Run one pass and send what it gives; a model that is not ready pauses the text, not the session."""
+    try:
+        update: Update = await session.step(final=final)
+    except ModelNotReady as error:
+        await send(websocket, LiveMessage(type="paused", detail=error.status.detail))
+        return
+    except Exception as error:  # live text is a preview: a failed pass pauses it, the recording goes on
+        log.exception("a live transcription pass failed")
+        await send(websocket, LiveMessage(type="paused", detail=f"Live text failed ({type(error).__name__})."))
+        return
+    await send(
+        websocket,
+        LiveMessage(
+            type="done" if done else "update",
+            confirmed=update.confirmed,
+            tentative=update.tentative,
+            seconds=round(update.seconds, 2),
+            language=session.language,
+        ),
+    )
+
+
+async def receive(websocket: WebSocket, session: LiveSession, stopped: asyncio.Event) -> None:
+    """Feed the session the audio as it arrives, until ``stop`` or the page goes."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            if message.get("bytes"):
+                pcm = np.frombuffer(message["bytes"][: len(message["bytes"]) // 2 * 2], dtype="<i2")
+                session.feed(pcm.astype(np.float32) / 32768.0)
+            elif message.get("text") and '"stop"' in message["text"]:
+                return
+    finally:
+        stopped.set()
+
+
+async def wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
+def transcriber(models: ModelManager, task: Task):
+    """The session's model pass: the engine in use, at live priority, greedy, prompted with confirmed text."""
+
+    async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None, draft: tuple[Segment, ...]):
+        engine = models.engine()
+        # Greedy, no word timings, only the buffer's part of the window encoded: a live pass must be
+        # short, and segment times are enough to cut the buffer (the final pass places every word).
+        # The previous pass's text is the decoder's draft: most of it is heard again.
+        most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)
+        options = Options(
+            language=language,
+            task=task,
+            prompt=prompt,
+            temperature=0.0,
+            words=False,
+            max_tokens=most,
+            short_context=True,
+            draft=draft,
+        )
+        return await asyncio.wrap_future(engine.submit(Request(audio=audio, options=options, priority=Priority.LIVE)))
+
+    return transcribe

@@ -1,0 +1,213 @@
+"""Request and response bodies of the HTTP API (pydantic models; the OpenAPI schema comes from here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from backend.history.store import Status
+from backend.status import ModelState
+
+
+class Problem(BaseModel):
+    """Every error: one sentence a person can act on."""
+
+    detail: str = Field(examples=["The upload is empty: no bytes were received."])
+
+
+class ModelInfo(BaseModel):
+    id: str
+    state: ModelState
+    detail: str
+    languages: list[str] = Field(default_factory=list, description="Language codes, once the model is ready.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    model: ModelInfo
+    version: str
+    max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
+
+
+Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+
+
+class Word(BaseModel):
+    start: Seconds = Field(description="Seconds from the start of the audio.")
+    end: Seconds
+    word: str = Field(description="The word with the punctuation attached to it, without spaces around it.")
+    probability: float = Field(1.0, ge=0, le=1, description="How sure the model was of this word (0..1).")
+
+
+class Segment(BaseModel):
+    start: Seconds = Field(description="Seconds from the start of the audio.")
+    end: Seconds
+    text: str = Field(description="The text, as corrected where a person corrected it.")
+    words: list[Word] = Field(
+        default_factory=list,
+        description="Every word placed in time, in order, never overlapping. Empty where the model has no "
+        "alignment heads (or for a translation), and for a corrected segment whose words could not be "
+        "placed again.",
+    )
+    original: str | None = Field(None, description="The model's text, where a person corrected this segment.")
+
+
+class SegmentCorrection(BaseModel):
+    """A person's text for one segment."""
+
+    text: str = Field(max_length=2000, examples=["Seven green apples."])
+
+    @field_validator("text")
+    @classmethod
+    def has_words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the correction is empty: type the segment's words, or revert it to the model's text")
+        return text
+
+
+class Transcription(BaseModel):
+    id: str
+    text: str
+    language: str | None = Field(description="Language code, detected unless one was given.")
+    duration: float = Field(description="Length of the decoded audio in seconds.")
+    segments: list[Segment]
+    model: str
+    timings: dict[str, float] = Field(description="Seconds spent per stage (decode, queued, generate, …).")
+
+
+class JobSummary(BaseModel):
+    """A stored transcription as the history lists it."""
+
+    id: str
+    created: datetime
+    filename: str = Field(description="The uploaded file's name, for showing only.")
+    status: Status = Field(description="queued, running, done, failed, cancelled, or interrupted (Hush stopped).")
+    error: str | None = Field(None, description="Why it failed, was cancelled or interrupted.")
+    progress: float = Field(0.0, description="Fraction of the audio transcribed so far (0..1).")
+    position: int | None = Field(None, description="Jobs ahead of this one in the queue; null when not queued.")
+    text: str = ""
+    language: str | None = None
+    duration: float | None = Field(None, description="Length of the audio in seconds, once transcribed.")
+
+
+class Job(JobSummary):
+    """One stored transcription with its segments, model and timings."""
+
+    segments: list[Segment] = Field(
+        default_factory=list, description="While it runs: the segments decoded so far, window by window."
+    )
+    model: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class JobPage(BaseModel):
+    items: list[JobSummary]
+    total: int = Field(description="How many transcriptions match, over all pages.")
+    offset: int
+    limit: int
+
+
+class TranscriptExport(BaseModel):
+    """A transcript to render as a file (what ``POST /api/transcriptions`` returned)."""
+
+    text: str
+    language: str | None = None
+    duration: Seconds = 0.0
+    segments: list[Segment] = Field(default_factory=list)
+
+
+class LiveMessage(BaseModel):
+    """What ``/api/live`` sends: ``update`` while the audio comes, ``paused`` when no live text can be made
+    now (the audio is kept), ``done`` after the page's ``stop``."""
+
+    type: Literal["update", "paused", "done"]
+    confirmed: str | None = Field(None, description="Every confirmed word so far; it only ever grows.")
+    tentative: str | None = Field(None, description="The words after it that may still change.")
+    seconds: float | None = Field(None, description="Audio received so far.")
+    language: str | None = None
+    detail: str | None = Field(None, description="Why live text is paused, in a sentence.")
+
+
+# -- OpenAI-compatible shapes ------------------------------------------------------------
+class OpenAITranscription(BaseModel):
+    text: str
+
+
+class OpenAISegment(BaseModel):
+    id: int
+    seek: int = 0
+    start: float
+    end: float
+    text: str
+
+
+class OpenAIWord(BaseModel):
+    word: str
+    start: float
+    end: float
+
+
+class OpenAIVerboseTranscription(BaseModel):
+    """``segments`` and ``words`` are there as ``timestamp_granularities[]`` asked (segments by default)."""
+
+    task: Literal["transcribe", "translate"]
+    language: str | None
+    duration: float
+    text: str
+    segments: list[OpenAISegment] | None = None
+    words: list[OpenAIWord] | None = None
+
+
+class OpenAIModel(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "hush"
+
+
+class OpenAIModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[OpenAIModel]
+
+
+# -- models ---------------------------------------------------------------------------------
+class DownloadInfo(BaseModel):
+    model_id: str
+    state: Literal["downloading", "done", "failed"]
+    bytes_done: int
+    bytes_total: int = Field(description="0 until the hub has told the size.")
+    percent: float
+    bytes_per_second: float
+    error: str | None = None
+
+
+class ModelEntry(BaseModel):
+    id: str = Field(description="Hugging Face id or local folder.")
+    name: str
+    size_bytes: int | None = Field(description="Download size of the weights, when known.")
+    multilingual: bool | None = None
+    note: str = ""
+    installed: bool = Field(description="On this computer: usable without the internet.")
+    active: bool
+    download: DownloadInfo | None = None
+    found: bool = Field(
+        False, description="Found on this computer (faster-whisper or openai-whisper): converted once when first used."
+    )
+
+
+class LocalModel(BaseModel):
+    """A model already on this computer, to use instead of downloading one."""
+
+    path: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="A transformers or faster-whisper model folder, or an openai-whisper .pt file.",
+        examples=["~/.cache/whisper/base.pt"],
+    )
+
+
+class ModelList(BaseModel):
+    active: str
+    models: list[ModelEntry]

@@ -1,0 +1,88 @@
+"""Run the app with uvicorn on a socket we bind ourselves (so port 0 yields a known free port)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import uvicorn
+
+from backend.settings import Settings
+from backend.web.app import create_app, shut_down
+from backend.web.starting import bind
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class RemoteNotAllowed(ValueError):
+    """A non-loopback host without ``HUSH_ALLOW_REMOTE``."""
+
+
+class Server:
+    """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread.
+
+    ``sock``: a socket already bound (and maybe answered meanwhile: ``starting.py``) to take over."""
+
+    def __init__(self, settings: Settings, sock: socket.socket | None = None) -> None:
+        if settings.host not in LOOPBACK and not settings.allow_remote:
+            raise RemoteNotAllowed(
+                f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
+                "reach it try the API. Set HUSH_ALLOW_REMOTE=1 (and keep the token secret) if that is what you want."
+            )
+        self.settings = settings
+        self.socket = sock or bind(settings.host, settings.port)
+        self.port: int = self.socket.getsockname()[1]
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, log_level="info", timeout_graceful_shutdown=5, log_config=None)
+        self._uvicorn = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        """The secret every request must carry (see backend/web/security.py)."""
+        return self.settings.token
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/``, without the token: for building API URLs."""
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        """The page's URL with the token, to open in a browser or window (it then lives in a cookie)."""
+        return f"{self.base_url}?token={self.token}"
+
+    def run(self) -> None:
+        if self.settings.host not in LOOPBACK:
+            log.warning("Hush is serving on %s: anyone who can reach this address can use it.", self.settings.host)
+        self._uvicorn.run(sockets=[self.socket])
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Serve on a background thread and return once requests are being accepted."""
+        self._thread = threading.Thread(target=self.run, name="hush-server", daemon=True)
+        self._thread.start()
+        started = threading.Event()
+
+        def poll() -> None:
+            while not self._uvicorn.started and self._thread and self._thread.is_alive():
+                threading.Event().wait(0.02)
+            started.set()
+
+        threading.Thread(target=poll, daemon=True).start()
+        if not started.wait(timeout) or not self._uvicorn.started:
+            raise RuntimeError("The Hush server did not start.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the engine (the running job ends as ``interrupted``), finish open requests, release the
+        port, and wait (briefly) until every job has recorded how it ended."""
+        shut_down(self.app)
+        self._uvicorn.should_exit = True
+        if self._thread:
+            self._thread.join(timeout)
+        self.socket.close()
+        if not self.app.state.jobs.wait_idle(timeout):
+            log.warning("a transcription did not stop within %s s; the next start lists it as interrupted.", timeout)

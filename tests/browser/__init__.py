@@ -1,0 +1,1 @@
+"""The recorder page (ui/) in Debian's chromium, driven by Playwright."""

@@ -1,0 +1,1 @@
+"""Checkpoints (backend/checkpoints): finding, offering and converting Whisper models."""

@@ -1,0 +1,229 @@
+"""The desktop launcher, unpackaged: the real pywebview (Qt WebEngine) window under Xvfb.
+
+The window is driven over the Chrome DevTools Protocol that Qt WebEngine serves when
+``QTWEBENGINE_REMOTE_DEBUGGING`` is set. Playwright cannot attach to it (Qt refuses the
+browser-level context calls Playwright makes first), so a small WebSocket client below speaks
+CDP directly to the page (``tests/support/desktop.py``). Chromium's fake capture device plays espeak speech as the
+microphone. No ``--use-fake-ui-for-media-stream``: that switch would grant the microphone
+without asking, and what is under test is the launcher granting it to its own page (and
+refusing other origins). The window is closed the way a window manager closes it
+(WM_DELETE_WINDOW), after which the process must exit 0 and free its port.
+
+test_executable.py runs the same checks on the frozen app through the same harness.
+Screenshots and timings go to ``test-output/desktop/``; ``HUSH_UPDATE_SCREENSHOTS=1`` also
+refreshes ``docs/screenshot-desktop.png``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.server
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.desktop import (
+    NOT_YET,
+    OUTPUT,
+    PAINTED,
+    TITLE,
+    App,
+    app_environment,
+    base_url,
+    check_recording,
+    check_transcript,
+    close_and_check,
+    free_port,
+    open_page,
+    port_is_closed,
+    record_and_transcribe,
+    running,
+    save_report,
+    window_environment,
+)
+from tests.support.helpers import ROOT, wait_until
+
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-desktop.png"
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tiny_en_converted) -> Path:
+    """Real whisper-tiny.en, converted from its faster-whisper files: quick enough for a window on two cores."""
+    return tiny_en_converted
+
+
+class _ForeignPage(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>elsewhere</title><p>another origin"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def foreign_origin() -> Iterator[str]:
+    """Another web server on loopback: a different origin than Hush's."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForeignPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+CLIPBOARD_ROUND_TRIP = (
+    "(async () => { const text = document.querySelector('[data-testid=transcript]').innerText.trim();"
+    " await navigator.clipboard.writeText(text); return await navigator.clipboard.readText(); })()"
+)
+MICROPHONE_REQUEST = (
+    "navigator.mediaDevices.getUserMedia({audio: true})"
+    ".then(s => { s.getTracks().forEach(t => t.stop()); return 'granted'; }, e => 'refused: ' + e.name)"
+)
+
+
+# -- tests ---------------------------------------------------------------------------------------
+@pytest.mark.desktop
+def test_window_records_transcribes_and_closes(display, checkpoint, microphone, tmp_path):
+    model = checkpoint
+    debug_port = free_port()
+    env = window_environment(display, tmp_path / "data", microphone, debug_port)
+    app = App([sys.executable, "-m", "desktop", "--model", str(model)], env, OUTPUT / "window.log")
+    with running(app):
+        window = app.wait_for_window(display)
+        assert (window.width, window.height) == (1000, 760)
+        url = app.wait_for_url()
+        assert urlsplit(url).hostname == "127.0.0.1"
+        page = open_page(debug_port, url)
+        text = record_and_transcribe(page, app, display, live_shot=OUTPUT / "window-live.png")
+        check_recording(page)
+        check_transcript(text)
+        page.evaluate(PAINTED)
+        display.screenshot(OUTPUT / "screen.png")
+        shot = display.screenshot(OUTPUT / "window.png", TITLE)
+        if os.environ.get("HUSH_UPDATE_SCREENSHOTS"):
+            shutil.copyfile(shot, DOCS_SCREENSHOT)
+
+        assert page.evaluate(MICROPHONE_REQUEST) == "granted"  # our page: the launcher says yes
+        page.call("Emulation.setFocusEmulationEnabled", enabled=True)  # no window manager gives Xvfb focus
+        assert page.evaluate(CLIPBOARD_ROUND_TRIP) == text  # "Copy" works in the window
+        with foreign_origin() as elsewhere:  # any other page in the window: no microphone
+            page.call("Page.navigate", url=elsewhere)
+            wait_until(lambda: page.evaluate("document.title") == "elsewhere", 30, "the other page", ignoring=NOT_YET)
+            assert page.evaluate(MICROPHONE_REQUEST).startswith("refused")
+        page.close()
+
+        close_and_check(display, app)
+    remembered = json.loads((tmp_path / "data" / "desktop.json").read_text())
+    assert remembered["window"]["width"] == 1000 and remembered["port"] == urlsplit(url).port
+    save_report("desktop-window", {"transcript": text, **app.timings.report()})
+
+
+@pytest.mark.desktop
+def test_browser_mode_serves_the_page_and_stops_on_sigterm(display, checkpoint, tmp_path):
+    model = checkpoint
+    port = free_port()
+    env = app_environment(display, tmp_path / "data", BROWSER="true")  # a browser that opens nothing
+    command = [sys.executable, "-m", "desktop", "--browser", "--port", str(port), "--model", str(model)]
+    app = App(command, env, OUTPUT / "browser.log")
+    with running(app):
+        url = app.wait_for_url()
+        assert base_url(url) == f"http://127.0.0.1:{port}/"
+        browser = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor())
+        with browser.open(url, timeout=10) as response:  # what the browser opens: token → cookie → the page
+            assert response.status == 200
+            assert "<title>Hush" in response.read().decode()
+        with browser.open(base_url(url) + "api/health", timeout=10) as response:
+            assert json.load(response)["model"]["id"] == str(model)
+        assert display.find(TITLE) is None  # no window in browser mode
+        app.process.send_signal(signal.SIGTERM)
+        assert app.wait_for_exit() == 0, app.output()
+    assert port_is_closed(port)
+
+
+# -- the launcher's own logic, without a display -------------------------------------------------
+@dataclass
+class Screen:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def test_remembered_geometry_fits_the_screens_present_now():
+    from desktop.state import Geometry
+
+    screens = [Screen(0, 0, 1920, 1080), Screen(1920, 0, 1280, 1024)]
+    assert Geometry(1200, 800, 2000, 100).fitted(screens) == Geometry(1200, 800, 2000, 100)
+    assert Geometry(1200, 800, 4000, 100).fitted(screens) == Geometry(1200, 800, None, None)  # monitor unplugged
+    assert Geometry(3000, 2000, 10, 10).fitted(screens) == Geometry(1920, 1080, 10, 10)
+    assert Geometry(300, 200).fitted(screens) == Geometry(800, 600)
+
+
+def test_state_survives_a_damaged_file(tmp_path):
+    from desktop import state
+
+    (tmp_path / state.STATE_FILE).write_text("{not json")
+    assert state.load(tmp_path) == state.State()
+    state.save(tmp_path, state.State(state.Geometry(900, 700, 5, 6), 8123))
+    assert state.load(tmp_path) == state.State(state.Geometry(900, 700, 5, 6), 8123)
+
+
+def test_only_our_origin_counts_as_ours():
+    from desktop.service import origin
+
+    assert origin("http://127.0.0.1:8123/") == origin("http://127.0.0.1:8123/index.html?x=1")
+    assert origin("http://127.0.0.1:8123/") != origin("http://127.0.0.1:8124/")
+    assert origin("http://127.0.0.1:8123/") != origin("http://localhost:8123/")
+    assert origin("https://127.0.0.1:8123/") != origin("http://127.0.0.1:8123/")
+
+
+def test_the_page_saves_files_through_the_save_dialog(monkeypatch, tmp_path):
+    import webview
+
+    from desktop.bridge import Bridge
+
+    asked = []
+
+    class Window:
+        def create_file_dialog(self, kind, directory, save_filename):
+            asked.append((kind, save_filename))
+            return (str(tmp_path / save_filename),) if save_filename != "cancel.txt" else None
+
+    monkeypatch.setattr(webview, "windows", [Window()])
+    saved = Bridge().save_file("../../notes.txt", base64.b64encode(b"three seven").decode())
+    assert saved == str(tmp_path / "notes.txt") and (tmp_path / "notes.txt").read_bytes() == b"three seven"
+    assert asked == [(webview.FileDialog.SAVE, "notes.txt")]
+    assert Bridge().save_file("cancel.txt", "") is None
+    with pytest.raises(ValueError):
+        Bridge().save_file("x.txt", "not base64!")
+
+
+def test_command_line_maps_onto_settings(monkeypatch, tmp_path):
+    from desktop import cli, config
+
+    monkeypatch.setenv("HUSH_HOST", "0.0.0.0")
+    monkeypatch.setenv("HUSH_MODEL", "from-env")
+    monkeypatch.setenv("HUSH_DATA_DIR", str(tmp_path))
+    settings = config.load_settings(cli.parse(["--port", "8123", "--debug"]))
+    assert (settings.host, settings.port, settings.model) == ("127.0.0.1", 8123, "from-env")
+    assert config.load_settings(cli.parse(["--model", "/models/x"])).model == "/models/x"
+    with pytest.raises(SystemExit):
+        cli.parse(["--port", "70000"])

@@ -1,0 +1,1 @@
+"""The history (backend/history): the store, the job queue, corrections, export formats."""

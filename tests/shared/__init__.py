@@ -1,0 +1,1 @@
+"""The shared modules (backend/settings.py, audio.py, transcript.py, status.py)."""
