@@ -3,7 +3,8 @@
 //   health.js   the model's state (GET /api/health)
 //   capture.js  the microphone: idle → permission → recording → stopping → idle
 //   queue.js    each recording or file: held → queued → uploading → transcribing → done
-//   history.js  the server's stored transcriptions; opening one makes it a "stored" item
+//   history.js  the server's stored transcriptions; opening one makes it a "stored" item;
+//               history-view.js shows them
 //   live.js     live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //   views.js    all of it rendered; messages.js says it in words
@@ -16,7 +17,8 @@ import { toaster } from "./dom.js";
 import { installDropZone } from "./dropzone.js";
 import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
-import { initHistory } from "./history.js";
+import { createHistory } from "./history.js";
+import { createHistoryView } from "./history-view.js";
 import { createMeter } from "./meter.js";
 import { createLive } from "./live.js";
 import { renderLive } from "./live-view.js";
@@ -108,15 +110,23 @@ const corrections = createCorrections({
   },
 });
 
-const history = initHistory({
+const history = createHistory({
+  api,
+  events: {
+    changed: () => historyView.render(),
+    jobChanged: queue.jobChanged,
+    deleted: onJobDeleted,
+    error: (error) => toast(error.detail || error.message),
+  },
+});
+
+const historyView = createHistoryView({
+  history,
   panel: ui.history,
   list: ui.historyList,
   search: ui.historySearch,
   empty: ui.historyEmpty,
   onOpen: openStored,
-  onDeleted: onJobDeleted,
-  onChanged: queue.jobChanged,
-  onError: (error) => toast(error.detail || error.message),
 });
 
 // -- what the result panel shows ----------------------------------------------------------------
