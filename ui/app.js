@@ -5,6 +5,7 @@
 //   queue.js    each recording or file: held → queued → uploading → transcribing → done
 //   history.js  the server's stored transcriptions; opening one makes it a "stored" item;
 //               history-view.js shows them
+//   models.js   the speech models: downloads, the one in use; models-view.js is its panel
 //   live.js     live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //   views.js    all of it rendered; messages.js says it in words
@@ -22,7 +23,8 @@ import { createHistoryView } from "./history-view.js";
 import { createMeter } from "./meter.js";
 import { createLive } from "./live.js";
 import { renderLive } from "./live-view.js";
-import { initModels } from "./models.js";
+import { createModels } from "./models.js";
+import { createModelsView } from "./models-view.js";
 import { copyToClipboard, desktopSaver, KEYS, saveBlob, settings } from "./platform.js";
 import { createQueue, fileItem, recordingItem } from "./queue.js";
 import { microphonePermission, recordingSupported } from "./recorder.js";
@@ -128,6 +130,16 @@ const historyView = createHistoryView({
   empty: ui.historyEmpty,
   onOpen: openStored,
 });
+
+const models = createModels({
+  api,
+  events: {
+    changed: () => modelsView.render(),
+    activated: () => health.poll(),
+  },
+});
+
+const modelsView = createModelsView({ models, ui });
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */
@@ -293,7 +305,6 @@ if (!recordingSupported()) {
   });
 }
 capture.refreshMicrophones();
-initModels({ onActivated: () => health.poll() });
 history.refresh();
 views.render();
 health.poll();
