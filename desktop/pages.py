@@ -1,26 +1,32 @@
 """The two pages the launcher shows itself: "starting" while the backend loads, and a start-up error.
 
-They are inline HTML (no server needed yet) in the recorder page's colours, so the window has
-something to paint within a second of launch instead of a blank rectangle.
+They are inline HTML (no server needed yet), so the window has something to paint within a second
+of launch instead of a blank rectangle. They wear the recorder page's fonts and colours, light and
+dark: its ui/css/theme.css is read once, here, and inlined, so the colours live in one file.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from html import escape
+from pathlib import Path
 
-BACKGROUND = "#F4F5F8"  # ui/styles.css --bg (light): the window's colour before the first paint
+#: The recorder page's design tokens; ui/ is found as ``backend.app.ui_folder`` finds it (next to the
+#: package, or inside the PyInstaller bundle), without importing the backend this early.
+THEME = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent)) / "ui" / "css" / "theme.css"
+_THEME_CSS = THEME.read_text(encoding="utf-8")
+#: The window's colour before the first paint: the page's light background.
+BACKGROUND = re.search(r"--bg:\s*(#[0-9a-fA-F]{6})\s*;", _THEME_CSS).group(1)
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hush</title>
 <meta name="color-scheme" content="light dark">
 <style>
-  :root {{ --bg: #f4f5f8; --text: #1b1e24; --muted: #5d6571; --accent: #4f46e5; --error: #c22832; }}
-  @media (prefers-color-scheme: dark) {{
-    :root {{ --bg: #0e1014; --text: #e7e9ee; --muted: #a0a8b5; --accent: #8b85ff; --error: #f0525d; }}
-  }}
+{theme}
   html, body {{ height: 100%; margin: 0; }}
   body {{ display: grid; place-items: center; background: var(--bg); color: var(--text); cursor: default;
-         font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, "DejaVu Sans", sans-serif; }}
+         font: 15px/1.5 var(--font); }}
   main {{ text-align: center; max-width: 34rem; padding: 2rem; }}
   svg {{ width: 64px; height: 64px; }}
   h1 {{ font-size: 1.5rem; margin: 1rem 0 .25rem; }}
@@ -44,10 +50,13 @@ _PAGE = """<!doctype html>
 
 def starting() -> str:
     return _PAGE.format(
-        bars="bars", title="Starting Hush…", body="<p>Loading the speech engine. This takes a few seconds.</p>"
+        theme=_THEME_CSS,
+        bars="bars",
+        title="Starting Hush…",
+        body="<p>Loading the speech engine. This takes a few seconds.</p>",
     )
 
 
 def failed(message: str) -> str:
     body = f'<p class="error">{escape(message)}</p><p>Close this window and try again, or start Hush with --debug.</p>'
-    return _PAGE.format(bars="", title="Hush could not start", body=body)
+    return _PAGE.format(theme=_THEME_CSS, bars="", title="Hush could not start", body=body)

@@ -1,41 +1,57 @@
 // Hush's recorder page: wires the modules together.
 //
-//   health.js   the model's state (GET /api/health)
-//   capture.js  the microphone: idle → permission → recording → stopping → idle
-//   queue.js    each recording or file: held → queued → uploading → transcribing → done
-//   history.js  the server's stored transcriptions; opening one makes it a "stored" item
-//   live.js     live text while recording (the /api/live socket); live-view.js shows it
+//   health.js      the model's state (GET /api/health)
+//   capture.js     the microphone: idle → permission → recording → stopping → idle
+//   queue.js       each recording or file: held → queued → uploading → transcribing → done
+//   history.js     the server's stored transcriptions; opening one makes it a "stored" item;
+//                  history-view.js shows them
+//   models.js      the speech models: downloads, the one in use; models-view.js is its panel
+//   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
-//   views.js    all of it rendered; messages.js says it in words
+//   views.js       the rest rendered; messages.js says it in words
+//   meter.js, toast.js, dropzone.js, shortcuts.js  the level meter, messages in passing,
+//                  dropped files, the keyboard
+//
+// Every module is made the same way: createX({...}) takes its elements, `api` (api.js) and
+// callbacks, and returns an object of what the page may call (nothing, for the two that only
+// listen: the drop zone and the shortcuts). The state modules (health, queue, history, models,
+// live, corrections) touch no DOM, so node tests can drive them with stubs.
 // This file holds what the page shows (the selected item) and the buttons' handlers.
 
 import * as api from "./api.js";
 import { createCapture } from "./capture.js";
 import { createCorrections } from "./corrections.js";
-import { toaster } from "./dom.js";
-import { installDropZone } from "./dropzone.js";
+import { createDropZone } from "./dropzone.js";
 import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
-import { initHistory } from "./history.js";
+import { createHistory } from "./history.js";
+import { createHistoryView } from "./history-view.js";
 import { createMeter } from "./meter.js";
 import { createLive } from "./live.js";
-import { renderLive } from "./live-view.js";
-import { initModels } from "./models.js";
+import { createLiveView } from "./live-view.js";
+import { createModels } from "./models.js";
+import { createModelsView } from "./models-view.js";
 import { copyToClipboard, desktopSaver, KEYS, saveBlob, settings } from "./platform.js";
 import { createQueue, fileItem, recordingItem } from "./queue.js";
 import { microphonePermission, recordingSupported } from "./recorder.js";
-import { installShortcuts } from "./shortcuts.js";
-import { loadPlayer, TranscriptView } from "./transcript.js";
+import { createShortcuts } from "./shortcuts.js";
+import { createToast } from "./toast.js";
+import { createTranscriptView, loadPlayer } from "./transcript.js";
 import { createViews } from "./views.js";
 
-const toast = toaster(ui.toast);
-const transcriptView = new TranscriptView(ui.transcript, ui.player, {
-  correct: (index, text) => selected && corrections.correct(selected, index, text),
-  revert: (index) => selected && corrections.revert(selected, index),
+const toast = createToast({ node: ui.toast });
+const transcriptView = createTranscriptView({
+  container: ui.transcript,
+  audio: ui.player,
+  actions: {
+    correct: (index, text) => selected && corrections.correct(selected, index, text),
+    revert: (index) => selected && corrections.revert(selected, index),
+  },
 });
 let selected = null;
 
 const health = createHealth({
+  api,
   onUpdate: (model, { languagesChanged }) => {
     if (languagesChanged) views.fillLanguages(ui.language.value || settings.get(KEYS.language) || "");
     views.renderModel();
@@ -56,7 +72,7 @@ const queue = createQueue({
     result: (item) => item === selected && transcriptView.render(item.result),
     jobsChanged: () => history.refresh(),
     checkHealth: () => health.poll(),
-    error: (error) => toast(error.detail || error.message),
+    error: (error) => toast.show(error.detail || error.message),
   },
 });
 
@@ -65,6 +81,7 @@ const meter = createMeter({ meter: ui.level, canvas: ui.levelCanvas });
 // The recording whose live text stays shown until its full transcript arrives.
 let liveItem = null;
 const live = createLive({ onChange: () => showLive() });
+const liveView = createLiveView({ ui });
 
 const capture = createCapture({
   microphone: ui.microphone,
@@ -84,7 +101,7 @@ const capture = createCapture({
     views.render();
     showLive();
   },
-  toast,
+  toast: toast.show,
 });
 
 const views = createViews({
@@ -104,27 +121,45 @@ const corrections = createCorrections({
       if (item === selected) transcriptView.render(item.result);
       history.refresh(); // the history shows (and finds) the corrected text
     },
-    error: (error) => toast(`Couldn't save the correction: ${error.detail || error.message}`),
+    error: (error) => toast.show(`Couldn't save the correction: ${error.detail || error.message}`),
   },
 });
 
-const history = initHistory({
+const history = createHistory({
+  api,
+  events: {
+    changed: () => historyView.render(),
+    jobChanged: queue.jobChanged,
+    deleted: onJobDeleted,
+    error: (error) => toast.show(error.detail || error.message),
+  },
+});
+
+const historyView = createHistoryView({
+  history,
   panel: ui.history,
   list: ui.historyList,
   search: ui.historySearch,
   empty: ui.historyEmpty,
   onOpen: openStored,
-  onDeleted: onJobDeleted,
-  onChanged: queue.jobChanged,
-  onError: (error) => toast(error.detail || error.message),
 });
+
+const models = createModels({
+  api,
+  events: {
+    changed: () => modelsView.render(),
+    activated: () => health.poll(),
+  },
+});
+
+const modelsView = createModelsView({ models, ui });
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */
 function showLive() {
   const recording = ["recording", "stopping"].includes(capture.state.phase);
   const waiting = liveItem !== null && liveItem === selected && !["done", "error", "cancelled"].includes(liveItem.phase);
-  renderLive(ui, live.state, recording || waiting);
+  liveView.render(live.state, recording || waiting);
   ui.result.dataset.live = recording ? "only" : waiting ? "above" : "off";
   if (recording) {
     ui.empty.hidden = true; // the live panel is the transcript for now
@@ -158,7 +193,7 @@ async function openStored(summary) {
   try {
     item = await queue.open(summary.id);
   } catch (error) {
-    toast(error.detail || error.message);
+    toast.show(error.detail || error.message);
     return;
   }
   selected = null; // reload the player and the transcript even if it is shown already
@@ -173,7 +208,7 @@ function onJobDeleted(id) {
     transcriptView.clear();
     views.render();
   }
-  toast("Deleted the transcript and its recording.");
+  toast.show("Deleted the transcript and its recording.");
 }
 
 // Once a second: the held-retry countdown and the transcribing clock.
@@ -189,9 +224,9 @@ async function downloadExport(format, button) {
   button.disabled = true;
   try {
     const blob = await api.exportTranscript(format, item.result);
-    if (await saveBlob(blob, `${item.stem}.${format}`)) toast(`Saved ${item.stem}.${format}`);
+    if (await saveBlob(blob, `${item.stem}.${format}`)) toast.show(`Saved ${item.stem}.${format}`);
   } catch (error) {
-    toast(`Couldn't export ${format.toUpperCase()}: ${error.detail || error.message}`);
+    toast.show(`Couldn't export ${format.toUpperCase()}: ${error.detail || error.message}`);
   } finally {
     button.disabled = false;
   }
@@ -205,7 +240,7 @@ function saveAudioInDesktop(event) {
   const blob = selected.blob ? Promise.resolve(selected.blob) : fetch(selected.url).then((r) => r.blob());
   blob
     .then((data) => saveBlob(data, ui.downloadAudio.getAttribute("download")))
-    .catch((error) => toast(`Couldn't save the audio: ${error?.message || error}`));
+    .catch((error) => toast.show(`Couldn't save the audio: ${error?.message || error}`));
 }
 
 function closeMenu() {
@@ -218,7 +253,7 @@ async function copyTranscript() {
   if (!text) return;
   const ok = await copyToClipboard(text);
   ui.copyLabel.textContent = ok ? "Copied" : "Copy failed";
-  toast(ok ? "Transcript copied to the clipboard." : "Couldn't copy: select the text and press Ctrl+C instead.");
+  toast.show(ok ? "Transcript copied to the clipboard." : "Couldn't copy: select the text and press Ctrl+C instead.");
   clearTimeout(copyTimer);
   copyTimer = setTimeout(() => {
     ui.copyLabel.textContent = "Copy";
@@ -233,8 +268,8 @@ function setView(name) {
 }
 
 // -- events ---------------------------------------------------------------------------------------
-installShortcuts({ onToggleRecording: capture.toggle });
-installDropZone({ overlay: ui.dropOverlay, onFiles: addFiles });
+createShortcuts({ onToggleRecording: capture.toggle });
+createDropZone({ overlay: ui.dropOverlay, onFiles: addFiles });
 ui.record.addEventListener("click", () => capture.toggle());
 ui.importButton.addEventListener("click", () => ui.fileInput.click());
 ui.fileInput.addEventListener("change", () => {
@@ -283,7 +318,6 @@ if (!recordingSupported()) {
   });
 }
 capture.refreshMicrophones();
-initModels({ onActivated: () => health.poll() });
 history.refresh();
 views.render();
 health.poll();

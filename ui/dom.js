@@ -39,16 +39,3 @@ export function hideNotice(container) {
   container.hidden = true;
   container.replaceChildren();
 }
-
-/** toast = toaster(node); toast("Saved") shows a message in `node` for a few seconds. */
-export function toaster(node, ms = 3500) {
-  let timer = 0;
-  return (message) => {
-    node.textContent = message;
-    node.hidden = false;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      node.hidden = true;
-    }, ms);
-  };
-}

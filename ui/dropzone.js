@@ -1,6 +1,7 @@
 // Drag and drop anywhere on the page: an overlay while files hover, `onFiles(files)` on drop.
 
-export function installDropZone({ overlay, onFiles }) {
+/** Listens from now on; there is nothing to call. */
+export function createDropZone({ overlay, onFiles }) {
   let depth = 0; // dragenter and dragleave fire for every child element crossed
   const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
   window.addEventListener("dragenter", (event) => {

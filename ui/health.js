@@ -1,13 +1,12 @@
 // The model's state, from polling GET /api/health: often while it loads or the server is
 // away, rarely once it is ready.
 
-import { getHealth } from "./api.js";
-
 /**
- * Returns {model, poll}. `model` is the live state every other module reads;
- * `poll()` asks now (one request at a time) and calls `onUpdate(model, {languagesChanged})`.
+ * `api`: the function of api.js this needs (getHealth). Returns {model, poll}. `model` is the
+ * live state every other module reads; `poll()` asks now (one request at a time) and calls
+ * `onUpdate(model, {languagesChanged})`.
  */
-export function createHealth({ onUpdate }) {
+export function createHealth({ api, onUpdate }) {
   const model = { reachable: null, state: "unknown", detail: "", id: "", languages: [], version: "", maxUploadBytes: 0 };
   let timer = 0;
   let inFlight = null;
@@ -15,7 +14,7 @@ export function createHealth({ onUpdate }) {
   async function check() {
     let languagesChanged = false;
     try {
-      const health = await getHealth();
+      const health = await api.getHealth();
       model.reachable = true;
       model.state = health.model?.state || "unknown";
       model.detail = health.model?.detail || "";

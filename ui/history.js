@@ -1,16 +1,16 @@
-// The history panel: every stored transcription, newest first, with search.
+// The history: every stored transcription, newest first, with search. No DOM: node tests
+// drive it with a stubbed API; history-view.js shows it.
 //
 // The server keeps each recording and its job (queued → running → done / failed /
-// cancelled / interrupted), so this panel shows the queue too: a queued job's position,
-// a running job's progress, Cancel for both, and "Transcribe again" for jobs that did not
-// finish. It polls while anything is queued or running and otherwise refreshes on demand.
+// cancelled / interrupted), so the history is the server's queue too: a queued job's
+// position, a running job's progress, Cancel for both, and "Transcribe again" for jobs that
+// did not finish. It polls while anything is queued or running and otherwise refreshes on demand.
 
-import { cancelTranscription, deleteTranscription, listTranscriptions, retryTranscription } from "./api.js";
-import { element } from "./dom.js";
-import { formatClock } from "./format.js";
+/** How often the list is asked again while a job is queued or running. */
+export const POLL_MS = 1000;
+/** How long typing in the search box pauses before the search is sent. */
+export const SEARCH_DELAY_MS = 250;
 
-const POLL_MS = 1000;
-const SEARCH_DELAY_MS = 250;
 const ACTIVE = new Set(["queued", "running"]);
 const UNFINISHED = new Set(["failed", "cancelled", "interrupted"]);
 const BADGES = {
@@ -22,159 +22,101 @@ const BADGES = {
   interrupted: "Interrupted",
 };
 
-function when(iso) {
-  const date = new Date(iso);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { month: "short", day: "numeric" });
-}
+/** Whether the job is waiting or being transcribed: the list follows it. */
+export const isActive = (job) => ACTIVE.has(job.status);
 
 /** What the badge says: the status, with the queue position or the progress while active. */
-function badgeText(job) {
+export function badgeText(job) {
   if (job.status === "queued") return job.position > 1 ? `Queued · ${job.position} ahead` : "Queued · next";
   if (job.status === "running") return `Transcribing ${Math.floor(job.progress * 100)}%`;
   return BADGES[job.status] || job.status;
 }
 
+/** The buttons a job's row offers: Cancel while active; else Delete, after "Transcribe again" if it did not finish. */
+export function jobActions(job) {
+  if (isActive(job)) return ["cancel"];
+  return UNFINISHED.has(job.status) ? ["retry", "delete"] : ["delete"];
+}
+
+/** What an empty list says: nothing found for the search, or nothing stored yet. */
+export function emptyText(query) {
+  return query ? "No transcription contains these words." : "Transcriptions you make are kept here, on this computer.";
+}
+
+/** The jobs in `after` whose status differs from the same job's in `before` (new jobs are not changes). */
+export function changedJobs(before, after) {
+  const was = new Map(before.map((job) => [job.id, job.status]));
+  return after.filter((job) => was.has(job.id) && was.get(job.id) !== job.status);
+}
+
 /**
- * Wire the panel. `onOpen(job)` shows a job in the result view; `onDeleted(id)` and
- * `onChanged(job)` (a status changed) let the page follow the jobs it shows;
- * `onError(error)` reports failures. Returns {refresh}.
+ * `api`: the functions of api.js this needs (listTranscriptions, cancelTranscription,
+ * retryTranscription, deleteTranscription). `events`: changed() (the list is new),
+ * jobChanged(job) (a listed job's status changed), deleted(id), error(error) (a request failed).
+ * Returns {jobs, query, polling, refresh, search, cancel, retry, remove}.
  */
-export function initHistory({ panel, list, search, empty, onOpen, onDeleted, onChanged, onError }) {
+export function createHistory({ api, events = {}, pollMs = POLL_MS, searchDelayMs = SEARCH_DELAY_MS }) {
+  const emit = (name, ...args) => events[name]?.(...args);
   let jobs = [];
-  let current = "";
+  let query = "";
   let timer = 0;
   let searchTimer = 0;
   let inFlight = null;
 
+  /** Ask for the list now (a request still in flight is dropped); poll again while a job is active. */
   async function refresh() {
     clearTimeout(timer);
-    if (inFlight) inFlight.abort();
+    timer = 0;
+    inFlight?.abort();
     const controller = new AbortController();
     inFlight = controller;
     try {
-      const page = await listTranscriptions({ q: search.value.trim(), signal: controller.signal });
-      const before = new Map(jobs.map((job) => [job.id, job.status]));
+      const page = await api.listTranscriptions({ q: query, signal: controller.signal });
+      const before = jobs;
       jobs = page.items;
-      for (const job of jobs) if (before.has(job.id) && before.get(job.id) !== job.status) onChanged(job);
-      render();
+      for (const job of changedJobs(before, jobs)) emit("jobChanged", job);
+      emit("changed");
     } catch (error) {
-      if (error.kind !== "aborted") onError(error);
+      if (error.kind !== "aborted") emit("error", error);
     } finally {
       if (inFlight === controller) inFlight = null;
     }
-    if (jobs.some((job) => ACTIVE.has(job.status))) timer = setTimeout(refresh, POLL_MS);
+    // A newer refresh has taken over: it decides about polling.
+    if (inFlight === null && jobs.some(isActive)) timer = setTimeout(refresh, pollMs);
   }
 
-  async function act(action, job, button) {
-    button.disabled = true;
-    try {
-      await action(job.id);
-      if (action === deleteTranscription) onDeleted(job.id);
-    } catch (error) {
-      onError(error);
-    }
-    refresh();
-  }
-
-  function row(job) {
-    const name = element(
-      "button",
-      {
-        type: "button",
-        class: "history-open",
-        "aria-current": job.id === current ? "true" : "false",
-        onclick: () => {
-          current = job.id;
-          onOpen(job);
-          render();
-        },
-      },
-      element("span", { class: "history-name", text: job.filename }),
-      element("span", {
-        class: "history-meta",
-        text: [when(job.created), job.duration ? formatClock(Math.max(1, job.duration)) : ""].filter(Boolean).join(" · "),
-      }),
-      job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
-    );
-    const actions = element("div", { class: "history-actions" });
-    if (ACTIVE.has(job.status)) {
-      actions.append(
-        element("button", {
-          type: "button",
-          class: "button button-ghost",
-          text: "Cancel",
-          "aria-label": `Cancel ${job.filename}`,
-          onclick: (event) => act(cancelTranscription, job, event.currentTarget),
-        }),
-      );
-    } else {
-      if (UNFINISHED.has(job.status)) {
-        actions.append(
-          element("button", {
-            type: "button",
-            class: "button button-secondary",
-            text: "Transcribe again",
-            title: job.error || "",
-            onclick: (event) => act(retryTranscription, job, event.currentTarget),
-          }),
-        );
-      }
-      actions.append(
-        element("button", {
-          type: "button",
-          class: "button button-ghost",
-          text: "Delete",
-          "aria-label": `Delete ${job.filename}`,
-          onclick: (event) => {
-            if (confirm(`Delete “${job.filename}” and its recording? This cannot be undone.`)) {
-              act(deleteTranscription, job, event.currentTarget);
-            }
-          },
-        }),
-      );
-    }
-    const badge = element("span", { class: "badge", "data-phase": job.status, text: badgeText(job) });
-    const progress =
-      job.status === "running"
-        ? element(
-            "div",
-            {
-              class: "history-progress",
-              role: "progressbar",
-              "aria-label": `Progress of ${job.filename}`,
-              "aria-valuemin": "0",
-              "aria-valuemax": "100",
-              "aria-valuenow": String(Math.floor(job.progress * 100)),
-              style: `--progress: ${job.progress}`,
-            },
-            element("div", { class: "progress-bar" }),
-          )
-        : null;
-    return element(
-      "li",
-      { class: "history-item", "data-status": job.status, "data-id": job.id },
-      name,
-      element("div", { class: "history-side" }, badge, actions),
-      progress,
-    );
-  }
-
-  function render() {
-    list.replaceChildren(...jobs.map(row));
-    empty.hidden = jobs.length > 0;
-    empty.textContent = search.value.trim()
-      ? "No transcription contains these words."
-      : "Transcriptions you make are kept here, on this computer.";
-    panel.dataset.count = String(jobs.length);
-  }
-
-  search.addEventListener("input", () => {
+  /** The search box changed: search once typing pauses. */
+  function search(text) {
+    query = text.trim();
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(refresh, SEARCH_DELAY_MS);
-  });
+    searchTimer = setTimeout(refresh, searchDelayMs);
+  }
 
-  return { refresh };
+  async function act(request, job) {
+    try {
+      await request(job.id);
+      if (request === api.deleteTranscription) emit("deleted", job.id);
+    } catch (error) {
+      emit("error", error);
+    }
+    await refresh();
+  }
+
+  return {
+    get jobs() {
+      return jobs;
+    },
+    get query() {
+      return query;
+    },
+    /** Whether the next refresh is scheduled (some job is queued or running). */
+    get polling() {
+      return timer !== 0;
+    },
+    refresh,
+    search,
+    cancel: (job) => act(api.cancelTranscription, job),
+    retry: (job) => act(api.retryTranscription, job),
+    remove: (job) => act(api.deleteTranscription, job),
+  };
 }

@@ -4,15 +4,20 @@ import { liveText } from "./live.js";
 
 const STATUS = { connecting: "Connecting…", live: "Listening", paused: "Paused", off: "" };
 
-/** Show `state` in the panel (`ui.live`, `ui.liveConfirmed`, `ui.liveTentative`, `ui.liveState`). */
-export function renderLive(ui, state, visible) {
-  ui.live.hidden = !visible;
-  if (!visible) return;
-  const { confirmed, tentative } = liveText(state);
-  if (ui.liveConfirmed.textContent !== confirmed) ui.liveConfirmed.textContent = confirmed;
-  const tail = tentative && confirmed ? ` ${tentative}` : tentative;
-  if (ui.liveTentative.textContent !== tail) ui.liveTentative.textContent = tail;
-  ui.live.dataset.status = state.status;
-  ui.liveState.textContent = state.status === "paused" ? state.detail || STATUS.paused : STATUS[state.status];
-  ui.liveEmpty.hidden = Boolean(confirmed || tentative);
+/** `ui`: elements.js (the panel: `live`, `liveConfirmed`, `liveTentative`, `liveState`, `liveEmpty`). Returns {render}. */
+export function createLiveView({ ui }) {
+  /** Show live.js's `state` in the panel, or hide the panel. */
+  function render(state, visible) {
+    ui.live.hidden = !visible;
+    if (!visible) return;
+    const { confirmed, tentative } = liveText(state);
+    if (ui.liveConfirmed.textContent !== confirmed) ui.liveConfirmed.textContent = confirmed;
+    const tail = tentative && confirmed ? ` ${tentative}` : tentative;
+    if (ui.liveTentative.textContent !== tail) ui.liveTentative.textContent = tail;
+    ui.live.dataset.status = state.status;
+    ui.liveState.textContent = state.status === "paused" ? state.detail || STATUS.paused : STATUS[state.status];
+    ui.liveEmpty.hidden = Boolean(confirmed || tentative);
+  }
+
+  return { render };
 }

@@ -1,157 +1,110 @@
-// The models panel: which speech models exist, which are on this computer, downloads
-// with a progress bar, switching the model in use, deleting downloaded ones.
-// It talks only through api.js; the health poll (health.js) shows the switch happening.
+// The speech models: which exist, which are on this computer, downloads and their progress,
+// switching the model in use, deleting downloaded ones. No DOM: node tests drive it with a
+// stubbed API; models-view.js shows it. The health poll (health.js) shows a switch happening.
 
-import { activateModel, deleteModel, listModels, startDownload, useLocalModel } from "./api.js";
-import { element } from "./dom.js";
 import { formatBytes } from "./format.js";
 
-const $ = (id) => document.getElementById(id);
+/** How often the list is asked again while a download runs. */
+export const POLL_MS = 500;
 
-export function initModels({ onActivated }) {
-  const dialog = $("models-dialog");
-  const list = $("models-list");
-  const notice = $("models-notice");
-  const custom = $("models-custom");
-  const local = $("models-local");
-  let timer = null;
+const downloading = (model) => model.download?.state === "downloading";
 
-  function say(text, tone = "error") {
-    notice.hidden = !text;
-    notice.dataset.tone = tone;
-    notice.textContent = text || "";
-  }
+/** A download's bar and words: {percent, label}; the size is unknown for a moment at the start. */
+export function downloadProgress(download) {
+  if (!download.bytes_total) return { percent: 0, label: "Starting download…" };
+  const speed = download.bytes_per_second ? ` · ${formatBytes(download.bytes_per_second)}/s` : "";
+  return { percent: download.percent, label: `${download.percent}% of ${formatBytes(download.bytes_total)}${speed}` };
+}
 
-  async function act(work, button) {
-    if (button) button.disabled = true;
-    try {
-      await work();
-      say("");
-    } catch (error) {
-      say(error.detail || error.message);
-    } finally {
-      await refresh();
-    }
-  }
+/**
+ * What a model's row shows: `state` ("In use", "On this computer", "Downloading"… or ""),
+ * `details` (its note and size), `progress` while downloading, the `error` of a failed
+ * download, and `actions`, the buttons it offers ("download", "use", "delete"). A model
+ * found on this computer (not downloaded by Hush) is never deleted by Hush.
+ */
+export function modelRow(model) {
+  const onComputer = model.found ? "Found on this computer" : "On this computer";
+  const actions = [];
+  if (!model.installed && !downloading(model)) actions.push("download");
+  if (model.installed && !model.active) actions.push("use");
+  if (model.installed && !model.active && !model.found) actions.push("delete");
+  return {
+    state: model.active ? "In use" : model.installed ? onComputer : downloading(model) ? "Downloading" : "",
+    details: [model.note, model.size_bytes ? formatBytes(model.size_bytes) : ""].filter(Boolean).join(" · "),
+    progress: downloading(model) ? downloadProgress(model.download) : null,
+    error: model.download?.state === "failed" ? model.download.error : null,
+    actions,
+  };
+}
 
-  function progress(download) {
-    const percent = download.bytes_total ? download.percent : 0;
-    const speed = download.bytes_per_second ? ` · ${formatBytes(download.bytes_per_second)}/s` : "";
-    const label = download.bytes_total
-      ? `${percent}% of ${formatBytes(download.bytes_total)}${speed}`
-      : "Starting download…";
-    const bar = element("progress", { max: 100, value: percent, class: "model-progress", "aria-label": `Downloading: ${label}` });
-    return element("div", { class: "model-download" }, bar, element("span", { class: "model-meta" }, label));
-  }
-
-  function useButton(model) {
-    const use = element("button", {
-      type: "button",
-      class: "button button-primary",
-      text: "Use",
-      "aria-label": `Use ${model.name}`,
-    });
-    use.addEventListener("click", () =>
-      act(async () => {
-        await activateModel(model.id);
-        onActivated();
-      }, use),
-    );
-    return use;
-  }
-
-  function row(model) {
-    const download = model.download;
-    const downloading = download?.state === "downloading";
-    const onComputer = model.found ? "Found on this computer" : "On this computer";
-    const state = model.active ? "In use" : model.installed ? onComputer : downloading ? "Downloading" : "";
-    const actions = element("div", { class: "model-actions" });
-    if (!model.installed && !downloading) {
-      const button = element("button", {
-        type: "button",
-        class: "button button-secondary",
-        text: "Download",
-        "aria-label": `Download ${model.name}`,
-      });
-      button.addEventListener("click", () => act(() => startDownload(model.id), button));
-      actions.append(button);
-    }
-    if (model.installed && !model.active) {
-      actions.append(useButton(model));
-    }
-    if (model.installed && !model.active && !model.found) {
-      const remove = element("button", {
-        type: "button",
-        class: "button button-ghost",
-        text: "Delete",
-        "aria-label": `Delete ${model.name}`,
-      });
-      remove.addEventListener("click", () => {
-        if (window.confirm(`Delete ${model.name} from this computer? You can download it again later.`)) {
-          act(() => deleteModel(model.id), remove);
-        }
-      });
-      actions.append(remove);
-    }
-    const details = [model.note, model.size_bytes ? formatBytes(model.size_bytes) : ""].filter(Boolean).join(" · ");
-    return element(
-      "li",
-      { class: "model-row" },
-      element(
-        "div",
-        { class: "model-info" },
-        element("span", { class: "model-name", text: model.name }),
-        state ? element("span", { class: `model-state${model.active ? " active" : ""}`, text: state }) : null,
-        element("span", { class: "model-meta", text: details }),
-        downloading ? progress(download) : null,
-        download?.state === "failed" ? element("span", { class: "model-error", text: download.error }) : null,
-      ),
-      actions,
-    );
-  }
+/**
+ * `api`: the functions of api.js this needs (listModels, startDownload, activateModel,
+ * deleteModel, useLocalModel). `events`: changed() (the list or the notice is new),
+ * activated() (the server is switching models). The list is only asked for while the panel
+ * is open. Returns {models, notice, polling, open, close, refresh, download, use, useLocal, remove}.
+ */
+export function createModels({ api, events = {}, pollMs = POLL_MS }) {
+  const emit = (name, ...args) => events[name]?.(...args);
+  let models = [];
+  let notice = ""; // what went wrong last, until the next action succeeds
+  let shown = false;
+  let timer = 0;
 
   async function refresh() {
     clearTimeout(timer);
-    if (!dialog.open) return;
+    timer = 0;
+    if (!shown) return;
     try {
-      const { models } = await listModels();
-      list.replaceChildren(...models.map(row));
-      if (models.some((m) => m.download?.state === "downloading")) timer = setTimeout(refresh, 500);
+      ({ models } = await api.listModels());
+      if (models.some(downloading)) timer = setTimeout(refresh, pollMs);
     } catch (error) {
-      say(error.detail || error.message);
+      notice = error.detail || error.message;
     }
+    emit("changed");
   }
 
-  document.querySelectorAll("[data-open-models]").forEach((opener) =>
-    opener.addEventListener("click", () => {
-      say("");
-      dialog.showModal();
-      refresh();
-    }),
-  );
-  dialog.addEventListener("close", () => clearTimeout(timer));
-  $("models-close").addEventListener("click", () => dialog.close());
-  local.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const path = $("models-local-path").value.trim();
-    if (path) {
-      act(async () => {
-        await useLocalModel(path);
-        onActivated();
-      });
+  async function act(work) {
+    try {
+      await work();
+      notice = "";
+    } catch (error) {
+      notice = error.detail || error.message;
     }
-  });
-  // The desktop window can show the system's folder picker; a browser cannot hand a path to a page.
-  const browse = $("models-local-browse");
-  const chooseFolder = window.pywebview?.api?.choose_model_folder;
-  browse.hidden = !chooseFolder;
-  browse.addEventListener("click", async () => {
-    const chosen = await window.pywebview.api.choose_model_folder();
-    if (chosen) $("models-local-path").value = chosen;
-  });
-  custom.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const id = $("models-custom-id").value.trim();
-    if (id) act(() => startDownload(id));
-  });
+    await refresh(); // draws the notice with the new list
+  }
+
+  async function activate(request) {
+    await request();
+    emit("activated");
+  }
+
+  return {
+    get models() {
+      return models;
+    },
+    get notice() {
+      return notice;
+    },
+    /** Whether the next refresh is scheduled (a download runs). */
+    get polling() {
+      return timer !== 0;
+    },
+    /** The panel opened: a clean notice and a fresh list. */
+    open() {
+      shown = true;
+      notice = "";
+      emit("changed");
+      return refresh();
+    },
+    close() {
+      shown = false;
+      clearTimeout(timer);
+      timer = 0;
+    },
+    refresh,
+    download: (id) => act(() => api.startDownload(id)),
+    use: (id) => act(() => activate(() => api.activateModel(id))),
+    useLocal: (path) => act(() => activate(() => api.useLocalModel(path))),
+    remove: (id) => act(() => api.deleteModel(id)),
+  };
 }

@@ -14,7 +14,8 @@ function spaceBelongsTo(target) {
   return target instanceof Element && Boolean(target.closest("button, a[href], audio, video, summary, [role=button], input, select, textarea"));
 }
 
-export function installShortcuts({ onToggleRecording }) {
+/** Listens from now on; there is nothing to call. */
+export function createShortcuts({ onToggleRecording }) {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTyping(event.target)) return;

@@ -21,6 +21,7 @@ import contextlib
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -214,6 +215,43 @@ def test_the_page_saves_files_through_the_save_dialog(monkeypatch, tmp_path):
     assert Bridge().save_file("cancel.txt", "") is None
     with pytest.raises(ValueError):
         Bridge().save_file("x.txt", "not base64!")
+
+
+def custom_properties(css: str) -> dict[str, dict[str, str]]:
+    """The ``--name: value`` declarations of ``:root`` in ``css``, light (top level) and dark
+    (inside ``@media (prefers-color-scheme: dark)``), later ones winning as in the cascade."""
+    found: dict[str, dict[str, str]] = {"light": {}, "dark": {}}
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    preludes: list[str] = []  # of the blocks open at this point
+    start = 0
+    for index, char in enumerate(css):
+        if char == "{":
+            preludes.append(" ".join(css[start:index].split()))
+            start = index + 1
+        elif char == "}":
+            if preludes.pop() == ":root":
+                scheme = "dark" if "@media (prefers-color-scheme: dark)" in preludes else "light"
+                for name, value in re.findall(r"(--[\w-]+)\s*:\s*([^;]+);", css[start:index]):
+                    found[scheme][name] = " ".join(value.split())
+            start = index + 1
+    return found
+
+
+def test_launcher_pages_wear_the_recorder_page_colours():
+    """The launcher's starting and failed pages define every custom property (colours, fonts) the
+    recorder page's stylesheets define, light and dark, with the same values, and the window's
+    colour before the first paint is the page's background."""
+    from desktop import pages
+
+    index = (ROOT / "ui" / "index.html").read_text()
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', index)
+    page = custom_properties("\n".join((ROOT / "ui" / sheet).read_text() for sheet in sheets))
+    assert page["light"]["--bg"] and page["dark"]["--bg"], sheets
+    for html in (pages.starting(), pages.failed("boom")):
+        style = re.search(r"<style>(.*)</style>", html, re.S).group(1)
+        assert custom_properties(style) == page
+        assert set(re.findall(r"var\((--[\w-]+)\)", html)) <= page["light"].keys()
+    assert page["light"]["--bg"] == pages.BACKGROUND
 
 
 def test_command_line_maps_onto_settings(monkeypatch, tmp_path):

@@ -1,0 +1,117 @@
+// The history panel: history.js's stored transcriptions as rows, with search, open, and each job's actions.
+
+import { element } from "./dom.js";
+import { formatClock } from "./format.js";
+import { badgeText, emptyText, jobActions } from "./history.js";
+
+function when(iso) {
+  const date = new Date(iso);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : date.toLocaleDateString([], { month: "short", day: "numeric" });
+}
+
+/**
+ * `history`: history.js's state; `panel`, `list`, `search` and `empty` are the panel's elements.
+ * `onOpen(job)` shows a job in the result view. Returns {render}: call it when `history` changed.
+ */
+export function createHistoryView({ history, panel, list, search, empty, onOpen }) {
+  let current = ""; // the id of the job opened last, marked in the list
+
+  /** The pressed button stays off while its request runs; the list is drawn again after it. */
+  function press(event, action, job) {
+    event.currentTarget.disabled = true;
+    action(job);
+  }
+
+  const buttons = {
+    cancel: (job) =>
+      element("button", {
+        type: "button",
+        class: "button button-ghost",
+        text: "Cancel",
+        "aria-label": `Cancel ${job.filename}`,
+        onclick: (event) => press(event, history.cancel, job),
+      }),
+    retry: (job) =>
+      element("button", {
+        type: "button",
+        class: "button button-secondary",
+        text: "Transcribe again",
+        title: job.error || "",
+        onclick: (event) => press(event, history.retry, job),
+      }),
+    delete: (job) =>
+      element("button", {
+        type: "button",
+        class: "button button-ghost",
+        text: "Delete",
+        "aria-label": `Delete ${job.filename}`,
+        onclick: (event) => {
+          if (confirm(`Delete “${job.filename}” and its recording? This cannot be undone.`)) {
+            press(event, history.remove, job);
+          }
+        },
+      }),
+  };
+
+  function row(job) {
+    const name = element(
+      "button",
+      {
+        type: "button",
+        class: "history-open",
+        "aria-current": job.id === current ? "true" : "false",
+        onclick: () => {
+          current = job.id;
+          onOpen(job);
+          render();
+        },
+      },
+      element("span", { class: "history-name", text: job.filename }),
+      element("span", {
+        class: "history-meta",
+        text: [when(job.created), job.duration ? formatClock(Math.max(1, job.duration)) : ""].filter(Boolean).join(" · "),
+      }),
+      job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
+    );
+    const actions = element("div", { class: "history-actions" }, ...jobActions(job).map((action) => buttons[action](job)));
+    const badge = element("span", { class: "badge", "data-phase": job.status, text: badgeText(job) });
+    const progress =
+      job.status === "running"
+        ? element(
+            "div",
+            {
+              class: "history-progress",
+              role: "progressbar",
+              "aria-label": `Progress of ${job.filename}`,
+              "aria-valuemin": "0",
+              "aria-valuemax": "100",
+              "aria-valuenow": String(Math.floor(job.progress * 100)),
+              style: `--progress: ${job.progress}`,
+            },
+            element("div", { class: "progress-bar" }),
+          )
+        : null;
+    return element(
+      "li",
+      { class: "history-item", "data-status": job.status, "data-id": job.id },
+      name,
+      element("div", { class: "history-side" }, badge, actions),
+      progress,
+    );
+  }
+
+  function render() {
+    const jobs = history.jobs;
+    list.replaceChildren(...jobs.map(row));
+    empty.hidden = jobs.length > 0;
+    empty.textContent = emptyText(history.query);
+    panel.dataset.count = String(jobs.length);
+  }
+
+  search.addEventListener("input", () => history.search(search.value));
+
+  return { render };
+}
