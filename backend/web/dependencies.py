@@ -1,17 +1,24 @@
-"""What the routes get injected: settings, the model manager, the job queue, corrections and a non-empty upload."""
+"""What the routes get injected: settings, the model manager, the job queue, corrections, a non-empty upload,
+and the transcriber that stores an upload as a job and awaits its transcript."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import Depends, File, Request, UploadFile
 from fastapi.requests import HTTPConnection
+from starlette.concurrency import run_in_threadpool
 
 from backend import audio
 from backend.engine.manager import ModelManager
 from backend.history.corrections import Corrections
 from backend.history.jobs import Jobs
+from backend.history.store import Job as StoredJob
 from backend.settings import Settings
+from backend.transcript import Options, Segment, Transcript
 
 
 def get_settings(request: Request) -> Settings:
@@ -56,8 +63,39 @@ def get_corrections(request: Request) -> Corrections:
     return request.app.state.corrections
 
 
+def blank_to_none(value: str | None) -> str | None:
+    """Forms send ``""`` (or ``auto``) for "let the model decide"."""
+    return None if value is None or value.strip().lower() in ("", "auto") else value
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelsDep = Annotated[ModelManager, Depends(get_models)]
 UploadDep = Annotated[UploadFile, Depends(non_empty_upload)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 CorrectionsDep = Annotated[Corrections, Depends(get_corrections)]
+#: Resolves only while the model is ready (a 503 with Retry-After otherwise).
+ReadyDep = Annotated[None, Depends(model_ready)]
+
+
+class Transcriber:
+    """Runs a transcription for a route: stored as a job first, queued on the engine's
+    worker, awaited without blocking the server. The job belongs to the history, not to
+    the request: a client that disconnects does not cancel it, it finishes and is kept."""
+
+    def __init__(self, jobs: JobsDep, ready: ReadyDep) -> None:
+        self.jobs = jobs
+
+    async def queue(
+        self, upload: UploadFile, options: Options, on_segments: Callable[[list[Segment]], None] | None = None
+    ) -> tuple[StoredJob, Future[Transcript]]:
+        """Store and queue the upload; ``on_segments`` hears each window's segments as they are decoded."""
+        job = await run_in_threadpool(self.jobs.add, upload.file, upload.filename, options)
+        future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload), on_segments)
+        return job, future
+
+    async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
+        job, future = await self.queue(upload, options)
+        return job.id, await asyncio.shield(asyncio.wrap_future(future))
+
+
+TranscriberDep = Annotated[Transcriber, Depends()]

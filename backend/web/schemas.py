@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from backend.history.store import Status
 from backend.status import ModelState
+from backend.transcript import Transcript
 
 
 class Problem(BaseModel):
@@ -32,9 +33,24 @@ class Health(BaseModel):
 
 
 Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+#: A length in seconds as the API gives it: to the millisecond.
+Duration = Annotated[float, AfterValidator(lambda seconds: round(seconds, 3))]
+
+#: What a route that takes an upload may answer besides its result.
+UPLOAD_PROBLEMS = {
+    400: {"model": Problem, "description": "Empty, undecodable or audio-less input"},
+    408: {"model": Problem, "description": "The upload stalled"},
+    413: {"model": Problem, "description": "Upload over the size or duration limit"},
+    422: {"model": Problem, "description": "Invalid parameters"},
+    503: {"model": Problem, "description": "Model loading or missing (see Retry-After)"},
+}
 
 
 class Word(BaseModel):
+    """Read from ``backend.transcript.Word`` as it is (``from_attributes``): no field copied by hand."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     start: Seconds = Field(description="Seconds from the start of the audio.")
     end: Seconds
     word: str = Field(description="The word with the punctuation attached to it, without spaces around it.")
@@ -42,6 +58,8 @@ class Word(BaseModel):
 
 
 class Segment(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     start: Seconds = Field(description="Seconds from the start of the audio.")
     end: Seconds
     text: str = Field(description="The text, as corrected where a person corrected it.")
@@ -71,10 +89,14 @@ class Transcription(BaseModel):
     id: str
     text: str
     language: str | None = Field(description="Language code, detected unless one was given.")
-    duration: float = Field(description="Length of the decoded audio in seconds.")
+    duration: Duration = Field(description="Length of the decoded audio in seconds.")
     segments: list[Segment]
     model: str
     timings: dict[str, float] = Field(description="Seconds spent per stage (decode, queued, generate, …).")
+
+    @classmethod
+    def of(cls, job_id: str, transcript: Transcript) -> Transcription:
+        return cls.model_validate({"id": job_id, **vars(transcript)})
 
 
 class JobSummary(BaseModel):
@@ -89,7 +111,7 @@ class JobSummary(BaseModel):
     position: int | None = Field(None, description="Jobs ahead of this one in the queue; null when not queued.")
     text: str = ""
     language: str | None = None
-    duration: float | None = Field(None, description="Length of the audio in seconds, once transcribed.")
+    duration: Duration | None = Field(None, description="Length of the audio in seconds, once transcribed.")
 
 
 class Job(JobSummary):
@@ -136,6 +158,8 @@ class OpenAITranscription(BaseModel):
 
 
 class OpenAISegment(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     seek: int = 0
     start: float
@@ -144,6 +168,8 @@ class OpenAISegment(BaseModel):
 
 
 class OpenAIWord(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     word: str
     start: float
     end: float
@@ -154,7 +180,7 @@ class OpenAIVerboseTranscription(BaseModel):
 
     task: Literal["transcribe", "translate"]
     language: str | None
-    duration: float
+    duration: Duration
     text: str
     segments: list[OpenAISegment] | None = None
     words: list[OpenAIWord] | None = None

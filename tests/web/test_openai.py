@@ -50,6 +50,14 @@ def test_verbose_json_has_language_duration_segments_and_words(sdk, sentence):
     assert overlap(SENTENCE, " ".join(w.word for w in result.words)) == 1.0
 
 
+def test_verbose_json_leaves_out_the_granularities_not_asked_for(base_server, sentence):
+    headers = {"Authorization": f"Bearer {base_server.token}"}
+    form = {"model": "whisper-1", "response_format": "verbose_json", "timestamp_granularities[]": "word"}
+    with httpx.Client(base_url=f"{base_server.url}/v1", headers=headers, timeout=300) as client:
+        answer = client.post("/audio/transcriptions", files={"file": sentence.read_bytes()}, data=form).json()
+    assert "segments" not in answer and answer["words"] and set(answer["words"][0]) == {"word", "start", "end"}
+
+
 @pytest.mark.parametrize(("fmt", "start"), [("text", ""), ("srt", "1\n00:00:00,"), ("vtt", "WEBVTT\n")])
 def test_transcription_as_text_formats(sdk, sentence, fmt, start):
     with sentence.open("rb") as file:

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from backend.history import formats
 from backend.transcript import Options, Segment, Task
-from backend.web.dependencies import ModelsDep, UploadDep
-from backend.web.routers.transcriptions import PROBLEMS, Transcriber, TranscriberDep, blank_to_none
+from backend.web.dependencies import ModelsDep, Transcriber, TranscriberDep, UploadDep, blank_to_none
 from backend.web.schemas import (
+    UPLOAD_PROBLEMS,
     OpenAIModel,
     OpenAIModelList,
     OpenAISegment,
@@ -29,7 +29,7 @@ ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 Granularity = Literal["word", "segment"]
 TEXT_FORMATS = {"text": formats.Format.TXT, "srt": formats.Format.SRT, "vtt": formats.Format.VTT}
 RESPONSES = {
-    **PROBLEMS,
+    **UPLOAD_PROBLEMS,
     200: {
         "model": OpenAITranscription | OpenAIVerboseTranscription,
         "content": {"text/plain": {}, "text/vtt": {}, "application/x-subrip": {}},
@@ -64,19 +64,13 @@ async def respond(
     if response_format == "verbose_json":
         granularities = granularities or ["segment"]
         verbose = OpenAIVerboseTranscription(
-            task=task,
-            language=language_name(transcript.language),
-            duration=round(transcript.duration, 3),
-            text=transcript.text,
+            task=task, language=language_name(transcript.language), duration=transcript.duration, text=transcript.text
         )
         if "segment" in granularities:
-            verbose.segments = [
-                OpenAISegment(id=i, start=s.start, end=s.end, text=s.text) for i, s in enumerate(transcript.segments)
-            ]
+            segments = enumerate(transcript.segments)
+            verbose.segments = [OpenAISegment.model_validate({**vars(s), "id": i}) for i, s in segments]
         if "word" in granularities:
-            verbose.words = [
-                OpenAIWord(word=w.word, start=w.start, end=w.end) for s in transcript.segments for w in s.words
-            ]
+            verbose.words = [OpenAIWord.model_validate(w) for s in transcript.segments for w in s.words]
         # as OpenAI answers: the granularities not asked for are absent, not null
         return JSONResponse(verbose.model_dump(exclude_unset=True))
     return OpenAITranscription(text=transcript.text)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-from collections.abc import Callable
-from concurrent.futures import Future
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Form, Path, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -19,55 +18,28 @@ from backend.history.corrections import NotCorrectable
 from backend.history.jobs import Jobs
 from backend.history.store import Job as StoredJob
 from backend.transcript import Options, Segment, Task, Transcript, Word
-from backend.web.dependencies import CorrectionsDep, JobsDep, UploadDep, describe_upload, model_ready
-from backend.web.schemas import Job, JobPage, JobSummary, Problem, SegmentCorrection, TranscriptExport, Transcription
+from backend.web.dependencies import CorrectionsDep, JobsDep, ReadyDep, TranscriberDep, UploadDep, blank_to_none
+from backend.web.schemas import (
+    UPLOAD_PROBLEMS,
+    Job,
+    JobPage,
+    JobSummary,
+    Problem,
+    SegmentCorrection,
+    TranscriptExport,
+    Transcription,
+)
 
 router = APIRouter(prefix="/api", tags=["transcriptions"])
 
-PROBLEMS = {
-    400: {"model": Problem, "description": "Empty, undecodable or audio-less input"},
-    408: {"model": Problem, "description": "The upload stalled"},
-    413: {"model": Problem, "description": "Upload over the size or duration limit"},
-    422: {"model": Problem, "description": "Invalid parameters"},
-    503: {"model": Problem, "description": "Model loading or missing (see Retry-After)"},
-}
 NOT_FOUND = {404: {"model": Problem, "description": "No such transcription"}}
 CONFLICT = {409: {"model": Problem, "description": "The transcription is (or is not) queued or running"}}
-
-
-class Transcriber:
-    """Runs a transcription for a route: stored as a job first, queued on the engine's
-    worker, awaited without blocking the server. The job belongs to the history, not to
-    the request: a client that disconnects does not cancel it, it finishes and is kept."""
-
-    def __init__(self, jobs: JobsDep, ready: Annotated[None, Depends(model_ready)]) -> None:
-        self.jobs = jobs
-
-    async def queue(
-        self, upload: UploadFile, options: Options, on_segments: Callable[[list[Segment]], None] | None = None
-    ) -> tuple[StoredJob, Future[Transcript]]:
-        """Store and queue the upload; ``on_segments`` hears each window's segments as they are decoded."""
-        job = await run_in_threadpool(self.jobs.add, upload.file, upload.filename, options)
-        future = await run_in_threadpool(self.jobs.start, job, describe_upload(upload), on_segments)
-        return job, future
-
-    async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
-        job, future = await self.queue(upload, options)
-        return job.id, await asyncio.shield(asyncio.wrap_future(future))
-
-
-TranscriberDep = Annotated[Transcriber, Depends()]
-
-
-def blank_to_none(value: str | None) -> str | None:
-    """Forms send ``""`` (or ``auto``) for "let the model decide"."""
-    return None if value is None or value.strip().lower() in ("", "auto") else value
 
 
 @router.post(
     "/transcriptions",
     response_model=Transcription,
-    responses={**PROBLEMS, 202: {"model": Job, "description": "Queued (with wait=false): follow it by its id"}},
+    responses={**UPLOAD_PROBLEMS, 202: {"model": Job, "description": "Queued (with wait=false): follow it by its id"}},
     summary="Transcribe an audio or video file (stored in the history)",
 )
 async def create_transcription(
@@ -101,27 +73,7 @@ async def create_transcription(
         job, _ = await transcribe.queue(upload, options)
         return JSONResponse(describe(jobs, job.id).model_dump(mode="json"), status_code=202)
     job_id, transcript = await transcribe(upload, options)
-    return Transcription(id=job_id, **to_fields(transcript))
-
-
-def to_fields(transcript: Transcript) -> dict:
-    return {
-        "text": transcript.text,
-        "language": transcript.language,
-        "duration": round(transcript.duration, 3),
-        "segments": [
-            {
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "words": [w.to_dict() for w in s.words],
-                "original": s.original,
-            }
-            for s in transcript.segments
-        ],
-        "model": transcript.model,
-        "timings": transcript.timings,
-    }
+    return Transcription.of(job_id, transcript)
 
 
 # -- the history --------------------------------------------------------------------------
@@ -135,26 +87,24 @@ def stored(jobs: Jobs, job_id: str) -> StoredJob:
     return job
 
 
-def describe(jobs: Jobs, job_id: str) -> Job:
-    """A stored job as the API shows it, with live progress and queue position."""
-    job = stored(jobs, job_id)
+def job_fields(jobs: Jobs, job: StoredJob) -> dict:
+    """A stored job's fields as the API shows them: with live progress and queue position, and the
+    transcript's own fields once it is done."""
     progress, position = jobs.progress(job.id)
-    fields: dict = {}
+    fields = {"id": job.id, "created": job.created, "filename": job.filename, "status": job.status}
+    fields |= {"error": job.error, "progress": progress, "position": position}
     if job.transcript is not None:
-        fields = to_fields(job.transcript)
-        progress = 1.0
-    elif decoded := jobs.segments_so_far(job.id):  # a running job shows its text window by window
-        fields = {"segments": [{"start": s.start, "end": s.end, "text": s.text} for s in decoded]}
-    return Job(
-        id=job.id,
-        created=job.created,
-        filename=job.filename,
-        status=job.status,
-        error=job.error,
-        progress=progress,
-        position=position,
-        **fields,
-    )
+        fields |= {**vars(job.transcript), "progress": 1.0}
+    return fields
+
+
+def describe(jobs: Jobs, job_id: str) -> Job:
+    """One stored job; while it runs, with its text window by window."""
+    job = stored(jobs, job_id)
+    fields = job_fields(jobs, job)
+    if job.transcript is None:
+        fields["segments"] = [replace(s, words=()) for s in jobs.segments_so_far(job.id) or []]
+    return Job.model_validate(fields)
 
 
 @router.get("/transcriptions", response_model=JobPage, summary="The history, newest first, with full-text search")
@@ -165,24 +115,7 @@ def list_transcriptions(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> JobPage:
     found, total = jobs.store.list(q, limit, offset)
-    items = []
-    for job in found:
-        progress, position = jobs.progress(job.id)
-        transcript = job.transcript
-        items.append(
-            JobSummary(
-                id=job.id,
-                created=job.created,
-                filename=job.filename,
-                status=job.status,
-                error=job.error,
-                progress=1.0 if transcript else progress,
-                position=position,
-                text=transcript.text if transcript else "",
-                language=transcript.language if transcript else None,
-                duration=round(transcript.duration, 3) if transcript else None,
-            )
-        )
+    items = [JobSummary.model_validate(job_fields(jobs, job)) for job in found]
     return JobPage(items=items, total=total, offset=offset, limit=limit)
 
 
@@ -223,10 +156,10 @@ def get_audio(jobs: JobsDep, job_id: JobId) -> FileResponse:
     "/transcriptions/{job_id}/retry",
     status_code=202,
     response_model=Job,
-    responses={**NOT_FOUND, **CONFLICT, **PROBLEMS},
+    responses={**NOT_FOUND, **CONFLICT, **UPLOAD_PROBLEMS},
     summary="Transcribe a stored recording again (interrupted, failed or cancelled jobs)",
 )
-async def retry_transcription(jobs: JobsDep, job_id: JobId, ready: Annotated[None, Depends(model_ready)]) -> Job:
+async def retry_transcription(jobs: JobsDep, job_id: JobId, ready: ReadyDep) -> Job:
     stored(jobs, job_id)
     await run_in_threadpool(jobs.retry, job_id)
     return describe(jobs, job_id)
@@ -256,7 +189,7 @@ CORRECTABLE = {
 @router.patch(
     "/transcriptions/{job_id}/segments/{index}",
     response_model=Job,
-    responses={**CORRECTABLE, 422: PROBLEMS[422]},
+    responses={**CORRECTABLE, 422: UPLOAD_PROBLEMS[422]},
     summary="Correct a segment's text; its words are placed again by the model (the model's text is kept)",
 )
 async def correct_segment(
