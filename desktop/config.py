@@ -24,7 +24,7 @@ def bundled_model() -> Path | None:
 
 def load_settings(options: Options) -> Settings:
     """Settings with the command line on top. A bundled model replaces the built-in default only: it
-    stays a default, so a model the user picked in the app (backend.checkpoints.catalog) still wins."""
+    stays a default, so a model the user picked in the app (backend.checkpoints.choice) still wins."""
     from backend.settings import read_settings  # pydantic only: a fraction of a second, torch is not imported
 
     settings = read_settings(**options.overrides())

@@ -386,7 +386,9 @@ def test_space_and_r_toggle_recording(open_page, random_server):
     button.focus()
     page.keyboard.press("Space")
     expect(button).to_have_accessible_name(re.compile("Stop"))
-    page.wait_for_timeout(800)
+    # A second press would have stopped it at once: the clock (reset to 0:00 at the start) reaching a
+    # second shows the recording went on.
+    expect(page.locator("#timer")).to_have_text("0:01")
     expect(button).to_have_accessible_name(re.compile("Stop"))
     page.keyboard.press("Space")
     expect(button).to_have_accessible_name("Record")
@@ -424,7 +426,10 @@ def test_missing_model_is_explained_and_the_recording_is_kept(open_page, start_s
     expect(page.locator("#working")).to_contain_text(status.detail)
     expect(page.locator("#player")).to_have_js_property("readyState", 4)
     expect(page.locator("#download-audio")).to_have_attribute("href", re.compile("^blob:"))
-    page.wait_for_timeout(2500)  # a poll of /api/health later: still holding, nothing sent
+    # The page asks /api/health every 2 s while the model is missing. It sends the second request
+    # only once it has acted on the first one's answer: still holding, nothing sent.
+    for _ in range(2):
+        page.wait_for_event("request", lambda r: "/api/health" in r.url, timeout=10_000)
     assert uploads == []
     session.shot("held")
 
