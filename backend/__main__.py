@@ -23,21 +23,18 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     doorway = starting.from_environment()
-    if doorway is not None:
-        print(f"Hush is listening on {doorway.url}", flush=True)
     from backend.settings import read_settings
-    from backend.web.server import Server  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
+    from backend.web.server import serve  # FastAPI, uvicorn, pydantic: a second or more, answered meanwhile
 
-    if doorway is None:
-        server = Server(read_settings())
-    else:
-        try:
-            server = Server(read_settings(token=doorway.token, port=doorway.port), doorway.sock)
-        except BaseException:
+    try:
+        settings = read_settings()
+    except SystemExit:  # a setting it cannot use: the sentence naming it is the exit message
+        if doorway is not None:
             doorway.close()
-            raise
-        doorway.stop()
-    server.start()
+        raise
+    if doorway is not None:  # answering already, while the app imports
+        print(f"Hush is listening on {doorway.url}", flush=True)
+    server = serve(settings, doorway)
     if doorway is None:
         print(f"Hush is listening on {server.url}", flush=True)
     stop.wait()

@@ -11,8 +11,6 @@ from platformdirs import user_data_dir
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_MODEL = "openai/whisper-small"
-
 
 class Precision(StrEnum):
     """How the model's numbers are stored (``backend/engine/precision.py`` says what each costs and buys)."""
@@ -39,7 +37,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUSH_", env_file=None, extra="ignore")
 
-    model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a Whisper checkpoint.")
+    model: str | None = Field(
+        None,
+        description="Hugging Face id, folder or .pt file of a Whisper checkpoint; unset: the model picked in the "
+        "app, else the one bundled in the executable, else whisper-small (backend/checkpoints/choice.py).",
+    )
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="Where inference runs; auto picks CUDA, then MPS, then CPU."
     )
@@ -87,11 +89,6 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
-
-    @property
-    def upload_dir(self) -> Path:
-        """Uploads are streamed here, next to the data, never held in memory."""
-        return self.data_dir / "uploads"
 
     @property
     def database(self) -> Path:

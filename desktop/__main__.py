@@ -21,7 +21,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     abort ("terminate called without an active exception") and turn a clean close into a crash."""
     try:
         code = run(argv)
-    except SystemExit as leaving:  # argparse: --help, or a bad option
+    except SystemExit as leaving:  # argparse's --help or a bad option; a HUSH_* setting Hush cannot use
+        if isinstance(leaving.code, str):
+            print(leaving.code, file=sys.stderr)
         code = leaving.code if isinstance(leaving.code, int) else int(leaving.code is not None)
     except BaseException:
         traceback.print_exc()
@@ -38,11 +40,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if options.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        settings = config.load_settings(options)
-    except ValueError as error:  # pydantic's ValidationError: a bad HUSH_* value
-        print(f"hush: invalid setting: {error}", file=sys.stderr)
-        return 2
+    settings = config.load_settings(options)  # a setting it cannot use ends here, with a sentence naming it
     remembered = state.load(settings.data_dir)
     service = Service(settings, preferred_port=remembered.port)
     service.start()  # torch imports on its own thread from here on; the window does not wait for it

@@ -126,25 +126,21 @@ class Service:
             started = time.perf_counter()
             doorway = self._doorway()  # /api/health answers from here on, while the app imports
             try:
-                from backend.web.server import Server  # FastAPI and uvicorn; torch and transformers load later
+                from backend.web.server import serve  # FastAPI and uvicorn; torch and transformers load later
 
                 log.debug("backend imported in %.2f s", time.perf_counter() - started)
-                if doorway is None:
-                    server = Server(self.settings)  # a host beyond loopback: it says why not
-                else:
-                    server = Server(self.settings.model_copy(update={"port": doorway.port}), doorway.sock)
             except BaseException:
                 if doorway is not None:
                     doorway.close()
                 raise
-            if doorway is not None:
-                doorway.stop()
+            server = serve(self.settings, doorway)  # without a doorway (a host beyond loopback) it says why not
             with self._lock:
-                if self._stopping:
-                    server.socket.close()
-                    return
-                self._server = server
-            server.start()
+                stopped = self._stopping
+                if not stopped:
+                    self._server = server
+            if stopped:  # closed while it started
+                server.stop()
+                return
             wait_for_health(server.base_url, server.token)
             self._url = server.url
             log.info("server up after %.2f s", time.perf_counter() - started)
@@ -161,7 +157,8 @@ class Service:
         """The server's socket, answered until the app takes it over: on the last port when it is free
         (same origin as last time), else on one the OS picks. ``None`` for a host beyond loopback that
         is not allowed: nothing is bound then."""
-        from backend.web.starting import LOOPBACK, Doorway, bind
+        from backend.web.access import LOOPBACK
+        from backend.web.starting import Doorway, bind
 
         settings, preferred = self.settings, self.preferred_port
         if settings.host not in LOOPBACK and not settings.allow_remote:
@@ -172,13 +169,6 @@ class Service:
                 sock = bind(settings.host, preferred)
             except OSError as error:
                 log.info("port %d is taken (%s); using another", preferred, error)
-        doorway = Doorway(
-            sock or bind(settings.host, settings.port),
-            settings.token,
-            settings.model,
-            settings.max_upload_bytes,
-            tuple(settings.allowed_origins),
-            settings.allow_remote,
-        )
+        doorway = Doorway.for_settings(sock or bind(settings.host, settings.port), settings)
         doorway.start()
         return doorway

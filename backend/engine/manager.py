@@ -33,7 +33,7 @@ class ModelManager:
         self.settings = settings
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._model_id = choice.chosen_model(settings)
+        self._model_id = choice.for_settings(settings)
         self._engine: Engine | None = None
         self._retired: list[Engine] = []
         self._pending = ModelStatus(self._model_id, ModelState.LOADING, f"Loading {self._model_id}…")

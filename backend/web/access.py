@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
 
+#: This computer's own interface: the hosts Hush binds unless ``HUSH_ALLOW_REMOTE`` says otherwise.
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+#: The same, as a ``Host`` header names them.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 

@@ -9,12 +9,11 @@ import threading
 import uvicorn
 
 from backend.settings import Settings
+from backend.web.access import LOOPBACK
 from backend.web.app import create_app, shut_down
-from backend.web.starting import bind
+from backend.web.starting import Doorway, bind
 
 log = logging.getLogger(__name__)
-
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 class RemoteNotAllowed(ValueError):
@@ -86,3 +85,21 @@ class Server:
         self.socket.close()
         if not self.app.state.jobs.wait_idle(timeout):
             log.warning("a transcription did not stop within %s s; the next start lists it as interrupted.", timeout)
+
+
+def serve(settings: Settings, doorway: Doorway | None = None) -> Server:
+    """The app serving on a background thread, for ``python -m backend`` and the desktop launcher alike.
+
+    ``doorway``: the socket already bound and answered while the app imported (``starting.py``):
+    the app takes it over with its token and port, and requests waiting in its backlog are served."""
+    if doorway is None:
+        server = Server(settings)
+    else:
+        try:
+            server = Server(settings.model_copy(update={"token": doorway.token, "port": doorway.port}), doorway.sock)
+        except BaseException:
+            doorway.close()
+            raise
+        doorway.stop()
+    server.start()
+    return server

@@ -19,15 +19,22 @@ import socket
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
+from platformdirs import user_data_dir
+
 from backend import __version__
-from backend.web.access import bearer, cookie, cookie_name, matches, refusal
+from backend.checkpoints import choice
+from backend.web.access import LOOPBACK, bearer, cookie, cookie_name, matches, refusal
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 #: Seconds a client may take to send its request head (the doorway answers one at a time).
 READ_SECONDS = 2.0
 MAX_HEAD = 64 * 1024
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 STARTING_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
 <title>Starting Hush…</title></head>
@@ -61,6 +68,13 @@ class Doorway:
     allow_remote: bool = False
     _stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+
+    @classmethod
+    def for_settings(cls, sock: socket.socket, settings: Settings) -> Doorway:
+        """A doorway on ``sock`` answering as the app with these settings will."""
+        origins = tuple(settings.allowed_origins)
+        model = choice.for_settings(settings)
+        return cls(sock, settings.token, model, settings.max_upload_bytes, origins, settings.allow_remote)
 
     @property
     def port(self) -> int:
@@ -166,6 +180,8 @@ def from_environment() -> Doorway | None:
         sock = bind(host, port)
     except OSError:
         return None
-    doorway = Doorway(sock, token, env.get("HUSH_MODEL", ""), upload_mb * 1024 * 1024, origins)
+    data_dir = Path(env.get("HUSH_DATA_DIR") or user_data_dir("Hush", appauthor=False))  # as Settings.data_dir
+    model = choice.chosen_model(env.get("HUSH_MODEL"), data_dir)
+    doorway = Doorway(sock, token, model, upload_mb * 1024 * 1024, origins)
     doorway.start()
     return doorway

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from backend.checkpoints import catalog, choice, locate
@@ -15,7 +16,7 @@ def test_the_catalogue_offers_every_size_with_small_as_the_default():
     for size in ("tiny", "base", "small", "medium"):
         assert f"openai/whisper-{size}" in ids and f"openai/whisper-{size}.en" in ids
     assert "openai/whisper-large-v3-turbo" in ids and "distil-whisper/distil-large-v3" in ids
-    assert Settings().model in ids
+    assert choice.DEFAULT_MODEL in ids
 
 
 def test_a_download_reports_growing_bytes_and_lands_in_the_cache(hub, random_checkpoint):
@@ -63,10 +64,24 @@ def test_delete_removes_a_downloaded_model(hub):
 def test_the_model_picked_in_the_app_is_remembered_unless_hush_model_is_set(tmp_path, monkeypatch):
     monkeypatch.delenv("HUSH_MODEL", raising=False)
     settings = Settings(data_dir=tmp_path)
-    assert choice.chosen_model(settings) == "openai/whisper-small"
+    assert choice.for_settings(settings) == "openai/whisper-small"
     choice.remember_model(settings, "openai/whisper-tiny")
-    assert choice.chosen_model(Settings(data_dir=tmp_path)) == "openai/whisper-tiny"
-    assert choice.chosen_model(Settings(data_dir=tmp_path, model="/my/folder")) == "/my/folder"
+    assert choice.for_settings(Settings(data_dir=tmp_path)) == "openai/whisper-tiny"
+    assert choice.for_settings(Settings(data_dir=tmp_path, model="/my/folder")) == "/my/folder"
+
+
+def test_the_model_is_hush_model_then_the_pick_then_the_bundled_one_then_whisper_small(tmp_path, monkeypatch):
+    bundle = tmp_path / "bundle"
+    (bundle / choice.BUNDLED_MODEL_DIR).mkdir(parents=True)
+    (bundle / choice.BUNDLED_MODEL_DIR / "config.json").write_text("{}")
+    data = tmp_path / "data"
+    data.mkdir()
+    assert choice.chosen_model(None, data) == "openai/whisper-small"
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)  # inside the single executable
+    assert choice.chosen_model(None, data) == str(bundle / choice.BUNDLED_MODEL_DIR)
+    (data / choice.ACTIVE_MODEL_FILE).write_text("openai/whisper-base")
+    assert choice.chosen_model(None, data) == "openai/whisper-base"
+    assert choice.chosen_model("/my/folder", data) == "/my/folder"
 
 
 def ctranslate2_model_bin(spec: str, vocab_size: int, whole: bool = True) -> bytes:

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import urllib.request
@@ -265,3 +266,14 @@ def test_command_line_maps_onto_settings(monkeypatch, tmp_path):
     assert config.load_settings(cli.parse(["--model", "/models/x"])).model == "/models/x"
     with pytest.raises(SystemExit):
         cli.parse(["--port", "70000"])
+
+
+@pytest.mark.parametrize(
+    "command", [["-m", "desktop", "--browser"], ["-m", "backend"]], ids=["hush", "python -m backend"]
+)
+def test_a_setting_hush_cannot_use_stops_the_start_with_its_sentence(command, tmp_path):
+    env = {**os.environ, "HUSH_DEVICE": "tpu", "HUSH_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "HUSH_DEVICE: Input should be 'auto', 'cpu', 'cuda' or 'mps'." in result.stderr
+    assert "Traceback" not in result.stderr

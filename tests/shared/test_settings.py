@@ -5,14 +5,16 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from backend.settings import DEFAULT_MODEL, Settings, read_settings
+from backend.checkpoints import choice
+from backend.settings import Settings, read_settings
 
 
-def test_defaults_are_private_and_whisper_small(monkeypatch):
+def test_defaults_are_private_and_whisper_small(monkeypatch, tmp_path):
     for name in ("HUSH_MODEL", "HUSH_HOST", "HUSH_PORT", "HUSH_DEVICE"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
-    assert settings.model == DEFAULT_MODEL == "openai/whisper-small"
+    assert settings.model is None  # not asked for: choice.py decides
+    assert choice.for_settings(settings.model_copy(update={"data_dir": tmp_path})) == "openai/whisper-small"
     assert settings.host == "127.0.0.1" and settings.port == 0 and settings.device == "auto"
     assert "hush" in str(settings.data_dir).lower()
 

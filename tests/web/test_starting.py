@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -96,3 +97,21 @@ def test_python_m_backend_binds_and_answers_before_importing_the_web_app():
     code = "import json, sys, backend.__main__; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert not {"fastapi", "uvicorn", "pydantic", "starlette", "torch", "numpy"} & set(json.loads(result.stdout))
+
+
+def test_the_first_health_answer_names_the_model_that_will_run(tmp_path):
+    """The model picked in the app last time (remembered in the data folder) is the one the server
+    names from its very first answer, before the app or the engine is imported."""
+    from backend.checkpoints import choice
+
+    (tmp_path / choice.ACTIVE_MODEL_FILE).write_text("openai/whisper-tiny")
+    env = {**os.environ, "HUSH_DATA_DIR": str(tmp_path), "HUSH_PORT": "0", "HUSH_TOKEN": TOKEN, "HF_HUB_OFFLINE": "1"}
+    env.pop("HUSH_MODEL", None)
+    server = subprocess.Popen([sys.executable, "-m", "backend"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().rsplit(" ", 1)[-1].strip()  # "Hush is listening on http://…/?token=…"
+        first = httpx.get(url.replace("/?token=", "/api/health?token="), timeout=10)
+        assert first.status_code == 200 and first.json()["model"]["id"] == "openai/whisper-tiny"
+    finally:
+        server.terminate()
+        server.wait(30)
