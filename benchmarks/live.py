@@ -180,9 +180,7 @@ def replay(
     from types import SimpleNamespace
 
     from backend.engine.engine import Engine
-    from backend.engine.streaming import LiveSession
     from backend.transcript import Options
-    from backend.web.routers.live import detector, transcriber
 
     engine = Engine(str(folder), device="cpu")
     engine.start()
@@ -190,7 +188,7 @@ def replay(
 
     async def run() -> list[tuple[float, str, str]]:
         models = SimpleNamespace(engine=lambda: engine)  # what the live socket asks the model manager for
-        session = LiveSession(transcriber(models, "transcribe"), detector(models), "en")
+        session = live_session(models, "en", "transcribe")
         received, clock, fed, packet = [], 0.0, 0, int(PACKET_SECONDS * SAMPLE_RATE)
         while fed < len(samples):
             arrived = min(len(samples), int(clock * SAMPLE_RATE) // packet * packet)

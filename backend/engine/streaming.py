@@ -14,12 +14,13 @@ new speech (and nothing left to settle) costs no model pass at all. A pass whose
 or holds more words than the buffer's speech could (Whisper reciting its prompt), is no
 hypothesis: the last one stands.
 
-Torch-free: it calls a ``transcribe`` function (the engine at live priority) and a
-``speech`` detector, both given to it.
+Torch-free: a session calls a ``transcribe`` function and a ``speech`` detector given to it;
+``live_session`` gives it the model in use, with the live recipe (``live_options``), at live priority.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import re
 from collections.abc import Awaitable, Callable
@@ -28,8 +29,27 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from backend.audio import SAMPLE_RATE
-from backend.transcript import COMPRESSION_RATIO, Segment, Transcript, compression_ratio
+from backend.engine.manager import ModelManager
+from backend.transcript import (
+    COMPRESSION_RATIO,
+    Options,
+    Priority,
+    Request,
+    Segment,
+    Task,
+    Transcript,
+    compression_ratio,
+)
 
+#: A live pass decodes at most this many tokens per second of audio, plus the leeway: fast
+#: speech with its timestamps needs about 6; a pass caught in a repetition loop would otherwise
+#: run to the model's 448 (15 s and more on a laptop CPU) while the speaker waits.
+TOKENS_PER_SECOND = 10
+TOKENS_LEEWAY = 16
+#: Seconds of speech a pass must have heard before the language it detected is kept for the session
+#: (until then every pass detects it again): on less, Whisper's detection is a guess (a first pass
+#: over half a second of espeak-ng's English heard Vietnamese).
+LANGUAGE_SPEECH = 2.0
 #: New audio needed before the buffer is transcribed again (seconds); a pass takes longer than
 #: this on a laptop CPU, so in practice the next pass starts as soon as the last one answered.
 MIN_STEP = 0.5
@@ -310,8 +330,9 @@ class LiveSession:
             spoken_until = spans[-1][1]
             paused = length - spoken_until >= PAUSE
             transcript = await self.transcribe(self._buffer, self._prompt(), self.language, self._heard)
-            self.language = self.language or transcript.language
             speech_seconds = sum(end - start for start, end in spans)
+            if self.language is None and speech_seconds >= LANGUAGE_SPEECH:
+                self.language = transcript.language
             unusable = looping(transcript.text) or implausible(transcript.text, speech_seconds)  # the last one stands
             if not unusable:
                 self._heard = tuple(transcript.segments)
@@ -366,3 +387,37 @@ class LiveSession:
             self._buffer_start += gone
             kept = [s for s in self._heard if s.start >= gone - CUT_SLACK]
             self._heard = tuple(replace(s, start=max(0.0, s.start - gone), end=s.end - gone) for s in kept)
+
+
+def live_options(
+    seconds: float, prompt: str | None, language: str | None, task: Task, draft: tuple[Segment, ...]
+) -> Options:
+    """How a live pass over ``seconds`` of buffer transcribes: greedy, without word timings, only the
+    buffer's part of the window encoded (a pass must be short, and segment times are enough to cut the
+    buffer; the final pass places every word), prompted with the confirmed text, the previous pass's
+    text as the decoder's draft (most of it is heard again), and a token limit against loops."""
+    return Options(
+        language=language,
+        task=task,
+        prompt=prompt,
+        temperature=0.0,
+        words=False,
+        max_tokens=int(TOKENS_LEEWAY + TOKENS_PER_SECOND * seconds),
+        short_context=True,
+        draft=draft,
+    )
+
+
+def live_session(models: ModelManager, language: str | None, task: Task) -> LiveSession:
+    """A live session on the model in use: its passes and its voice activity detector run on the
+    inference thread (``Engine.submit``, ``Engine.speech``) at live priority, ahead of file jobs."""
+
+    async def transcribe(audio: np.ndarray, prompt: str | None, spoken: str | None, draft: tuple[Segment, ...]):
+        options = live_options(len(audio) / SAMPLE_RATE, prompt, spoken, task, draft)
+        request = Request(audio=audio, options=options, priority=Priority.LIVE)
+        return await asyncio.wrap_future(models.engine().submit(request))
+
+    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
+        return await asyncio.wrap_future(models.engine().speech(audio))
+
+    return LiveSession(transcribe, speech, language=language)

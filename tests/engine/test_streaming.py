@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
@@ -311,3 +312,24 @@ def test_each_pass_is_given_what_the_last_heard_in_the_buffer_as_its_draft():
     assert max(len(draft) for draft in model.drafts) >= 10
     cut = next(i for i, (a, b) in enumerate(itertools.pairwise(starts)) if b > a)
     assert model.drafts[cut + 1], "the words after a cut were dropped from the draft"
+
+
+def test_the_language_is_kept_once_a_pass_heard_enough_speech_to_tell():
+    """A first pass over half a second of speech may take English for another language: the session
+    detects again at every pass until one has heard ``LANGUAGE_SPEECH`` seconds of speech."""
+    model = ScriptedModel([(f"w{i}", 0.5 + 0.5 * i) for i in range(8)])
+    asked: list[str | None] = []
+    original = model.transcribe
+
+    async def transcribe(audio, prompt, language, draft=()):
+        asked.append(language)
+        transcript = await original(audio, prompt, language, draft)
+        heard = len(audio) / SAMPLE_RATE
+        return replace(transcript, language="en" if heard >= 2.5 else "vi")  # a guess on too little speech
+
+    model.transcribe = transcribe
+    live = model.session()
+    run(live, speech_at(5.0, (0.4, 4.6)))
+    assert live.language == "en"
+    assert asked[0] is None and asked[-1] == "en"
+    assert "vi" not in asked

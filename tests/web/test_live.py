@@ -80,6 +80,15 @@ def test_words_are_confirmed_while_speech_goes_on_then_the_rest_at_stop(live_ser
     assert live >= 0.7 and live >= final - 0.1, (messages[-1]["confirmed"], full.json()["text"])
 
 
+def test_language_auto_is_detected_not_taken_for_a_language_code(live_server, speak):
+    samples = decode(speak("The museum will be closed on Monday for cleaning.", pad_seconds=0.5))
+    with connect(socket_url(live_server, token=live_server.token, language="auto"), open_timeout=30) as socket:
+        messages = stream(socket, samples)
+    assert not [m for m in messages if m["type"] == "paused"], messages
+    assert messages[-1]["type"] == "done" and messages[-1]["language"] == "en"
+    assert overlap("The museum will be closed on Monday for cleaning.", messages[-1]["confirmed"]) >= 0.6, messages
+
+
 def test_silence_is_not_transcribed(live_server):
     silence = np.zeros(16_000 * 6, np.float32)
     with connect(socket_url(live_server, token=live_server.token), open_timeout=30) as socket:

@@ -21,11 +21,10 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 
 from backend.audio import SAMPLE_RATE
-from backend.engine.manager import ModelManager
-from backend.engine.streaming import LiveSession, Speech, Update
+from backend.engine.streaming import LiveSession, Update, live_session
 from backend.status import ModelNotReady
-from backend.transcript import Options, Priority, Request, Segment, Task
-from backend.web.dependencies import ModelsDep
+from backend.transcript import Task
+from backend.web.dependencies import ModelsDep, blank_to_none
 from backend.web.schemas import LiveMessage
 
 log = logging.getLogger(__name__)
@@ -33,11 +32,6 @@ router = APIRouter(tags=["live"])
 
 #: Live sessions served at once; more would each get slower updates than a person can use.
 MAX_SESSIONS = 2
-#: A live pass decodes at most this many tokens per second of audio, plus the leeway: fast
-#: speech with its timestamps needs about 6; a pass caught in a repetition loop would otherwise
-#: run to the model's 448 (15 s and more on a laptop CPU) while the speaker waits.
-TOKENS_PER_SECOND = 10
-TOKENS_LEEWAY = 16
 #: How often a session that waits (model loading, too many sessions) tries again, in seconds.
 RETRY_SECONDS = 1.0
 
@@ -59,26 +53,16 @@ async def send(websocket: WebSocket, message: LiveMessage) -> None:
     await websocket.send_text(message.model_dump_json(exclude_none=True))
 
 
-def detector(models: ModelManager) -> Speech:
-    """The session's voice activity detector: on the inference thread, where all torch work runs
-    (``Engine.speech``), at live priority; a few milliseconds a second of audio."""
-
-    async def speech(audio: np.ndarray) -> list[tuple[float, float]]:
-        return await asyncio.wrap_future(models.engine().speech(audio))
-
-    return speech
-
-
 @router.websocket("/api/live")
 async def live(
     websocket: WebSocket,
     models: ModelsDep,
     used: Annotated[Slots, Depends(slots)],
-    language: Annotated[str | None, Query(description="Language code; empty detects it once.")] = None,
+    language: Annotated[str | None, Query(description="Language code; empty or 'auto' detects it once.")] = None,
     task: Annotated[Task, Query()] = "transcribe",
 ) -> None:
     await websocket.accept()
-    session = LiveSession(transcriber(models, task), detector(models), language=language or None)
+    session = live_session(models, blank_to_none(language), task)
     with contextlib.suppress(ModelNotReady):  # loads the detector before the first words, if the model is there
         await session.speech(np.zeros(SAMPLE_RATE, np.float32))
     stopped = asyncio.Event()
@@ -154,27 +138,3 @@ async def receive(websocket: WebSocket, session: LiveSession, stopped: asyncio.E
 async def wait(event: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-
-
-def transcriber(models: ModelManager, task: Task):
-    """The session's model pass: the engine in use, at live priority, greedy, prompted with confirmed text."""
-
-    async def transcribe(audio: np.ndarray, prompt: str | None, language: str | None, draft: tuple[Segment, ...]):
-        engine = models.engine()
-        # Greedy, no word timings, only the buffer's part of the window encoded: a live pass must be
-        # short, and segment times are enough to cut the buffer (the final pass places every word).
-        # The previous pass's text is the decoder's draft: most of it is heard again.
-        most = int(TOKENS_LEEWAY + TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)
-        options = Options(
-            language=language,
-            task=task,
-            prompt=prompt,
-            temperature=0.0,
-            words=False,
-            max_tokens=most,
-            short_context=True,
-            draft=draft,
-        )
-        return await asyncio.wrap_future(engine.submit(Request(audio=audio, options=options, priority=Priority.LIVE)))
-
-    return transcribe
