@@ -180,6 +180,7 @@ def replay(
     from types import SimpleNamespace
 
     from backend.engine.engine import Engine
+    from backend.engine.streaming import live_session
     from backend.transcript import Options
 
     engine = Engine(str(folder), device="cpu")
