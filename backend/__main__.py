@@ -15,7 +15,7 @@ def main() -> None:
     """Serve until Ctrl+C or SIGTERM, then stop the running job, finish open requests and exit 0.
 
     It leaves with ``os._exit``: by then every job has recorded how it ended, and the interpreter's
-    own teardown of torch and transformers would add 1.5–2 s to every stop on a 2-core machine.
+    own teardown of torch and transformers would only delay every stop.
     The socket is bound and ``/api/health`` answered before the web app is even imported
     (``starting.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

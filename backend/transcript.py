@@ -68,7 +68,7 @@ class Options:
     #: from the audio's length, so a pass caught in a repetition loop ends in time.
     max_tokens: int | None = None
     #: Encode only the audio's length of the window (plus 2 s, at least 10 s; ``encoder.py``)
-    #: instead of all 30 s: live passes, twice as fast. One window only, no word timings.
+    #: instead of all 30 s: live passes, which must be quick. One window only, no word timings.
     short_context: bool = False
     #: What a previous pass over the same audio heard (times from its start): decoded as a guess
     #: the model checks in one call, then goes on from where it parts from it. Live passes.

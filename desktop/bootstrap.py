@@ -5,7 +5,7 @@ folder on every launch and deletes it on exit; that, not Python, makes it slow t
 build.spec puts the app folder, as a zip, inside this small onefile program:
 ``[bootloader][app zip][PyInstaller's archive]``. PyInstaller's archive must stay last: its
 bootloader looks for it backwards from the end of the file, and reading back through 420 MB
-of zip cost 2 s per launch. The first launch unpacks the zip into
+of zip would slow every launch. The first launch unpacks the zip into
 ``<cache>/app-<version>-<content hash>``; later launches find it there and start as fast as an
 unpacked folder. Another build has another hash, so an upgrade never runs stale files, and
 older versions are removed once nothing runs from them.

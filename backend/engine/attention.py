@@ -3,8 +3,8 @@
 PyTorch's SDPA (flash) kernel is the fastest for whole windows: the encoder's 1500 x
 1500 frames, the first decoder step. For one decoder query against the encoder output
 (every later step's cross-attention) the work is reading the cached keys and values
-once; there two plain matmuls beat the flash kernel's blocking by ~1.6x on the CPU, and
-those calls are about a fifth of whisper-small's decoding time. Keys and values may come
+once; there two plain matmuls are cheaper on the CPU than the flash kernel's blocking, and
+those calls come at every decoding step. Keys and values may come
 in bfloat16 (int8 models cache them so); scores and softmax stay in the query's float32.
 Registered with transformers' ``AttentionInterface`` as :data:`NAME`; the engine loads
 models with it, for transformers' ``generate`` and the aligner (Hush's greedy loop,

@@ -19,7 +19,8 @@ handed to ``on_partial`` as they are done, so a job can resume after a crash fro
 last finished chunk (``transcript.Partial``).
 
 The same loop decodes audio of one window or less on its own (``run_window``: dictation
-and live passes, without the VAD): it costs a quarter less per token than ``generate``.
+and live passes, without the VAD): it does less per token than ``generate``, whose steps go
+through transformers' general cache and output bookkeeping (``decoder.py``).
 """
 
 from __future__ import annotations
@@ -53,8 +54,7 @@ NO_SPEECH = 0.6
 #: What the cross-attention keys and values of the chunks in a batch may take; the batch
 #: size follows from it (whisper-tiny: 8, whisper-base: 5, whisper-small and larger: 1).
 #: More buys little: a step's time is mostly reading each chunk's keys and values, once per
-#: chunk (whisper-base: 5 and 7 took the same time; whisper-small's second chunk, 55 MB,
-#: saved 11 % of the time and took its peak memory past 0.9 GB).
+#: chunk, so a larger batch mostly adds memory.
 BATCH_BYTES = 96 * 1024 * 1024
 MAX_BATCH = 8
 #: VAD settings: faster-whisper's for its batched pipeline (pauses from 160 ms, 0.4 s of
@@ -63,7 +63,7 @@ MIN_SILENCE = 0.16
 SPEECH_PAD = 0.4
 #: A chunk ends this long before the window does. Speech up to the window's edge reads to
 #: Whisper as speech cut off there: it opens a last segment and stops, leaving it to the next
-#: window (whisper-base lost 6 sentences in 10 minutes that way with chunks of 29.5-30 s).
+#: window.
 END_MARGIN = 2.0
 #: Speech left after a chunk's last opening timestamp, from this long on, is decoded again.
 MIN_TAIL = 1.0
@@ -126,8 +126,8 @@ def chosen(long_form: LongForm, options: Options, seconds: float, batched: Batch
 
 def one_window(options: Options, seconds: float, batched: BatchedWhisper | None) -> bool:
     """Whether a transcription not ``chosen`` for the batched path is decoded by ``BatchedWhisper.run_window``:
-    greedy audio of one window or less. Its decoding loop takes a quarter less time per token than
-    transformers' ``generate``, which keeps beam search and the sequential long form."""
+    greedy audio of one window or less. Its decoding loop is cheaper per token than transformers'
+    ``generate``, which keeps beam search and the sequential long form."""
     return batched is not None and options.beam_size == 1 and seconds <= batched.window
 
 
@@ -519,7 +519,7 @@ class BatchedWhisper:
         """How the decoder's cross-attention keys and values are kept: bfloat16 for whole windows on
         the CPU (read at every step, they are the bulk of a step's memory traffic: 55 MB a window for
         whisper-small), the model's own for a live pass's shorter context, where bfloat16's matmuls
-        over 750 frames took 2.7x float32's time on this machine's CPU."""
+        are slower on the CPU than float32's."""
         whole = hidden.shape[1] * 2 == self.window_frames
         return torch.bfloat16 if hidden.device.type == "cpu" and whole else hidden.dtype
 

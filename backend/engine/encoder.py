@@ -1,16 +1,12 @@
 """Encoding only the part of a window that holds audio: whisper.cpp's ``audio_ctx``, for live passes.
 
 Whisper was trained on 30 s windows, its audio padded with silence to fill one, and its
-encoder costs the same for 3 s of speech as for 30. A live pass over a 5 s buffer spends
-half its time there (0.5-0.7 s of whisper-base's pass on two cores), and the decoder's
-cross-attention reads all 1500 frames at every step. Cutting the window to the audio is
-what whisper.cpp offers; cut to a few seconds the decoder, which never saw so short an
-encoder output, fell into repetition loops on real whisper-base. Cut to the audio plus
-2 s but never under 15 s, it did not (``benchmarks/live.py``: live WER within the final
-pass's, the lag halved). Under 10 s it did not either, and a pass over a short buffer
-encodes a third less (``live.py --replay 0.5``, real whisper-base: live WER against the
-final pass +0.0 → +0.0 points on one paragraph, +2.6 → -2.1 on another; 8 s: +0.5). So live
-passes encode the audio plus 2 s, at least 10 s; files keep the whole window.
+encoder costs the same for 3 s of speech as for 30: a live pass over a short buffer spends
+much of its time there, and the decoder's cross-attention reads all 1500 frames at every
+step. Cutting the window to the audio is what whisper.cpp offers, but the decoder never saw
+an encoder output much shorter than a window: cut to a few seconds, it falls into repetition
+loops. So live passes encode the audio plus ``MARGIN_SECONDS``, at least ``MIN_SECONDS``
+(``benchmarks/live.py`` compares their text with the final pass's); files keep the whole window.
 """
 
 from __future__ import annotations

@@ -67,8 +67,7 @@ class SuppressTokens(LogitsProcessor):
     """The checkpoint's ``suppress_tokens`` as a mask built once.
 
     transformers' own processor rebuilds that mask with ``torch.isin`` over the whole
-    vocabulary at every step: ~2.8 ms a token on one core, a tenth of whisper-small's
-    decoding time."""
+    vocabulary at every step, a cost paid again for every token decoded."""
 
     def __init__(self, tokens: list[int], vocab_size: int, device: torch.device) -> None:
         self.mask = torch.zeros(vocab_size, dtype=torch.bool, device=device)
@@ -290,9 +289,7 @@ class Engine:
         """Queue the search for speech in ``audio`` (``vad.speech_spans``) at live priority. It runs on
         the inference thread, as all torch work does: torch on a second thread gives OpenMP a second
         team of threads, libgomp then has more threads than cores and puts them to sleep between
-        parallel regions instead of spinning, and every decoding step slows down. whisper-small's
-        greedy decoding of a live pass took 1.1-1.3 s with one thread using torch, 2.8-3.4 s once a
-        second one had used it between the passes (as the live socket's detector did)."""
+        parallel regions instead of spinning, and every decoding step slows down."""
         return self._worker.submit(vad.speech_spans, audio, priority=Priority.LIVE)
 
     def realign(

@@ -1,8 +1,8 @@
 """Building the int8 model from its checkpoint one layer at a time, never the whole float32 model.
 
 transformers' ``from_pretrained`` materialises every float32 weight (memory-mapped: the
-pages it reads count in the process's memory) before int8 quantization can start:
-whisper-small's high-water mark was 1.14 GB for a model that ends at ~330 MB. Here the
+pages it reads count in the process's memory) before int8 quantization can start, so its
+peak is the whole float32 model, several times the int8 one it ends as. Here the
 model is built on the meta device (no memory), then each encoder and decoder layer gets
 its tensors read from the ``.safetensors`` files (plain reads into the tensor, no map) and
 is quantized at once (``precision.to_int8``); what stays float (convolutions, norms,

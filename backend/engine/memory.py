@@ -2,17 +2,17 @@
 
 glibc keeps what a thread frees in that thread's heap, for its own later allocations, and
 tensors of up to 32 MB come from those heaps. So the model, loaded on one thread, leaves
-its float32 weights' memory to a heap the inference thread never reuses (~280 MB for
-whisper-base), and blocks freed between two batches of a long recording stay counted in
-the process's memory. ``trim()`` gives them back (``malloc_trim``) at those points: after
-loading, after each encoder pass (its activations are the largest blocks an inference
-frees: ~65 MB for whisper-small's window) and after each batch or transcription.
+its float32 weights' memory to a heap the inference thread never reuses, and blocks freed
+between two batches of a long recording stay counted in the process's memory. ``trim()``
+gives them back (``malloc_trim``) at those points: after loading, after each encoder pass
+(its activations are the largest blocks an inference frees) and after each batch or
+transcription.
 
 While a model loads, ``loading()`` has every block of 1 MB or more mapped on its own
 (``M_MMAP_THRESHOLD``): the float32 weights read and freed layer by layer then leave no holes
-between the int8 ones that stay, and loading whisper-small peaks ~125 MB lower. Not
-afterwards: inference frees and takes such blocks all the time, and mapping each anew made
-whisper-small's transcription ~45 % slower (zeroed pages, faulted in again).
+between the int8 ones that stay, and loading peaks lower. Not afterwards: inference frees
+and takes such blocks all the time, and mapping each anew would slow it down (zeroed pages,
+faulted in again).
 
 All of it is a no-op where the C library has no such calls (macOS, Windows, musl).
 """
@@ -80,7 +80,7 @@ def trim_after(module: torch.nn.Module) -> None:
 
 
 def trim() -> None:
-    """Return the free memory of every heap to the operating system (a few milliseconds)."""
+    """Return the free memory of every heap to the operating system."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

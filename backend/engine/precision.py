@@ -3,12 +3,11 @@
 CPU: int8 of every ``nn.Linear`` as CTranslate2 (faster-whisper) runs it: weights
 quantized per output channel, activations per token (each row of the input scaled to
 its own peak) on the fly. The Linear layers are nearly all of Whisper's compute, so this
-roughly halves the time of float32 for every published Whisper (whisper-tiny's width
-of 384 and up). torch's dynamic quantization scales a whole activation with one number:
-a few loud tokens (the encoder's feed-forward outputs have them) then leave the others a
-handful of levels, and on real whisper-base the encoder's output moved 14 % from float32's
-(CTranslate2 int8: 5.6 %), costing 4 words in 100 on read English; per token it moves
-5.7 % and int8 loses what CTranslate2's int8 loses (``benchmarks/wer.py``). PyTorch's
+makes every published Whisper (whisper-tiny's width of 384 and up) much faster than in
+float32. torch's dynamic quantization scales a whole activation with one number: a few
+loud tokens (the encoder's feed-forward outputs have them) then leave the others a handful
+of levels and the transcript loses words; scaled per token, int8 loses only what
+CTranslate2's int8 loses (``benchmarks/wer.py``). PyTorch's
 kernel quantizes the activations to 7 bits by default (``reduce_range``: CPUs without
 VNNI sum pairs of products in 16 bits, which 8 bits could overflow); where the CPU has
 VNNI (products summed in 32 bits) Hush uses all 8 bits. Where the model is sure of a
@@ -74,7 +73,7 @@ def apply_precision(model: torch.nn.Module, precision: Precision, weights: list[
 def row_scales(weight: torch.Tensor) -> torch.Tensor:
     """Each row's int8 step (its peak over 127), per output channel of a Linear or per token of an
     embedding. The peak from max and min: ``weight.abs()`` would be a whole float32 copy (160 MB
-    for whisper-small's output projection: loading peaked 35 MB higher with it)."""
+    for whisper-small's output projection), raising loading's peak memory."""
     return (row_peaks(weight)[:, 0] / 127).clamp_(min=1e-12)
 
 
@@ -83,8 +82,8 @@ def row_peaks(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(x.amax(-1, keepdim=True), x.amin(-1, keepdim=True).neg_())
 
 
-#: Input rows an ``Int8Linear`` scales and multiplies at a time: the scaled copy of a window's
-#: 1500 rows was the encoder's largest temporary (18 MB for whisper-small's feed-forward).
+#: Input rows an ``Int8Linear`` scales and multiplies at a time: the scaled copy of a whole window's
+#: 1500 rows would be the encoder's largest temporary (18 MB for whisper-small's feed-forward).
 ROWS_AT_ONCE = 256
 
 
@@ -136,7 +135,7 @@ class Int8Linear(torch.nn.Module):
 class Int8Embedding(torch.nn.Module):
     """A token embedding in int8, each token's row scaled to its own peak, as CTranslate2's int8
     stores it: only a few rows are looked up per step, so a quarter of float32's memory (38 MB
-    for whisper-small, where bfloat16 took 76 MB) costs nothing in speed. Rows come out float32."""
+    for whisper-small, half of bfloat16's 76 MB) costs nothing in speed. Rows come out float32."""
 
     def __init__(self, embedding: torch.nn.Embedding, rows_at_once: int = 4096) -> None:
         super().__init__()
@@ -160,7 +159,7 @@ class Int8Embedding(torch.nn.Module):
 def cross_attention_in_bfloat16(model: torch.nn.Module) -> None:
     """The int8 decoder's cross-attention keys and values come out in bfloat16: they are cached
     for a whole window (whisper-small: 110 MB in float32) and read at every decoding step, and
-    ``attention.py`` takes them as they are (the batched path always cached them so)."""
+    ``attention.py`` takes them as they are (as the batched path caches them for whole windows)."""
     for layer in model.get_decoder().layers:
         for projection in (layer.encoder_attn.k_proj, layer.encoder_attn.v_proj):
             projection.out_dtype = torch.bfloat16
@@ -187,7 +186,8 @@ def quantize_int8(model: torch.nn.Module, weights: list[Path]) -> torch.nn.Modul
     transformers memory-maps the float32 checkpoint; quantizing reads every weight, and
     each page read stays resident (counted in the process's memory) while the map lives.
     Dropping the map's pages after each layer (they are clean copies of the file, read
-    again if ever touched) keeps whisper-small under 1 GB instead of ~1.9 GB.
+    again if ever touched) keeps one layer's pages resident at a time, not the whole
+    float32 checkpoint's.
     """
     reduce_range = not has_vnni()
     layers = [module for module in model.modules() if isinstance(module, torch.nn.ModuleList)]

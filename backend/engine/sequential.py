@@ -76,7 +76,7 @@ class LongFormWhisper(WhisperForConditionalGeneration):
     def _retrieve_segment(self, **arguments):
         segments, frames = self._window_segments(**arguments)
         for segment in segments:  # the window's whole output (its scores, with the fallback on): not read
-            segment.pop("result", None)  # here, and kept for every window it made memory grow with the audio
+            segment.pop("result", None)  # here, and kept for every window it would make memory grow with the audio
         if segments and self._listener is not None:
             self._listener(segments)
         return segments, frames

@@ -43,12 +43,11 @@ from backend.transcript import (
 
 #: A live pass decodes at most this many tokens per second of audio, plus the leeway: fast
 #: speech with its timestamps needs about 6; a pass caught in a repetition loop would otherwise
-#: run to the model's 448 (15 s and more on a laptop CPU) while the speaker waits.
+#: run to the model's 448 while the speaker waits.
 TOKENS_PER_SECOND = 10
 TOKENS_LEEWAY = 16
 #: Seconds of speech a pass must have heard before the language it detected is kept for the session
-#: (until then every pass detects it again): on less, Whisper's detection is a guess (a first pass
-#: over half a second of espeak-ng's English heard Vietnamese).
+#: (until then every pass detects it again): on less, Whisper's detection is a guess.
 LANGUAGE_SPEECH = 2.0
 #: New audio needed before the buffer is transcribed again (seconds); a pass takes longer than
 #: this on a laptop CPU, so in practice the next pass starts as soon as the last one answered.
@@ -69,7 +68,6 @@ DISPUTED_WORDS = 6
 STUCK_PASSES = 2
 #: Words ending this close to the buffer's end (seconds) are not confirmed by agreement: a word
 #: cut off there ("munition" for musician) is often misheard alike by two passes 0.5 s apart.
-#: In ``benchmarks/live.py --replay 0.5``: live WER +3.6 → +0.0 and -1.6 points, lag unchanged.
 EDGE = 0.5
 #: Confirmed words before those in the buffer that a hypothesis may still say again (see ``repeated``).
 REPEAT_BEFORE = 8

@@ -4,7 +4,7 @@ torch runs each operation's parallel part on a team of OpenMP threads (libgomp) 
 barrier at its end. A decoding step is hundreds of small operations, so hundreds of barriers. When
 another program keeps one core busy, the team member the kernel put on that core runs only in the
 time slices it gets (milliseconds) while its partner spins at the barrier: every small operation
-takes a time slice instead of microseconds, and one core busy elsewhere made Hush 40-50x slower.
+takes a time slice instead of microseconds, and one core busy elsewhere slows Hush many times over.
 A team no larger than the free cores never waits for a descheduled member, and a single thread has
 no barrier at all. So the inference thread measures, between its operations, how busy the machine
 is apart from Hush itself, and sizes torch's team to what is left:
@@ -16,7 +16,7 @@ is apart from Hush itself, and sizes torch's team to what is left:
   ``DROP_AT`` of one, and stops counting under ``TAKE_BACK_UNDER``: a dead band, so that a passing
   spike does not flip the team size back and forth), between 1 and torch's own default.
 
-It is measured at least ``INTERVAL`` seconds apart (two reads of small files, ~30 µs) and only
+It is measured at least ``INTERVAL`` seconds apart (two reads of small files) and only
 while inference runs. Where ``/proc/stat`` does not exist (macOS, Windows) the count stays as
 torch chose it. ``torch.set_num_threads`` is per OpenMP thread: only the inference thread calls it.
 """

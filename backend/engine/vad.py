@@ -2,10 +2,10 @@
 
 The ``silero-vad`` package ships its model (weights included) and runs on torch, so it
 adds no runtime. Its own runner calls the network once per 32 ms frame from Python: ten
-minutes are 18,750 calls, ~40 s on one core. The network is a few small convolutions over
-each frame (plus 64 samples of the frame before) and one LSTM cell carried from frame to
-frame, so here the convolutions run over all frames at once and the LSTM in one call over
-the sequence, from the package's own weights file: ten minutes take about a second. The
+minutes are 18,750 calls, each paying Python's and torch's overhead for a tiny computation.
+The network is a few small convolutions over each frame (plus 64 samples of the frame before)
+and one LSTM cell carried from frame to frame, so here the convolutions run over all frames at
+once and the LSTM in one call over the sequence, from the package's own weights file. The
 package's ``get_speech_timestamps_from_probs`` turns the probabilities into stretches of
 speech, as its ``get_speech_timestamps`` does.
 

@@ -281,8 +281,8 @@ class Store:
         """Newest first; ``query`` searches transcripts and file names. Returns a page and the total.
 
         What a list shows: the transcripts' text without their segments, which are read only
-        where a correction changes the text (an hour's segments and words take a tenth of a second
-        to read); ``get`` gives the whole job."""
+        where a correction changes the text (a long recording's segments and words are slow to read
+        for every row of a page); ``get`` gives the whole job."""
         expression = match_expression(query)
         where, args = "", []
         if expression:

@@ -1,7 +1,7 @@
 """The server's first second: its socket bound and ``/api/health`` answered while the app imports.
 
-Importing FastAPI, uvicorn and pydantic takes one to three seconds on a 2-core machine
-(torch and transformers load later still, behind the "loading" state). The page, the
+Importing FastAPI, uvicorn and pydantic takes seconds on a slow machine (torch and
+transformers load later still, behind the "loading" state). The page, the
 desktop window and scripts poll ``/api/health``, so from the first moment the socket is
 bound and answered with the standard library alone: ``/api/health`` says the model is
 loading, anything else asks to come back in a second (503, ``Retry-After``; the page gets a
