@@ -18,7 +18,8 @@ is apart from Hush itself, and sizes torch's team to what is left:
 
 It is measured at least ``INTERVAL`` seconds apart (two reads of small files) and only
 while inference runs. Where ``/proc/stat`` does not exist (macOS, Windows) the count stays as
-torch chose it. ``torch.set_num_threads`` is per OpenMP thread: only the inference thread calls it.
+torch chose it. ``torch.set_num_threads`` holds for the OpenMP thread that calls it, so ``adjust`` runs on
+the thread that runs the model (the inference thread; the loading thread while it warms the model up).
 """
 
 from __future__ import annotations
