@@ -64,7 +64,7 @@ def test_loading_silero_leaves_torchs_thread_count_alone():
     """Importing silero_vad sets torch's thread count to 1 for the whole process (Whisper would
     then run on one core): a fresh process keeps its count through the first VAD call."""
     code = (
-        "import torch; torch.set_num_threads(2); from backend import vad; vad.speech_spans(__import__('numpy')"
+        "import torch; torch.set_num_threads(2); from backend.engine import vad; vad.speech_spans(__import__('numpy')"
         ".zeros(16000, 'float32')); print(torch.get_num_threads())"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
