@@ -36,7 +36,7 @@ from transformers import WhisperForConditionalGeneration, WhisperProcessor
 from transformers.modeling_outputs import BaseModelOutput
 
 from backend.audio import SAMPLE_RATE
-from backend.engine import encoder, memory, vad
+from backend.engine import encoder, memory, precision, vad
 from backend.engine.decoder import StepDecoder
 from backend.engine.features import log_mel
 from backend.engine.timing import Aligner, Decoded
@@ -375,7 +375,8 @@ class BatchedWhisper:
             hidden.append(encoded)
         if language is None:
             language = self.detect(hidden[0])
-        results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures(options), steps)
+        with precision.alike_rows():  # each chunk decodes alike whatever else is in the batch
+            results = self.decode(torch.cat(hidden), self.prefix(options, language), temperatures(options), steps)
         decoded: list[Decoded] = []
         segments: list[Segment] = []
         tails: list[Chunk] = []

@@ -27,6 +27,9 @@ import ctypes
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import torch
@@ -87,14 +90,32 @@ def row_peaks(x: torch.Tensor) -> torch.Tensor:
 ROWS_AT_ONCE = 256
 
 
+#: Set while rows from different audio share the kernel's calls (``alike_rows``).
+_ROWS_ALIKE: ContextVar[bool] = ContextVar("rows_alike", default=False)
+
+
+@contextmanager
+def alike_rows() -> Iterator[None]:
+    """Within it, every ``Int8Linear`` quantizes each input row alike, one row alone included: batched
+    decoding wraps its calls in it, so a chunk decodes to the same text whatever else is in its batch
+    and whether the others have finished. Outside, a single row (a dictation's or a live pass's step,
+    never batched) keeps the kernel's own range, its own least and largest value: one call instead of
+    several, a step's decoding markedly cheaper."""
+    token = _ROWS_ALIKE.set(True)
+    try:
+        yield
+    finally:
+        _ROWS_ALIKE.reset(token)
+
+
 class Int8Linear(torch.nn.Module):
     """An ``nn.Linear`` in int8: weights per output channel, each input row (token) scaled to its own
     peak before torch's dynamic int8 kernel, the output scaled back, exactly in float, and the bias
     added in float. The kernel quantizes its whole input with one range, from its least and largest
-    value: a last row holding -1 and +1 (``SPAN``) pins that range to [-1, 1] whatever the other rows
-    are, so every row is quantized alike (symmetric, as CTranslate2's int8) and a row's result never
-    depends on which rows share the call: a chunk decodes to the same text alone or in a batch, a
-    decoder step alone or in the prompt's call. Long inputs go through ``ROWS_AT_ONCE`` rows at a time."""
+    value: a last row holding -1 and +1 (``span``) pins that range to [-1, 1] whatever the other rows
+    are, so every row is quantized alike (symmetric, as CTranslate2's int8) and a row's result does not
+    depend on which rows share the call. A single row outside ``alike_rows`` goes to the kernel as it
+    is. Long inputs go through ``ROWS_AT_ONCE`` rows at a time."""
 
     def __init__(self, linear: torch.nn.Linear, reduce_range: bool) -> None:
         super().__init__()
@@ -116,14 +137,19 @@ class Int8Linear(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype, x = self.out_dtype or x.dtype, x.float()
+        if x.numel() == x.shape[-1] and not _ROWS_ALIKE.get():
+            out = torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
+            return (out if self.bias is None else out.add_(self.bias)).to(dtype)
         rows = x.reshape(-1, x.shape[-1])
         out = torch.empty(rows.shape[0], self.out_features, device=x.device)
         for first in range(0, rows.shape[0], ROWS_AT_ONCE):
             block = rows[first : first + ROWS_AT_ONCE]
             peak = row_peaks(block).clamp_(min=1e-30)
-            scaled = torch.cat([block / peak, self.span])
+            scaled = torch.empty(len(block) + 1, self.in_features, device=x.device)
+            torch.div(block, peak, out=scaled[:-1])
+            scaled[-1] = self.span
             product = torch.ops.quantized.linear_dynamic(scaled, self.packed, self.reduce_range)
-            out[first : first + ROWS_AT_ONCE] = product[:-1].mul_(peak)
+            torch.mul(product[:-1], peak, out=out[first : first + ROWS_AT_ONCE])
         if self.bias is not None:
             out.add_(self.bias)
         return out.view(*x.shape[:-1], self.out_features).to(dtype)

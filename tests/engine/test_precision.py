@@ -69,14 +69,15 @@ def test_a_long_input_goes_through_int8_a_block_of_rows_at_a_time_each_row_scale
 
 
 def test_an_int8_row_gives_the_same_result_alone_or_beside_any_other_rows():
-    """A chunk must decode to the same text alone or in a batch (a streamed answer's first batch is one
-    chunk): each row is quantized the same way whatever shares the kernel's call."""
+    """A chunk must decode to the same text alone or in a batch, and after the others in its batch have
+    finished (a streamed answer's first batch is one chunk): within ``alike_rows``, as batched decoding
+    runs, each row is quantized the same way whatever shares the kernel's call."""
     linear = torch.nn.Linear(64, 32)
     rows = torch.randn(40, 64, generator=torch.Generator().manual_seed(1))
     rows[3] *= 50  # a loud neighbour
     rows[5] = rows[5].abs()  # a row with no negative value: alone, its own range would be lopsided
     quantized = precision.Int8Linear(linear, reduce_range=True)
-    with torch.no_grad():
+    with torch.no_grad(), precision.alike_rows():
         together = quantized(rows)
         for index in (0, 5, 39):
             assert torch.equal(quantized(rows[index : index + 1]), together[index : index + 1])
