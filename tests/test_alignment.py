@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from transformers.models.whisper.generation_whisper import _dynamic_time_warping
 
-from backend.alignment import Decoded, Pauses, Timing, dtw, finish, merge_punctuation, settle
+from backend import alignment
+from backend.alignment import Decoded, Pauses, Timing, dtw, finish, median_filter, merge_punctuation, settle
 from backend.audio import SAMPLE_RATE, decode
 from backend.engine import Engine
 from backend.status import ModelState
@@ -44,6 +47,14 @@ def test_time_warping_a_full_window_takes_milliseconds():
     started = time.perf_counter()
     dtw(cost)
     assert time.perf_counter() - started < 0.5  # transformers' Python double loop takes seconds here
+
+
+@pytest.mark.parametrize("block", [1, 7 * 50, 7 * 50 * 3 + 5, alignment.MEDIAN_BLOCK])
+def test_the_median_filter_sorted_block_by_block_gives_what_one_sort_of_every_window_gives(monkeypatch, block):
+    monkeypatch.setattr(alignment, "MEDIAN_BLOCK", block)  # whole rows, several rows, all at once
+    values = torch.randn(3, 8, 50, generator=torch.Generator().manual_seed(block))
+    padded = F.pad(values, (3, 3), mode="reflect")  # openai-whisper's median_filter, all windows at once
+    assert torch.equal(median_filter(values, 7), padded.unfold(-1, 7, 1).sort()[0][..., 3])
 
 
 def test_pauses_are_found_and_end_at_the_first_loud_sample():
