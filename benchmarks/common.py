@@ -25,6 +25,9 @@ EOT = 50257  # whisper-small's <|endoftext|>
 TIMESTAMPS = list(range(50364, 51865))  # <|0.00|> … <|30.00|>
 #: What every system is kept from emitting, so each decodes the full token count as text.
 SUPPRESSED = [EOT, *TIMESTAMPS]
+#: whisper-small's cross-attention heads that follow the audio (its published generation config):
+#: with them the word-timing pass runs, as it does on the real checkpoint.
+WHISPER_SMALL_ALIGNMENT_HEADS = [[5, 3], [5, 9], [8, 0], [8, 4], [8, 7], [8, 8], [9, 0], [9, 7], [9, 9], [10, 5]]
 
 
 def whisper_small(folder: Path = CACHE / "whisper-small-random") -> Path:
@@ -40,10 +43,11 @@ def whisper_small(folder: Path = CACHE / "whisper-small-random") -> Path:
     return folder
 
 
-def with_fixed_tokens(source: Path, tokens: int) -> Path:
+def with_fixed_tokens(source: Path, tokens: int, alignment_heads: list[list[int]] | None = None) -> Path:
     """A view of ``source`` whose generation config decodes exactly ``tokens`` tokens per
-    window (end-of-text and timestamps suppressed), so every system does the same work."""
-    folder = source.parent / f"{source.name}-{tokens}-tokens"
+    window (end-of-text and timestamps suppressed), so every system does the same work;
+    with ``alignment_heads``, words are placed in time too (none without)."""
+    folder = source.parent / f"{source.name}-{tokens}-tokens{'-words' if alignment_heads else ''}"
     folder.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
         target = folder / item.name
@@ -51,6 +55,8 @@ def with_fixed_tokens(source: Path, tokens: int) -> Path:
             target.symlink_to(item)
     config = json.loads((source / "generation_config.json").read_text())
     config.update(min_new_tokens=tokens, max_new_tokens=tokens, suppress_tokens=SUPPRESSED)
+    if alignment_heads:
+        config["alignment_heads"] = alignment_heads
     (folder / "generation_config.json").write_text(json.dumps(config, indent=2))
     return folder
 

@@ -39,6 +39,10 @@ from backend.transcript import Segment, Word
 FRAME_SECONDS = 0.02
 MEL_FRAMES_PER_SECOND = 100
 MEDIAN_WIDTH = 7
+#: Windows of the median filter sorted at once (12 MB of values and indices).
+MEDIAN_BLOCK = 1 << 20
+#: Rows of logits (tokens) whose probabilities are worked out at once (3 MB for Whisper's vocabulary).
+SOFTMAX_ROWS = 16
 #: Languages written without spaces, whose words are single characters (openai-whisper's list).
 UNSPACED = {"zh", "ja", "th", "lo", "my", "yue"}
 PREPENDED = "\"'“¡¿([{-"
@@ -251,9 +255,7 @@ class Aligner:
         ids = torch.tensor([[*prefix, *tokens, self.end_of_text]], device=encoded.device)
         scores, hidden = self.attend(encoded, ids)
         rows = slice(len(prefix) - 1, len(prefix) + len(tokens))  # those predicting each text token and the end
-        logits = self.model.get_output_embeddings()(hidden[rows][:-1]).float()
-        picked = torch.tensor(tokens, device=logits.device)
-        chosen = logits[:, : self.end_of_text].softmax(-1)[torch.arange(len(tokens), device=logits.device), picked]
+        probabilities = self.probabilities(hidden[rows][:-1], tokens)
         weights = scores[:, :, :frames].softmax(-1)
         deviation, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
         weights = median_filter((weights - mean) / deviation.clamp_min(1e-9), MEDIAN_WIDTH)
@@ -265,11 +267,23 @@ class Aligner:
         boundaries = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
         jumps = np.pad(np.diff(token_rows), (1, 0), constant_values=1).astype(bool)
         jump_times = time_columns[jumps] * FRAME_SECONDS
-        probabilities = chosen.cpu().numpy()
         return [
             Timing(word, list(ids_), float(jump_times[i]), float(jump_times[j]), float(probabilities[i:j].mean()))
             for word, ids_, i, j in zip(words[:-1], word_tokens[:-1], boundaries[:-1], boundaries[1:], strict=True)
         ]
+
+    def probabilities(self, states: torch.Tensor, tokens: list[int]) -> np.ndarray:
+        """The probability the model gave each of ``tokens`` among the text tokens, from the decoder
+        states that predicted them. The softmax runs over ``SOFTMAX_ROWS`` rows of logits at a time:
+        over all of them it was a second copy of the logits (~100 tokens x 50257: 21 MB)."""
+        logits = self.model.get_output_embeddings()(states).float()
+        picked = torch.tensor(tokens, device=logits.device)
+        chosen = torch.empty(len(tokens), device=logits.device)
+        for first in range(0, len(tokens), SOFTMAX_ROWS):
+            block = logits[first : first + SOFTMAX_ROWS, : self.end_of_text].softmax(-1)
+            rows = torch.arange(len(block), device=logits.device)
+            chosen[first : first + SOFTMAX_ROWS] = block[rows, picked[first : first + SOFTMAX_ROWS]]
+        return chosen.cpu().numpy()
 
     def attend(self, encoded: torch.Tensor, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The alignment heads' attention scores before the softmax (heads × tokens × frames) and the
@@ -314,12 +328,21 @@ def remember(
 
 
 def median_filter(values: torch.Tensor, width: int) -> torch.Tensor:
-    """The median of each ``width`` neighbours along the last axis (edges reflected)."""
+    """The median of each ``width`` neighbours along the last axis (edges reflected).
+
+    Sorted a block of rows at a time: the sort keeps every window's ``width`` values and their
+    int64 indices, 12 bytes each, so a whisper-small window's heads sorted at once (10 x ~100
+    tokens x 1500 frames x 7) took ~130 MB, and set the server's peak memory."""
     pad = width // 2
     if values.shape[-1] <= pad:
         return values
     padded = F.pad(values, (pad, pad), mode="reflect")
-    return padded.unfold(-1, width, 1).sort()[0][..., pad]
+    rows = padded.reshape(-1, padded.shape[-1])
+    filtered = values.new_empty(rows.shape[0], values.shape[-1])
+    step = max(1, MEDIAN_BLOCK // (values.shape[-1] * width))
+    for first in range(0, rows.shape[0], step):
+        filtered[first : first + step] = rows[first : first + step].unfold(-1, width, 1).sort()[0][..., pad]
+    return filtered.reshape(values.shape)
 
 
 def dtw(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

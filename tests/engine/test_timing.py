@@ -8,14 +8,28 @@ import shutil
 import time
 from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from transformers.models.whisper.generation_whisper import _dynamic_time_warping
 
 from backend.audio import SAMPLE_RATE, decode
+from backend.engine import timing
 from backend.engine.engine import Engine
-from backend.engine.timing import Decoded, Pauses, Timing, dtw, finish, merge_punctuation, settle
+from backend.engine.timing import (
+    Aligner,
+    Decoded,
+    Pauses,
+    Timing,
+    dtw,
+    finish,
+    median_filter,
+    merge_punctuation,
+    settle,
+)
 from backend.status import ModelState
 from backend.transcript import Options
 
@@ -44,6 +58,26 @@ def test_time_warping_a_full_window_takes_milliseconds():
     started = time.perf_counter()
     dtw(cost)
     assert time.perf_counter() - started < 0.5  # transformers' Python double loop takes seconds here
+
+
+@pytest.mark.parametrize("block", [1, 7 * 50, 7 * 50 * 3 + 5, timing.MEDIAN_BLOCK])
+def test_the_median_filter_sorted_block_by_block_gives_what_one_sort_of_every_window_gives(monkeypatch, block):
+    monkeypatch.setattr(timing, "MEDIAN_BLOCK", block)  # whole rows, several rows, all at once
+    values = torch.randn(3, 8, 50, generator=torch.Generator().manual_seed(block))
+    padded = F.pad(values, (3, 3), mode="reflect")  # openai-whisper's median_filter, all windows at once
+    assert torch.equal(median_filter(values, 7), padded.unfold(-1, 7, 1).sort()[0][..., 3])
+
+
+def test_each_tokens_probability_is_the_softmax_over_the_text_tokens_taken_a_few_rows_at_a_time():
+    generator = torch.Generator().manual_seed(0)
+    projection = torch.nn.Linear(8, 40)
+    aligner = Aligner.__new__(Aligner)  # only the output projection and the end-of-text token are read
+    aligner.model, aligner.end_of_text = SimpleNamespace(get_output_embeddings=lambda: projection), 30
+    states = torch.randn(timing.SOFTMAX_ROWS * 2 + 5, 8, generator=generator)
+    tokens = torch.randint(0, 30, (len(states),), generator=generator).tolist()
+    with torch.inference_mode():
+        expected = projection(states)[:, :30].softmax(-1)[torch.arange(len(tokens)), tokens]
+        assert np.array_equal(aligner.probabilities(states, tokens), expected.numpy())
 
 
 def test_pauses_are_found_and_end_at_the_first_loud_sample():
