@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from transformers.models.whisper.generation_whisper import _dynamic_time_warping
 
 from backend.audio import SAMPLE_RATE, decode
-from backend.engine import timing
+from backend.engine import timing as word_timing
 from backend.engine.engine import Engine
 from backend.engine.timing import (
     Aligner,
@@ -60,9 +60,9 @@ def test_time_warping_a_full_window_takes_milliseconds():
     assert time.perf_counter() - started < 0.5  # transformers' Python double loop takes seconds here
 
 
-@pytest.mark.parametrize("block", [1, 7 * 50, 7 * 50 * 3 + 5, timing.MEDIAN_BLOCK])
+@pytest.mark.parametrize("block", [1, 7 * 50, 7 * 50 * 3 + 5, word_timing.MEDIAN_BLOCK])
 def test_the_median_filter_sorted_block_by_block_gives_what_one_sort_of_every_window_gives(monkeypatch, block):
-    monkeypatch.setattr(timing, "MEDIAN_BLOCK", block)  # whole rows, several rows, all at once
+    monkeypatch.setattr(word_timing, "MEDIAN_BLOCK", block)  # whole rows, several rows, all at once
     values = torch.randn(3, 8, 50, generator=torch.Generator().manual_seed(block))
     padded = F.pad(values, (3, 3), mode="reflect")  # openai-whisper's median_filter, all windows at once
     assert torch.equal(median_filter(values, 7), padded.unfold(-1, 7, 1).sort()[0][..., 3])
@@ -73,7 +73,7 @@ def test_each_tokens_probability_is_the_softmax_over_the_text_tokens_taken_a_few
     projection = torch.nn.Linear(8, 40)
     aligner = Aligner.__new__(Aligner)  # only the output projection and the end-of-text token are read
     aligner.model, aligner.end_of_text = SimpleNamespace(get_output_embeddings=lambda: projection), 30
-    states = torch.randn(timing.SOFTMAX_ROWS * 2 + 5, 8, generator=generator)
+    states = torch.randn(word_timing.SOFTMAX_ROWS * 2 + 5, 8, generator=generator)
     tokens = torch.randint(0, 30, (len(states),), generator=generator).tolist()
     with torch.inference_mode():
         expected = projection(states)[:, :30].softmax(-1)[torch.arange(len(tokens)), tokens]
