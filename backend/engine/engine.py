@@ -335,7 +335,7 @@ class Engine:
 
     def _transcribe(self, request: Request, queued: float) -> Transcript:
         waited = time.perf_counter() - queued
-        model, processor = self._ready()
+        self._ready()
         seconds = len(request.audio) / SAMPLE_RATE
         stop = StopWhenSet(request.cancel, self._stopping, every_step=self._threads.adjust)
         if stop.is_set():
@@ -353,20 +353,16 @@ class Engine:
             if request.on_progress is not None:
                 request.on_progress(1.0)
         else:
-            transcript = self._run(model, processor, request, stop, between_windows)
+            transcript = self._run(request, stop, between_windows)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         memory.trim()
         return transcript
 
     def _run(
-        self,
-        model: WhisperForConditionalGeneration,
-        processor: WhisperProcessor,
-        request: Request,
-        stop: StopWhenSet,
-        between_windows: Callable[[], None] | None,
+        self, request: Request, stop: StopWhenSet, between_windows: Callable[[], None] | None = None
     ) -> Transcript:
-        """The sequential long form and beam search: transformers' ``generate`` (``longform.py``)."""
+        """The sequential long form and beam search: transformers' ``generate`` (``sequential.py``)."""
+        model, processor = self._ready()
         audio, options, on_progress = request.audio, request.options, request.on_progress
         started = time.perf_counter()
         window_frames = 2 * model.config.max_source_positions

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from backend.engine import attention
-from backend.engine.engine import Engine
+from backend.engine.engine import Engine, StopWhenSet
 from backend.status import ModelState
-from backend.transcript import Options
+from backend.transcript import Options, Request
 
 
 def encoder_attention() -> torch.nn.Module:
@@ -44,13 +44,12 @@ def test_the_engine_decodes_the_same_tokens_as_with_plain_sdpa(random_checkpoint
     engine = Engine(str(random_checkpoint), device="cpu")
     engine.start()
     assert engine.wait_until_loaded(120).state is ModelState.READY
-    model, processor = engine._ready()
+    model, _ = engine._ready()
     assert model.config._attn_implementation == attention.NAME
-    samples = audio.decode(media["wav"])
-    options = Options(language="en", temperature=0)
-    ours = engine._run(model, processor, samples, options).text
+    request = Request(audio=audio.decode(media["wav"]), options=Options(language="en", temperature=0))
+    ours = engine._run(request, StopWhenSet()).text  # transformers' generate: the path that reads attention.NAME
     model.set_attn_implementation("sdpa")
     try:
-        assert engine._run(model, processor, samples, options).text == ours
+        assert engine._run(request, StopWhenSet()).text == ours
     finally:
         model.set_attn_implementation(attention.NAME)
