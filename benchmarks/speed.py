@@ -1,7 +1,7 @@
 """Speed of Hush's engine against the transformers default and faster-whisper, side by side.
 
     python benchmarks/speed.py [--threads N] [--repeats N] [--skip-faster-whisper] [--long-minutes 2]
-    python benchmarks/speed.py --threads 1 --long-minutes 10      # the run quoted in the README
+    python benchmarks/speed.py --threads 1 --long-minutes 10      # the full run
 
 Two tables. The first: random weights of the exact whisper-small architecture; every
 system decodes exactly 100 tokens for a 30 s input (end-of-text suppressed), so the work

@@ -1,7 +1,7 @@
 """Word error rate of Hush on real whisper-base, next to faster-whisper on the same weights.
 
     python benchmarks/wer.py [--sentences 40] [--minutes 3] [--seeds 7] [--threads 1] [--long-form sequential]
-    python benchmarks/wer.py --sentences 120 --minutes 10 --seeds 7,8,9,10    # the run quoted in the README
+    python benchmarks/wer.py --sentences 120 --minutes 10 --seeds 7,8,9,10    # the full run
     python benchmarks/wer.py --tiny [--clips 100] ...         # the 20-word test model, over HTTP
 
 The real weights are whisper-base as ``scripts/fetch_weights.py`` fetches it (a
