@@ -1,0 +1,286 @@
+"""Who speaks when: voice prints of windows over the speech clustered into speakers, the clusters
+turned into speaker turns, and a transcript's segments split where the speaker changes.
+
+numpy only (the voice prints come from ``voices.py``), so every step is tested without torch.
+
+- **Windows**: 1.6 s (what the voice encoder was trained on) every ``HOP`` s over the stretches
+  of speech Silero finds; a stretch shorter than a window gets one window centred on it.
+- **Clustering**: spectral clustering with the speaker count from the eigengap, its one knob (how
+  many neighbours each window keeps in the affinity graph) tuned per recording as NME-SC does
+  (Park et al., "Auto-Tuning Spectral Clustering for Speaker Diarization Using Normalized Maximum
+  Eigengap", 2019): the count of near-zero eigenvalues of the graph's Laplacian is the number
+  of speakers. At most ``MOST_CLUSTERED`` windows are clustered (evenly spread over the
+  recording); every window then goes to the nearest speaker's mean voice, so an hour costs the
+  clustering of ten minutes plus a matrix product: linear in the length, not quadratic.
+- **Turns**: every 50 ms of speech belongs to the window centred nearest; turns shorter than
+  ``MIN_TURN`` go to their neighbours, so a cough or a short overlap does not shatter the text.
+- **Segments**: each word gets the speaker of the turn it overlaps most; a segment is split
+  where its words' speaker changes, a segment without words goes whole to its main speaker.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from backend.transcript import Segment
+
+WINDOW = 1.6
+HOP = 0.8
+#: Windows clustered at most; the others are assigned to the clusters found.
+MOST_CLUSTERED = 500
+#: The grid turns are drawn on.
+STEP = 0.05
+#: Turns shorter than this (seconds) are given to the speakers around them.
+MIN_TURN = 1.0
+#: Stretches of speech shorter than this get no window of their own (a click, a breath).
+MIN_SPEECH = 0.3
+#: How much of each row of the affinity graph may be kept (NME-SC's largest search ratio).
+MOST_NEIGHBOURS = 0.25
+#: How many neighbour counts NME-SC tries.
+SEARCHES = 20
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: int
+
+
+# -- windows ------------------------------------------------------------------------------------
+def window_starts(spans: Iterable[tuple[float, float]], length: float, hop: float = HOP) -> np.ndarray:
+    """Where each window starts (seconds): every ``hop`` s over each stretch of speech, the last one
+    flush with its end; one centred window for a stretch shorter than a window."""
+    starts: list[float] = []
+    for start, end in spans:
+        if end - start < MIN_SPEECH:
+            continue
+        if end - start <= WINDOW:
+            starts.append(min(max(0.0, (start + end - WINDOW) / 2), max(0.0, length - WINDOW)))
+            continue
+        these = list(np.arange(start, end - WINDOW, hop))
+        if end - WINDOW - these[-1] > hop / 4:
+            these.append(end - WINDOW)
+        starts += these
+    return np.asarray(starts, dtype=np.float64)
+
+
+# -- clustering ---------------------------------------------------------------------------------
+def cluster(prints: np.ndarray, count: int | None = None, least: int = 1, most: int = 8) -> np.ndarray:
+    """A speaker (0, 1, …) for each voice print (rows of length 1): ``count`` speakers, or as many as
+    the eigengap says between ``least`` and ``most``."""
+    n = len(prints)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    most = max(1, min(most, n))
+    least = max(1, min(least, most))
+    if count is not None:
+        least = most = max(1, min(count, n))
+    if most == 1 or n < 3:
+        return np.zeros(n, dtype=int)
+    chosen = np.linspace(0, n - 1, min(n, MOST_CLUSTERED)).round().astype(int)
+    sample = prints[np.unique(chosen)]
+    labels = spectral(sample @ sample.T, least, most)
+    centres = np.stack([sample[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-8)
+    return np.argmax(prints @ centres.T, axis=1)
+
+
+def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
+    """NME-SC over a cosine-similarity matrix: the neighbour count whose graph has the clearest
+    eigengap (relative to how many neighbours it keeps), its number of speakers, and k-means on the
+    Laplacian's eigenvectors."""
+    n = len(similarity)
+    scaled = (similarity - similarity.min()) / max(similarity.max() - similarity.min(), 1e-8)
+    np.fill_diagonal(scaled, 1.0)
+    order = np.argsort(-scaled, axis=1)
+    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    largest = max(2, int(n * MOST_NEIGHBOURS))
+    for p in np.unique(np.linspace(2, largest, SEARCHES).round().astype(int)):
+        values, vectors = laplacian_spectrum(pruned(scaled, order, p))
+        gaps = np.diff(values[: most + 1])
+        if len(gaps) == 0:
+            continue
+        k = least + int(np.argmax(gaps[least - 1 : most]))
+        ratio = (p / n) / (gaps[k - 1] / max(values[-1], 1e-10) + 1e-10)
+        if best is None or ratio < best[0]:
+            best = (ratio, k, values, vectors)
+    if best is None or best[1] == 1:
+        return np.zeros(n, dtype=int)
+    _, k, _, vectors = best
+    return kmeans(vectors[:, :k], k)
+
+
+def pruned(scaled: np.ndarray, order: np.ndarray, keep: int) -> np.ndarray:
+    """The affinity graph keeping each window's ``keep`` nearest neighbours (as ones), made symmetric."""
+    graph = np.zeros_like(scaled)
+    np.put_along_axis(graph, order[:, :keep], 1.0, axis=1)
+    return (graph + graph.T) / 2
+
+
+def laplacian_spectrum(graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The eigenvalues (ascending) and eigenvectors of the graph's Laplacian ``D - A``."""
+    laplacian = np.diag(graph.sum(axis=1)) - graph
+    return np.linalg.eigh(laplacian)
+
+
+def kmeans(points: np.ndarray, k: int, tries: int = 10, rounds: int = 100) -> np.ndarray:
+    """Lloyd's k-means from k-means++ starts (a fixed seed: the same recording, the same speakers),
+    the try with the least inertia."""
+    rng = np.random.default_rng(0)
+    best, best_inertia = np.zeros(len(points), dtype=int), np.inf
+    for _ in range(tries):
+        centres = [points[rng.integers(len(points))]]
+        for _ in range(1, k):
+            distance = np.min([np.sum((points - c) ** 2, axis=1) for c in centres], axis=0)
+            total = distance.sum()
+            pick = rng.choice(len(points), p=distance / total) if total > 0 else rng.integers(len(points))
+            centres.append(points[pick])
+        centre = np.array(centres)
+        for _ in range(rounds):
+            labels = np.argmin(((points[:, None, :] - centre[None]) ** 2).sum(axis=2), axis=1)
+            moved = np.array([points[labels == j].mean(axis=0) if np.any(labels == j) else centre[j] for j in range(k)])
+            if np.allclose(moved, centre):
+                break
+            centre = moved
+        inertia = float(((points - centre[labels]) ** 2).sum())
+        if inertia < best_inertia:
+            best, best_inertia = labels, inertia
+    return best
+
+
+# -- turns --------------------------------------------------------------------------------------
+def turns(starts: np.ndarray, labels: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[Turn]:
+    """Speaker turns over the speech: each moment of it belongs to the window centred nearest; turns
+    shorter than ``MIN_TURN`` go to their neighbours; speakers numbered 1, 2, … by first appearance."""
+    if len(starts) == 0:
+        return []
+    centres = starts + WINDOW / 2
+    order = np.argsort(centres)
+    centres, labels = centres[order], labels[order]
+    found: list[list] = []  # [start, end, label] runs, end exclusive
+    for start, end in spans:
+        grid = np.arange(start, end, STEP)
+        if not len(grid):
+            continue
+        after = np.searchsorted(centres, grid)
+        left, right = np.clip(after - 1, 0, len(centres) - 1), np.clip(after, 0, len(centres) - 1)
+        at = np.where(np.abs(grid - centres[left]) <= np.abs(grid - centres[right]), left, right)
+        speaker = labels[at]
+        changes = np.flatnonzero(np.diff(speaker)) + 1
+        bounds = [0, *changes.tolist(), len(grid)]
+        for a, b in itertools.pairwise(bounds):
+            run = [float(grid[a]), float(grid[b]) if b < len(grid) else float(end), int(speaker[a])]
+            if found and found[-1][2] == run[2]:
+                found[-1][1] = run[1]
+            else:
+                found.append(run)
+    found = absorb_short(found)
+    numbers: dict[int, int] = {}
+    for _, _, label in found:
+        numbers.setdefault(label, len(numbers) + 1)
+    return [Turn(round(a, 3), round(b, 3), numbers[label]) for a, b, label in found]
+
+
+def absorb_short(runs: list[list]) -> list[list]:
+    """Turns shorter than ``MIN_TURN`` merged into a neighbour (the one of the same speaker around
+    it, else the longer), shortest first, then neighbours of one speaker joined."""
+    runs = [list(r) for r in runs]
+    while len(runs) > 1:
+        lengths = [b - a for a, b, _ in runs]
+        i = int(np.argmin(lengths))
+        if lengths[i] >= MIN_TURN:
+            break
+        before = runs[i - 1] if i > 0 else None
+        after = runs[i + 1] if i + 1 < len(runs) else None
+        if before is not None and (after is None or before[1] - before[0] >= after[1] - after[0]):
+            runs[i][2] = before[2]
+        else:
+            runs[i][2] = after[2]
+        joined: list[list] = []
+        for run in runs:
+            if joined and joined[-1][2] == run[2]:
+                joined[-1][1] = run[1]
+            else:
+                joined.append(run)
+        runs = joined
+    return runs
+
+
+# -- segments -----------------------------------------------------------------------------------
+def speaker_during(start: float, end: float, found: Sequence[Turn]) -> int | None:
+    """The speaker of the turn overlapping ``start``–``end`` most (the nearest turn where none does)."""
+    if not found:
+        return None
+    overlaps = [min(end, t.end) - max(start, t.start) for t in found]
+    best = int(np.argmax(overlaps))
+    if overlaps[best] > 0:
+        return found[best].speaker
+    middle = (start + end) / 2
+    return min(found, key=lambda t: min(abs(middle - t.start), abs(middle - t.end))).speaker
+
+
+def split_by_speaker(segment: Segment, found: Sequence[Turn], whole: bool = False) -> list[Segment]:
+    """``segment`` cut where its words' speaker changes, each part with its speaker; ``whole``: not cut,
+    the speaker of most of it (a person's corrected segment, whose index must stay)."""
+    if whole or not segment.words:
+        return [replace(segment, speaker=speaker_during(segment.start, segment.end, found))]
+    speakers = [speaker_during(w.start, w.end, found) for w in segment.words]
+    places = word_places(segment.text, segment.words)
+    if len(set(speakers)) == 1 or places is None:
+        return [replace(segment, speaker=majority(speakers, segment))]
+    parts, first = [], 0
+    for i in range(1, len(speakers) + 1):
+        if i < len(speakers) and speakers[i] == speakers[first]:
+            continue
+        words = segment.words[first:i]
+        cut_from = 0 if first == 0 else places[first]
+        cut_to = len(segment.text) if i == len(speakers) else places[i]
+        parts.append(
+            Segment(
+                segment.start if first == 0 else words[0].start,
+                segment.end if i == len(speakers) else words[-1].end,
+                segment.text[cut_from:cut_to].strip(),
+                words,
+                speaker=speakers[first],
+            )
+        )
+        first = i
+    return parts
+
+
+def majority(speakers: list[int | None], segment: Segment) -> int | None:
+    """The speaker of most of the segment's words' time."""
+    time: dict[int | None, float] = {}
+    for speaker, word in zip(speakers, segment.words):
+        time[speaker] = time.get(speaker, 0.0) + max(word.end - word.start, 1e-3)
+    return max(time, key=time.__getitem__)
+
+
+def word_places(text: str, words: Sequence) -> list[int] | None:
+    """Where each word starts in ``text``, found in order; ``None`` if one is not there."""
+    places, cursor = [], 0
+    for word in words:
+        found = text.find(word.word, cursor) if word.word else -1
+        if found < 0:
+            return None
+        places.append(found)
+        cursor = found + len(word.word)
+    return places
+
+
+def label(
+    segments: Sequence[Segment], found: Sequence[Turn], whole: frozenset[int] = frozenset()
+) -> list[list[Segment]]:
+    """Each segment's parts with their speakers (``whole``: the indices not to cut), the speakers
+    numbered again 1, 2, … by their first appearance in the text."""
+    parts = [split_by_speaker(s, found, i in whole) for i, s in enumerate(segments)]
+    numbers: dict[int, int] = {}
+    for piece in (p for group in parts for p in group):
+        if piece.speaker is not None:
+            numbers.setdefault(piece.speaker, len(numbers) + 1)
+    return [[replace(p, speaker=numbers.get(p.speaker)) for p in group] for group in parts]
