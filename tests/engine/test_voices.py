@@ -10,6 +10,7 @@ import pytest
 
 from backend.engine import voices
 from backend.engine.voices import VoiceEncoder, speaker_turns
+from backend.transcript import InvalidOptions, Options
 from tests.support import conversations
 from tests.support.conversations import SAMPLE_RATE, available
 
@@ -59,3 +60,13 @@ def test_one_voice_is_one_speaker(encoder):
     talk = conversations.conversation("big fish alone", {"v": lines}, ["v"] * len(lines))
     turns = speaker_turns(encoder, talk.audio, None, 1, 8)
     assert {t.speaker for t in turns} == {1}
+
+
+def test_labelling_without_the_voice_encoder_says_how_to_get_it(monkeypatch, tmp_path):
+    from backend.engine.engine import check_speakers
+
+    monkeypatch.setenv("HUSH_CACHE_DIR", str(tmp_path))
+    with pytest.raises(InvalidOptions, match=r"fetch_weights.py --voices"):
+        check_speakers(Options(speakers="auto"))
+    with pytest.raises(InvalidOptions, match="min_speakers"):
+        check_speakers(Options(speakers="auto", min_speakers=5, max_speakers=2))
