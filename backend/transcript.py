@@ -190,6 +190,8 @@ class Segment:
     #: Who speaks it (1, 2, … by order of first appearance) where speakers were labelled; its
     #: words are that speaker's too (a segment is split where the speaker changes).
     speaker: int | None = None
+    #: The labeller's speaker, where a person gave the segment to another one (undone by moving it back).
+    original_speaker: int | None = None
 
     @classmethod
     def from_dict(cls, values: object) -> Segment | None:
@@ -244,6 +246,8 @@ class Transcript:
     timings: dict[str, float] = field(default_factory=dict)
     #: The names of the speakers a person named (by speaker number); the others are "Speaker N".
     speakers: dict[int, str] = field(default_factory=dict)
+    #: Speakers a person merged into another (undone by unmerging them).
+    merged: dict[int, int] = field(default_factory=dict)
 
     @property
     def labelled(self) -> bool:
@@ -264,10 +268,17 @@ class Transcript:
         if edits.empty:
             return self
         segments = [
-            replace(s, speaker=edits.speaker_of(i, s.speaker)) if s.speaker is not None else s
+            replace(
+                s,
+                speaker=edits.speaker_of(i, s.speaker),
+                original_speaker=s.speaker if i in edits.moved and edits.moved[i] != s.speaker else None,
+            )
+            if s.speaker is not None
+            else s
             for i, s in enumerate(self.segments)
         ]
-        return replace(self, segments=segments, speakers={**self.speakers, **edits.names})
+        names = {**self.speakers, **edits.names}
+        return replace(self, segments=segments, speakers=names, merged={**self.merged, **edits.merged})
 
     def corrected(self, corrections: dict[int, Correction]) -> Transcript:
         """This transcript as a person corrected it: each corrected segment's text and words

@@ -73,6 +73,9 @@ class Segment(BaseModel):
     speaker: int | None = Field(
         None, description="Who speaks it (a number of `speakers`), where speakers were labelled; its words are theirs."
     )
+    original_speaker: int | None = Field(
+        None, description="The speaker the labeller heard, where a person gave this segment to another one."
+    )
 
 
 class SegmentCorrection(BaseModel):
@@ -132,6 +135,9 @@ class Job(JobSummary):
         default_factory=list, description="While it runs: the segments decoded so far, window by window."
     )
     speakers: dict[int, str] = SPEAKERS_FIELD
+    merged: dict[int, int] = Field(
+        default_factory=dict, description="Speakers a person merged into another (by number), each undoable."
+    )
     model: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
 
