@@ -11,8 +11,10 @@ import pytest
 from backend.engine import voices
 from backend.engine.voices import VoiceEncoder, speaker_turns
 from backend.transcript import InvalidOptions, Options
+from scripts.fetch_weights import weights_dir
 from tests.support import conversations
 from tests.support.conversations import SAMPLE_RATE, available
+from tests.support.real_weights import missing
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,16 @@ def test_mel_filters_are_librosas():
     np.testing.assert_allclose(voices.mel_filters(), expected, rtol=1e-4, atol=1e-7)
 
 
-def test_voice_prints_are_resemblyzers_on_real_speech(encoder, voice_weights, sample):
-    resemblyzer = pytest.importorskip("resemblyzer")
+def test_voice_prints_are_resemblyzers_on_real_speech(encoder, voice_weights, sample, monkeypatch):
+    # Resemblyzer's own code, imported from the wheel its weights came from (scripts/fetch_weights.py
+    # keeps it): installing the package would pull webrtcvad's sdist and the old ``typing`` backport.
+    wheels = sorted((weights_dir() / "wheels").glob("Resemblyzer-0.1.4-*.whl"))
+    if not wheels:
+        missing("Resemblyzer's wheel is missing: run python scripts/fetch_weights.py")
+    monkeypatch.syspath_prepend(str(wheels[0]))
+    pytest.importorskip("librosa")
+    pytest.importorskip("webrtcvad")
+    import resemblyzer
     theirs = resemblyzer.VoiceEncoder(device="cpu", verbose=False, weights_fpath=voice_weights)
     wav = sample.audio[: 12 * SAMPLE_RATE] * voices.loudness_gain(sample.audio[: 12 * SAMPLE_RATE])
     _, partials, slices = theirs.embed_utterance(wav, return_partials=True, rate=2)
