@@ -3,8 +3,9 @@ turned into speaker turns, and a transcript's segments split where the speaker c
 
 numpy only (the voice prints come from ``voices.py``), so every step is tested without torch.
 
-- **Windows**: 1.6 s (what the voice encoder was trained on) every ``HOP`` s over the stretches
-  of speech Silero finds; a stretch shorter than a window gets one window centred on it.
+- **Windows**: 1.6 s (what the voice encoder was trained on) every ``HOP`` s inside each stretch
+  of speech Silero finds (so no window mixes two voices across a pause); a shorter stretch is one
+  window of its own.
 - **Clustering**: spectral clustering with the speaker count from the eigengap, its one knob (how
   many neighbours each window keeps in the affinity graph) tuned per recording as NME-SC does
   (Park et al., "Auto-Tuning Spectral Clustering for Speaker Diarization Using Normalized Maximum
@@ -12,8 +13,9 @@ numpy only (the voice prints come from ``voices.py``), so every step is tested w
   of speakers. At most ``MOST_CLUSTERED`` windows are clustered (evenly spread over the
   recording); every window then goes to the nearest speaker's mean voice, so an hour costs the
   clustering of ten minutes plus a matrix product: linear in the length, not quadratic.
-- **Turns**: every 50 ms of speech belongs to the window centred nearest; turns shorter than
-  ``MIN_TURN`` go to their neighbours, so a cough or a short overlap does not shatter the text.
+- **Turns**: every 50 ms of a stretch of speech belongs to the nearest window inside it (a change
+  of voice at a pause lands on the pause); turns shorter than ``MIN_TURN`` go to their
+  neighbours, so a cough or a short overlap does not shatter the text.
 - **Segments**: each word gets the speaker of the turn it overlaps most; a segment is split
   where its words' speaker changes, a segment without words goes whole to its main speaker.
 """
@@ -34,7 +36,7 @@ HOP = 0.8
 MOST_CLUSTERED = 500
 #: The grid turns are drawn on.
 STEP = 0.05
-#: Turns shorter than this (seconds) are given to the speakers around them.
+#: Turns shorter than this (seconds) inside a stretch of speech are given to the speakers around them.
 MIN_TURN = 1.0
 #: Stretches of speech shorter than this get no window of their own (a click, a breath).
 MIN_SPEECH = 0.3
@@ -52,21 +54,22 @@ class Turn:
 
 
 # -- windows ------------------------------------------------------------------------------------
-def window_starts(spans: Iterable[tuple[float, float]], length: float, hop: float = HOP) -> np.ndarray:
-    """Where each window starts (seconds): every ``hop`` s over each stretch of speech, the last one
-    flush with its end; one centred window for a stretch shorter than a window."""
-    starts: list[float] = []
+def windows(spans: Iterable[tuple[float, float]], hop: float = HOP) -> np.ndarray:
+    """The windows to embed, ``(start, end)`` seconds, each inside one stretch of speech: every ``hop`` s
+    over a stretch, the last flush with its end; a stretch shorter than a window is one window of its
+    own length (the encoder hears it repeated to 1.6 s, never a neighbour's voice)."""
+    found: list[tuple[float, float]] = []
     for start, end in spans:
         if end - start < MIN_SPEECH:
             continue
         if end - start <= WINDOW:
-            starts.append(min(max(0.0, (start + end - WINDOW) / 2), max(0.0, length - WINDOW)))
+            found.append((start, end))
             continue
-        these = list(np.arange(start, end - WINDOW, hop))
-        if end - WINDOW - these[-1] > hop / 4:
-            these.append(end - WINDOW)
-        starts += these
-    return np.asarray(starts, dtype=np.float64)
+        starts = list(np.arange(start, end - WINDOW, hop))
+        if end - WINDOW - starts[-1] > hop / 4:
+            starts.append(end - WINDOW)
+        found += [(s, s + WINDOW) for s in starts]
+    return np.asarray(found, dtype=np.float64).reshape(-1, 2)
 
 
 # -- clustering ---------------------------------------------------------------------------------
@@ -154,57 +157,62 @@ def kmeans(points: np.ndarray, k: int, tries: int = 10, rounds: int = 100) -> np
 
 
 # -- turns --------------------------------------------------------------------------------------
-def turns(starts: np.ndarray, labels: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[Turn]:
-    """Speaker turns over the speech: each moment of it belongs to the window centred nearest; turns
-    shorter than ``MIN_TURN`` go to their neighbours; speakers numbered 1, 2, … by first appearance."""
-    if len(starts) == 0:
+def turns(found: np.ndarray, labels: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[Turn]:
+    """Speaker turns over the speech: each moment of a stretch belongs to the nearest window inside that
+    stretch (so a change of voice at a pause is placed at the pause), of the nearest window at all in
+    a stretch too short to have one; turns shorter than ``MIN_TURN`` go to their neighbours; speakers
+    numbered 1, 2, … by first appearance."""
+    if len(found) == 0:
         return []
-    centres = starts + WINDOW / 2
+    centres = found.mean(axis=1)
     order = np.argsort(centres)
     centres, labels = centres[order], labels[order]
-    found: list[list] = []  # [start, end, label] runs, end exclusive
+    runs: list[list] = []  # [start, end, label, starts at a pause, ends at a pause]
     for start, end in spans:
         grid = np.arange(start, end, STEP)
         if not len(grid):
             continue
-        after = np.searchsorted(centres, grid)
-        left, right = np.clip(after - 1, 0, len(centres) - 1), np.clip(after, 0, len(centres) - 1)
-        at = np.where(np.abs(grid - centres[left]) <= np.abs(grid - centres[right]), left, right)
-        speaker = labels[at]
+        inside = np.flatnonzero((centres >= start) & (centres <= end))
+        pool = inside if len(inside) else np.arange(len(centres))
+        nearest = pool[np.argmin(np.abs(grid[:, None] - centres[pool][None, :]), axis=1)]
+        speaker = labels[nearest]
         changes = np.flatnonzero(np.diff(speaker)) + 1
         bounds = [0, *changes.tolist(), len(grid)]
         for a, b in itertools.pairwise(bounds):
-            run = [float(grid[a]), float(grid[b]) if b < len(grid) else float(end), int(speaker[a])]
-            if found and found[-1][2] == run[2]:
-                found[-1][1] = run[1]
+            ends = b == len(grid)
+            run = [float(grid[a]), float(end) if ends else float(grid[b]), int(speaker[a]), a == 0, ends]
+            if runs and runs[-1][2] == run[2]:
+                runs[-1][1], runs[-1][4] = run[1], run[4]
             else:
-                found.append(run)
-    found = absorb_short(found)
+                runs.append(run)
+    runs = absorb_short(runs)
     numbers: dict[int, int] = {}
-    for _, _, label in found:
-        numbers.setdefault(label, len(numbers) + 1)
-    return [Turn(round(a, 3), round(b, 3), numbers[label]) for a, b, label in found]
+    for run in runs:
+        numbers.setdefault(run[2], len(numbers) + 1)
+    return [Turn(round(a, 3), round(b, 3), numbers[label]) for a, b, label, *_ in runs]
 
 
 def absorb_short(runs: list[list]) -> list[list]:
-    """Turns shorter than ``MIN_TURN`` merged into a neighbour (the one of the same speaker around
-    it, else the longer), shortest first, then neighbours of one speaker joined."""
+    """Turns shorter than ``MIN_TURN`` that change voice without a pause on both sides (a window or
+    two heard as the other voice inside a stretch) merged into a neighbour (the longer one), shortest
+    first; a short stretch of speech between pauses keeps its own voice (a "Yes." is a turn)."""
     runs = [list(r) for r in runs]
     while len(runs) > 1:
-        lengths = [b - a for a, b, _ in runs]
-        i = int(np.argmin(lengths))
-        if lengths[i] >= MIN_TURN:
+        short = [i for i, r in enumerate(runs) if r[1] - r[0] < MIN_TURN and not (r[3] and r[4])]
+        if not short:
             break
+        i = min(short, key=lambda k: runs[k][1] - runs[k][0])
         before = runs[i - 1] if i > 0 else None
         after = runs[i + 1] if i + 1 < len(runs) else None
         if before is not None and (after is None or before[1] - before[0] >= after[1] - after[0]):
-            runs[i][2] = before[2]
+            before[1], before[4] = runs[i][1], runs[i][4]
         else:
-            runs[i][2] = after[2]
+            after[0], after[3] = runs[i][0], runs[i][3]
+        del runs[i]
         joined: list[list] = []
         for run in runs:
             if joined and joined[-1][2] == run[2]:
-                joined[-1][1] = run[1]
+                joined[-1][1], joined[-1][4] = run[1], run[4]
             else:
                 joined.append(run)
         runs = joined

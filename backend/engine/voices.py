@@ -89,26 +89,33 @@ class VoiceEncoder:
         raw = self.linear(hidden[-1]).relu()
         return raw / raw.norm(dim=1, keepdim=True).clamp_min(1e-8)
 
-    def embed(self, audio: np.ndarray, starts: np.ndarray, between: Callable[[], object] = lambda: None) -> np.ndarray:
-        """The voice print of the 1.6 s window starting at each frame of ``starts``, ``(len(starts), 256)``.
+    def embed(self, audio: np.ndarray, found: np.ndarray, between: Callable[[], object] = lambda: None) -> np.ndarray:
+        """The voice print of each window ``(start, end)`` (seconds) of ``audio``, ``(len(found), 256)``.
 
-        Frames are counted as librosa frames the whole recording (frame ``f`` centred on sample
-        ``f * HOP``, zeros beyond the ends), so a window's spectrogram is the recording's, sliced.
-        ``between`` runs before each batch (the cancel check)."""
+        A full window's frames are the recording's as librosa frames it whole (frame ``f`` centred on
+        sample ``f * HOP``, zeros beyond the ends): its spectrogram is the recording's, sliced. A
+        shorter one is its own samples repeated to the window's length. ``between`` runs before each
+        batch (the cancel check)."""
         gain = loudness_gain(audio)
         samples = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
         length = (WINDOW_FRAMES - 1) * HOP + N_FFT
-        out = np.empty((len(starts), 256), np.float32)
+        out = np.empty((len(found), 256), np.float32)
         with torch.inference_mode():
-            for first in range(0, len(starts), BATCH):
+            for first in range(0, len(found), BATCH):
                 between()
-                batch = starts[first : first + BATCH]
+                batch = found[first : first + BATCH]
                 clips = torch.zeros(len(batch), length)
-                for row, frame in enumerate(batch):
-                    begin = int(frame) * HOP - N_FFT // 2
-                    low, high = max(begin, 0), min(begin + length, len(samples))
-                    if high > low:
-                        clips[row, low - begin : high - begin] = samples[low:high]
+                for row, (start, end) in enumerate(batch):
+                    frame = round(start * SAMPLE_RATE / HOP)
+                    if round((end - start) * SAMPLE_RATE / HOP) >= WINDOW_FRAMES:
+                        begin = frame * HOP - N_FFT // 2
+                        low, high = max(begin, 0), min(begin + length, len(samples))
+                        if high > low:
+                            clips[row, low - begin : high - begin] = samples[low:high]
+                    else:
+                        speech = samples[frame * HOP : round(end * SAMPLE_RATE)]
+                        if len(speech):
+                            clips[row] = speech.repeat(-(-length // len(speech)))[:length]
                 out[first : first + len(batch)] = self.embed_mels(self.mels(clips * gain)).numpy()
         return out
 
@@ -124,7 +131,6 @@ def speaker_turns(
     """Who speaks when in ``audio``: Silero's speech, voice prints of windows over it, clustered into
     ``count`` speakers (or as many as the voices show, from ``least`` to ``most``), as turns."""
     spans = vad.speech_spans(audio)
-    starts = diarization.window_starts(spans, len(audio) / SAMPLE_RATE)
-    prints = encoder.embed(audio, np.round(starts * SAMPLE_RATE / HOP).astype(int), between)
-    labels = diarization.cluster(prints, count, least, most)
-    return diarization.turns(starts, labels, spans)
+    found = diarization.windows(spans)
+    labels = diarization.cluster(encoder.embed(audio, found, between), count, least, most)
+    return diarization.turns(found, labels, spans)

@@ -55,20 +55,23 @@ def test_an_hour_of_windows_clusters_a_bounded_sample_and_assigns_the_rest():
     assert time.perf_counter() - started < 30  # a full 4500² affinity and its eigenvectors would be far slower
 
 
-def test_windows_cover_each_stretch_of_speech_and_skip_clicks():
-    starts = diarization.window_starts([(0.0, 4.0), (5.0, 5.1), (6.0, 7.0)], length=10.0)
-    assert starts[0] == 0.0 and abs(starts[-2] - (4.0 - diarization.WINDOW)) < 1e-9
-    assert abs(starts[-1] - (6.5 - diarization.WINDOW / 2)) < 1e-9  # a short stretch: one window centred on it
-    assert not any(4.0 < s < 5.5 for s in starts)  # the 0.1 s click has none
+def test_windows_stay_inside_each_stretch_of_speech_and_skip_clicks():
+    found = diarization.windows([(0.0, 4.0), (5.0, 5.1), (6.0, 7.0)])
+    assert found[0].tolist() == [0.0, diarization.WINDOW]
+    assert abs(found[-2][1] - 4.0) < 1e-9  # the last full window is flush with the stretch's end
+    assert found[-1].tolist() == [6.0, 7.0]  # a short stretch: one window of its own
+    assert not any(a < 6.0 < b or a < 4.0 < b for a, b in found)  # none crosses a pause
+    assert not any(5.0 <= a < 5.1 for a, _ in found)  # the 0.1 s click has none
 
 
-def test_turns_follow_the_windows_and_short_turns_do_not_shatter_them():
-    starts = np.arange(0.0, 20.0, 0.8)
-    labels = np.array([7 if s < 10 else 3 for s in starts])
+def test_turns_change_at_the_pause_and_short_turns_do_not_shatter_them():
+    spans = [(0.0, 9.7), (10.1, 21.6)]  # two speakers, one after the other, a pause between
+    found = diarization.windows(spans)
+    labels = np.array([7 if b <= 9.7 else 3 for _, b in found])
     labels[3] = 3  # one stray window inside the first speaker's turn
-    found = diarization.turns(starts, labels, [(0.0, 21.6)])
-    assert [t.speaker for t in found] == [1, 2]  # numbered by first appearance
-    assert abs(found[0].end - 10.4) < 0.5 and found[0].end == found[1].start
+    turns = diarization.turns(found, labels, spans)
+    assert [t.speaker for t in turns] == [1, 2]  # numbered by first appearance
+    assert abs(turns[0].end - 9.7) < 0.06 and abs(turns[1].start - 10.1) < 0.06
 
 
 def test_a_segment_is_cut_where_its_words_change_speaker():
