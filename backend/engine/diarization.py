@@ -42,6 +42,8 @@ MIN_TURN = 1.0
 MIN_SPEECH = 0.3
 #: How much of each row of the affinity graph may be kept (NME-SC's largest search ratio).
 MOST_NEIGHBOURS = 0.25
+#: Mean voices of two clusters at least this alike (cosine) are one speaker's.
+SAME_VOICE = 0.9
 #: How many neighbour counts NME-SC tries.
 SEARCHES = 20
 
@@ -88,9 +90,32 @@ def cluster(prints: np.ndarray, count: int | None = None, least: int = 1, most: 
     chosen = np.linspace(0, n - 1, min(n, MOST_CLUSTERED)).round().astype(int)
     sample = prints[np.unique(chosen)]
     labels = spectral(sample @ sample.T, least, most)
-    centres = np.stack([sample[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-8)
+    if count is None:
+        labels = merge_alike(sample, labels, least)
+    centres = mean_voices(sample, labels)
     return np.argmax(prints @ centres.T, axis=1)
+
+
+def mean_voices(prints: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each cluster's mean voice print, of length 1."""
+    centres = np.stack([prints[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    return centres / np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-8)
+
+
+def merge_alike(prints: np.ndarray, labels: np.ndarray, least: int) -> np.ndarray:
+    """Clusters whose mean voices are closer than ``SAME_VOICE`` (cosine) joined, the closest pair first,
+    down to ``least``: the eigengap splits one voice in two when it has nothing else to split (a
+    recording of one speaker), and two halves of one voice have near-identical means."""
+    while labels.max() + 1 > least:
+        centres = mean_voices(prints, labels)
+        similarity = centres @ centres.T
+        np.fill_diagonal(similarity, -1.0)
+        a, b = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+        if similarity[a, b] < SAME_VOICE:
+            break
+        labels = np.where(labels == max(a, b), min(a, b), labels)
+        labels = np.unique(labels, return_inverse=True)[1]
+    return labels
 
 
 def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
