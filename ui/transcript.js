@@ -225,7 +225,7 @@ export function createTranscriptView({ container, audio, actions = {} }) {
 
   // -- playing ------------------------------------------------------------------------------
   function onClick(event) {
-    if (!result || event.target.closest?.(".segment-editor")) return;
+    if (!result || event.target.closest?.(".segment-editor, .segment-speaker-choice")) return;
     const item = event.target.closest?.(".segment");
     if (!item) return;
     const index = Number(item.dataset.index);
