@@ -44,6 +44,8 @@ MIN_SPEECH = 0.3
 MOST_NEIGHBOURS = 0.25
 #: Mean voices of two clusters at least this alike (cosine) are one speaker's.
 SAME_VOICE = 0.9
+#: The eigengap is looked for among this many speakers at least (then held to the bounds asked for).
+ESTIMATED = 10
 #: How many neighbour counts NME-SC tries.
 SEARCHES = 20
 
@@ -120,9 +122,11 @@ def merge_alike(prints: np.ndarray, labels: np.ndarray, least: int) -> np.ndarra
 
 def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
     """NME-SC over a cosine-similarity matrix: the neighbour count whose graph has the clearest
-    eigengap (relative to how many neighbours it keeps), its number of speakers, and k-means on the
+    eigengap (relative to how many neighbours it keeps), its number of speakers (held between
+    ``least`` and ``most``: more voices than ``most`` are told apart as ``most``), and k-means on the
     Laplacian's eigenvectors."""
     n = len(similarity)
+    seen = min(max(most, ESTIMATED), n - 1)  # the eigengap is looked for up to here, then held in bounds
     scaled = (similarity - similarity.min()) / max(similarity.max() - similarity.min(), 1e-8)
     np.fill_diagonal(scaled, 1.0)
     order = np.argsort(-scaled, axis=1)
@@ -130,13 +134,13 @@ def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
     largest = max(2, int(n * MOST_NEIGHBOURS))
     for p in np.unique(np.linspace(2, largest, SEARCHES).round().astype(int)):
         values, vectors = laplacian_spectrum(pruned(scaled, order, p))
-        gaps = np.diff(values[: most + 1])
+        gaps = np.diff(values[: seen + 1])
         if len(gaps) == 0:
             continue
-        k = least + int(np.argmax(gaps[least - 1 : most]))
+        k = 1 + int(np.argmax(gaps))
         ratio = (p / n) / (gaps[k - 1] / max(values[-1], 1e-10) + 1e-10)
         if best is None or ratio < best[0]:
-            best = (ratio, k, values, vectors)
+            best = (ratio, min(max(k, least), most), values, vectors)
     if best is None or best[1] == 1:
         return np.zeros(n, dtype=int)
     _, k, _, vectors = best
