@@ -42,8 +42,13 @@ MIN_TURN = 1.0
 MIN_SPEECH = 0.3
 #: How much of each row of the affinity graph may be kept (NME-SC's largest search ratio).
 MOST_NEIGHBOURS = 0.25
-#: Mean voices of two clusters at least this alike (cosine) are one speaker's.
-SAME_VOICE = 0.9
+#: Two clusters whose voice prints are on average this alike (cosine) are one speaker's.
+SAME_VOICE = 0.65
+#: A cluster of fewer windows than this is no speaker of its own (``absorb_stray``).
+FEWEST_WINDOWS = 3
+#: Fewer windows than this (about 40 s of speech) are clustered agglomeratively: the eigengap of so
+#: small a graph says little.
+FEWEST_FOR_SPECTRAL = 50
 #: The eigengap is looked for among this many speakers at least (then held to the bounds asked for).
 ESTIMATED = 10
 #: How many neighbour counts NME-SC tries.
@@ -91,9 +96,14 @@ def cluster(prints: np.ndarray, count: int | None = None, least: int = 1, most: 
         return np.zeros(n, dtype=int)
     chosen = np.linspace(0, n - 1, min(n, MOST_CLUSTERED)).round().astype(int)
     sample = prints[np.unique(chosen)]
-    labels = spectral(sample @ sample.T, least, most)
+    if len(sample) >= FEWEST_FOR_SPECTRAL:
+        labels = spectral(sample @ sample.T, least, most)
+        if count is None:
+            labels = merge_alike(sample, labels, least)
+    else:
+        labels = merge_alike(sample, np.arange(len(sample)), least, most)
     if count is None:
-        labels = merge_alike(sample, labels, least)
+        labels = absorb_stray(sample, labels, least)
     centres = mean_voices(sample, labels)
     return np.argmax(prints @ centres.T, axis=1)
 
@@ -104,20 +114,54 @@ def mean_voices(prints: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return centres / np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-8)
 
 
-def merge_alike(prints: np.ndarray, labels: np.ndarray, least: int) -> np.ndarray:
-    """Clusters whose mean voices are closer than ``SAME_VOICE`` (cosine) joined, the closest pair first,
-    down to ``least``: the eigengap splits one voice in two when it has nothing else to split (a
-    recording of one speaker), and two halves of one voice have near-identical means."""
-    while labels.max() + 1 > least:
-        centres = mean_voices(prints, labels)
-        similarity = centres @ centres.T
-        np.fill_diagonal(similarity, -1.0)
-        a, b = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        if similarity[a, b] < SAME_VOICE:
+def merge_alike(prints: np.ndarray, labels: np.ndarray, least: int, most: int | None = None) -> np.ndarray:
+    """Clusters joined while their voice prints are on average at least ``SAME_VOICE`` alike (cosine,
+    average linkage), the closest pair first, never below ``least`` clusters (and always down to
+    ``most``). After spectral clustering it joins the halves of a lone voice, which the eigengap
+    splits when there is nothing else to split; from one cluster per window it is agglomerative
+    clustering, for recordings too short for the eigengap to mean much."""
+    labels = np.unique(labels, return_inverse=True)[1]
+    members = np.eye(labels.max() + 1)[labels]  # window × cluster
+    total = members.T @ (prints @ prints.T) @ members  # summed similarity of every pair of clusters
+    sizes = members.sum(axis=0)
+    alive = np.ones(len(sizes), dtype=bool)
+
+    def average() -> np.ndarray:
+        found = total / np.outer(sizes, sizes)
+        found[~alive, :] = found[:, ~alive] = -np.inf
+        np.fill_diagonal(found, -np.inf)
+        return found
+
+    while alive.sum() > least:
+        alike = average()
+        a, b = np.unravel_index(int(np.argmax(alike)), alike.shape)
+        if alike[a, b] < SAME_VOICE and (most is None or alive.sum() <= most):
             break
-        labels = np.where(labels == max(a, b), min(a, b), labels)
+        a, b = min(a, b), max(a, b)
+        labels[labels == b] = a
+        total[a, :] += total[b, :]
+        total[:, a] += total[:, b]
+        sizes[a] += sizes[b]
+        alive[b] = False
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def absorb_stray(prints: np.ndarray, labels: np.ndarray, least: int) -> np.ndarray:
+    """A cluster of fewer than ``FEWEST_WINDOWS`` windows (a cough, a laugh, a line said oddly) joined to
+    the cluster its prints are most alike on average, the smallest first, never below ``least``:
+    a "speaker" heard for a second or two would only shatter the transcript."""
+    while True:
+        sizes = np.bincount(labels)
+        small = [k for k in np.argsort(sizes) if sizes[k] < FEWEST_WINDOWS]
+        if not small or len(sizes) <= least:
+            return labels
+        stray = small[0]
+        alike = [
+            (prints[labels == stray] @ prints[labels == k].T).mean() if k != stray else -np.inf
+            for k in range(len(sizes))
+        ]
+        labels = np.where(labels == stray, int(np.argmax(alike)), labels)
         labels = np.unique(labels, return_inverse=True)[1]
-    return labels
 
 
 def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:

@@ -139,7 +139,7 @@ def test_a_segment_moves_to_another_speaker_and_a_merge_is_undone(open_page, ser
 
 
 def test_label_speakers_on_a_stored_transcript(open_page, server, tmp_path):
-    talk = available(lambda: fish_conversation(minutes=0.5, seed=5))
+    talk = available(lambda: fish_conversation(minutes=0.5, seed=6))
     with encode(talk.audio, SAMPLE_RATE, tmp_path / "fish.wav", "wav").open("rb") as audio:
         job = server.jobs.store.add(audio, "fish.wav", Options())
     server.jobs.start(job).result(timeout=300)

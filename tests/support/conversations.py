@@ -171,22 +171,35 @@ def conversation(
 
 def fish_conversation(minutes: float, seed: int, extra: dict[str, list[np.ndarray]] | None = None) -> Conversation:
     """A conversation of the two fish (and any ``extra`` voices) of about ``minutes``: who speaks next is
-    random (a speaker often says two lines in a row), each line drawn from a shuffled list of theirs."""
+    random (a speaker often says two lines in a row), each fish's lines drawn from a shuffled list of
+    theirs (lines without sound left out)."""
     rng = np.random.default_rng(seed)
-    voices = {}
-    for voice in ("m", "v"):
-        lines = fillets_lines(voice)
-        picked = rng.permutation(len(lines))[:80]
-        voices[f"fish-{voice}"] = [trim(decode(lines[i])) for i in picked]
-    voices |= extra or {}
+    queues = {f"fish-{voice}": list(rng.permutation(fillets_lines(voice))) for voice in ("m", "v")}
+    voices: dict[str, list[np.ndarray]] = {name: [] for name in queues} | dict(extra or {})
     names = list(voices)
-    order, total = [], 0.0
+    order, total, said = [], 0.0, dict.fromkeys(names, 0)
     while total < minutes * 60:
         speaker = names[rng.integers(len(names))] if not order or rng.random() < 0.7 else order[-1]
+        if speaker in queues:
+            while len(voices[speaker]) <= said[speaker]:
+                line = fish_line(Path(queues[speaker].pop()))
+                if line is not None:
+                    voices[speaker].append(line)
+        line = voices[speaker][said[speaker] % len(voices[speaker])]
+        said[speaker] += 1
         order.append(speaker)
-        total += len(voices[speaker][order.count(speaker) % len(voices[speaker])]) / SAMPLE_RATE + 0.4
-    label = "+".join(names)
-    return conversation(f"{label} {minutes:g} min #{seed}", voices, order, seed=seed)
+        total += len(line) / SAMPLE_RATE + 0.4
+    return conversation(f"{'+'.join(names)} {minutes:g} min #{seed}", voices, order, seed=seed)
+
+
+def fish_line(path: Path) -> np.ndarray | None:
+    """One fish's line without the silence around it, or ``None`` for a file without sound."""
+    from backend.audio import AudioError
+
+    try:
+        return trim(decode(path))
+    except AudioError:
+        return None
 
 
 def trim(audio: np.ndarray, threshold: float = 0.01) -> np.ndarray:
