@@ -82,8 +82,12 @@ async def respond(
         )
         if "segment" in granularities:
             segments = enumerate(transcript.segments)
+            said = transcript.labelled  # `speaker` only where speakers were asked for, as OpenAI's shape has none
             verbose.segments = [
-                OpenAISegment.model_validate({**vars(s), "id": i, "speaker": transcript.speaker_name(s.speaker)})
+                OpenAISegment.model_validate(
+                    {"id": i, "start": s.start, "end": s.end, "text": s.text}
+                    | ({"speaker": transcript.speaker_name(s.speaker)} if said else {})
+                )
                 for i, s in segments
             ]
         if "word" in granularities:
