@@ -72,8 +72,14 @@ async function request(path, { method = "GET", body, signal, as = "json" } = {})
     const text = await response.text().catch(() => "");
     throw httpError(response.status, text, response.headers.get("Retry-After"));
   }
-  if (as === "blob") return response.blob();
-  return response.status === 204 ? null : response.json();
+  try {
+    if (as === "blob") return await response.blob();
+    return response.status === 204 ? null : await response.json();
+  } catch (error) {
+    // Aborted while the body was still arriving (a newer history refresh took over): still an abort.
+    if (error?.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
+    throw error;
+  }
 }
 
 /** GET /api/health → {status, model: {id, state, detail, languages}, version, max_upload_bytes}. */

@@ -169,6 +169,12 @@ describe("requests", () => {
     });
   });
 
+  test("a request aborted while its body arrives is an abort, not an error to show", async () => {
+    const aborted = new DOMException("signal is aborted without reason", "AbortError");
+    stubFetch({ ok: true, status: 200, headers: new Headers(), json: () => Promise.reject(aborted) });
+    await assert.rejects(api.listTranscriptions(), (error) => error.kind === "aborted");
+  });
+
   test("speakers are named, merged and moved with PUT, undone with DELETE, labelled with POST", async () => {
     stubFetch(...Array.from({ length: 7 }, () => json({ id: "j", status: "done" })));
     await api.renameSpeaker("j", 2, "Anna");
