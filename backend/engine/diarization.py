@@ -43,12 +43,12 @@ MIN_SPEECH = 0.3
 #: How much of each row of the affinity graph may be kept (NME-SC's largest search ratio).
 MOST_NEIGHBOURS = 0.25
 #: Two clusters whose voice prints are on average this alike (cosine) are one speaker's.
-SAME_VOICE = 0.65
+SAME_VOICE = 0.68
 #: A cluster of fewer windows than this is no speaker of its own (``absorb_stray``).
 FEWEST_WINDOWS = 3
-#: Fewer windows than this (about 40 s of speech) are clustered agglomeratively: the eigengap of so
-#: small a graph says little.
-FEWEST_FOR_SPECTRAL = 50
+#: Fewer windows than this (about 8 s of speech) are clustered agglomeratively: the eigengap of so
+#: small a graph says nothing.
+FEWEST_FOR_SPECTRAL = 10
 #: The eigengap is looked for among this many speakers at least (then held to the bounds asked for).
 ESTIMATED = 10
 #: How many neighbour counts NME-SC tries.
@@ -168,13 +168,14 @@ def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
     """NME-SC over a cosine-similarity matrix: the neighbour count whose graph has the clearest
     eigengap (relative to how many neighbours it keeps), its number of speakers (held between
     ``least`` and ``most``: more voices than ``most`` are told apart as ``most``), and k-means on the
-    Laplacian's eigenvectors."""
+    rows of the normalised Laplacian's first eigenvectors (Ng, Jordan and Weiss: a window weakly tied
+    to the rest does not get a cluster of its own, as with the unnormalised one)."""
     n = len(similarity)
     seen = min(max(most, ESTIMATED), n - 1)  # the eigengap is looked for up to here, then held in bounds
     scaled = (similarity - similarity.min()) / max(similarity.max() - similarity.min(), 1e-8)
     np.fill_diagonal(scaled, 1.0)
     order = np.argsort(-scaled, axis=1)
-    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    best: tuple[float, int, np.ndarray] | None = None
     largest = max(2, int(n * MOST_NEIGHBOURS))
     for p in np.unique(np.linspace(2, largest, SEARCHES).round().astype(int)):
         values, vectors = laplacian_spectrum(pruned(scaled, order, p))
@@ -184,11 +185,12 @@ def spectral(similarity: np.ndarray, least: int, most: int) -> np.ndarray:
         k = 1 + int(np.argmax(gaps))
         ratio = (p / n) / (gaps[k - 1] / max(values[-1], 1e-10) + 1e-10)
         if best is None or ratio < best[0]:
-            best = (ratio, min(max(k, least), most), values, vectors)
+            best = (ratio, min(max(k, least), most), vectors)
     if best is None or best[1] == 1:
         return np.zeros(n, dtype=int)
-    _, k, _, vectors = best
-    return kmeans(vectors[:, :k], k)
+    _, k, vectors = best
+    rows = vectors[:, :k] / np.linalg.norm(vectors[:, :k], axis=1, keepdims=True).clip(1e-8)
+    return kmeans(rows, k)
 
 
 def pruned(scaled: np.ndarray, order: np.ndarray, keep: int) -> np.ndarray:
@@ -199,9 +201,10 @@ def pruned(scaled: np.ndarray, order: np.ndarray, keep: int) -> np.ndarray:
 
 
 def laplacian_spectrum(graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The eigenvalues (ascending) and eigenvectors of the graph's Laplacian ``D - A``."""
-    laplacian = np.diag(graph.sum(axis=1)) - graph
-    return np.linalg.eigh(laplacian)
+    """The eigenvalues (ascending) and eigenvectors of the graph's normalised Laplacian
+    ``I - D^-1/2 A D^-1/2``."""
+    scale = 1 / np.sqrt(graph.sum(axis=1).clip(1e-10))
+    return np.linalg.eigh(np.eye(len(graph)) - scale[:, None] * graph * scale[None, :])
 
 
 def kmeans(points: np.ndarray, k: int, tries: int = 10, rounds: int = 100) -> np.ndarray:
