@@ -31,13 +31,17 @@ import numpy as np
 from backend.transcript import Segment
 
 WINDOW = 1.6
-HOP = 0.8
+#: Windows follow each other without overlap: overlapping ones (0.8 s apart) cost a quarter more and
+#: told speakers apart no better on the benchmark's conversations (turns change at pauses anyway).
+HOP = 1.6
 #: Windows clustered at most; the others are assigned to the clusters found.
 MOST_CLUSTERED = 500
 #: The grid turns are drawn on.
 STEP = 0.05
-#: Turns shorter than this (seconds) inside a stretch of speech are given to the speakers around them.
-MIN_TURN = 1.0
+#: Turns shorter than this (seconds) inside a stretch of speech (one window heard as another voice) are
+#: given to the speakers around them: on the pyannote sample 1.0 s and 1.7 s scored 5.4 % and 3.2 % DER,
+#: 2.0 s 9.5 % (real changes of voice inside a stretch were lost).
+MIN_TURN = HOP + 0.1
 #: Stretches of speech shorter than this get no window of their own (a click, a breath).
 MIN_SPEECH = 0.3
 #: How much of each row of the affinity graph may be kept (NME-SC's largest search ratio).
