@@ -44,6 +44,7 @@ from tests.support.desktop import (
     PAINTED,
     TITLE,
     App,
+    Display,
     app_environment,
     base_url,
     check_recording,
@@ -57,7 +58,7 @@ from tests.support.desktop import (
     save_report,
     window_environment,
 )
-from tests.support.helpers import ROOT, wait_until
+from tests.support.helpers import ROOT, require_tool, wait_until
 
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-desktop.png"
 
@@ -340,6 +341,12 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
         listed = f"[...document.querySelectorAll('#history-list li')].some(li => li.textContent.includes({name}))"
         wait_until(lambda: page.evaluate(listed), 60, "the handed-over file in the first window's history")
         assert page.evaluate("document.querySelector('#desktop-open').hidden") is False  # the "This app" panel
+        page.click("#desktop-open")
+        page.call("Emulation.setFocusEmulationEnabled", enabled=True)
+        page.evaluate("document.querySelector('#desktop-keep_running').focus()")
+        page.evaluate(PAINTED)
+        display.screenshot(OUTPUT / "this-app.png", TITLE)
+        page.click("#desktop-close")
         _api(data, "PATCH", "api/desktop", {"keep_running": True})
         display.close(TITLE)
         wait_until(lambda: display.find(TITLE) is None, 10, "the window hidden")
@@ -388,3 +395,110 @@ def _hush_processes() -> list[int]:
             if b"-m" in command and b"desktop" in command:
                 found.append(int(entry.name))
     return found
+
+
+@pytest.mark.desktop
+def test_a_hidden_start_waits_for_the_next_launch(display, checkpoint, microphone, tmp_path):
+    data = tmp_path / "data"
+    env = window_environment(display, data, microphone, free_port())
+    app = App([sys.executable, "-m", "desktop", "--hidden", "--model", str(checkpoint)], env, OUTPUT / "hidden.log")
+    with running(app):
+        app.wait_for_url()
+        wait_until(lambda: instance.read(data), 30, "the instance file")
+        assert display.find(TITLE) is None  # at login: no window, Hush waits (in the tray)
+        code, _, output = _launch_again(env)
+        assert code == 0, output
+        app.wait_for_window(display, timeout=10)
+        _api(data, "POST", "api/desktop/quit")
+        assert app.wait_for_exit(10) == 0, app.output()
+
+
+@pytest.fixture
+def tray(display) -> Iterator[subprocess.Popen]:
+    """A system tray on the display (trayer, a small freedesktop tray): Qt docks its icon there.
+    As wide as its icons, so the panel's middle is Hush's icon."""
+    trayer = require_tool("trayer")
+    process = subprocess.Popen(
+        [trayer, "--edge", "bottom", "--align", "right", "--widthtype", "request", "--height", "32",
+         "--SetDockType", "true", "--transparent", "false", "--tint", "0x333333"],
+        env={**os.environ, "DISPLAY": display.name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    process.wait(10)
+
+
+def _xdotool(display: Display, *arguments: str) -> str:
+    done = subprocess.run(
+        [require_tool("xdotool"), *arguments],
+        env={**os.environ, "DISPLAY": display.name},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+@pytest.mark.desktop
+def test_the_tray_shows_hush_records_and_quits_it(display, tray, checkpoint, microphone, tmp_path):
+    data = tmp_path / "data"
+    debug_port = free_port()
+    env = window_environment(display, data, microphone, debug_port)
+    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "tray.log")
+    with running(app):
+        app.wait_for_window(display)
+        page = open_page(debug_port, app.wait_for_url())
+        wait_until(lambda: instance.read(data), 30, "the instance file")
+        assert _api(data, "GET", "api/desktop")["tray"] is True
+        geometry = r"Position: (\d+),(\d+).*\n.*Geometry: (\d+)x(\d+)"
+        panel = wait_until(
+            lambda: re.search(geometry, _xdotool(display, "search", "--name", "^panel$", "getwindowgeometry")),
+            20,
+            "the tray's panel",
+        )
+        x, y, width, height = map(int, panel.groups())
+        icon = (str(x + width // 2), str(y + height // 2))
+
+        def hush_windows() -> int:
+            return len(_xdotool(display, "search", "--onlyvisible", "--class", "Hush").split())
+
+        def tray_menu(*keys: str) -> None:
+            """Open the icon's menu (one more window of Hush's) and choose with the keyboard."""
+            shown = hush_windows()
+            _xdotool(display, "mousemove", *icon, "click", "3")
+            wait_until(lambda: hush_windows() > shown, 10, "the tray's menu")
+            _xdotool(display, "key", *keys)
+
+        _api(data, "PATCH", "api/desktop", {"keep_running": True})
+        display.close(TITLE)
+        wait_until(lambda: display.find(TITLE) is None, 10, "the window hidden in the tray")
+        _xdotool(display, "mousemove", *icon, "click", "1")  # a click on the icon: Show Hush
+        wait_until(lambda: display.find(TITLE), 10, "the window shown from the tray", ignoring=NOT_YET)
+        wait_until(
+            lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
+            120,
+            "the model",
+            ignoring=NOT_YET,
+        )
+
+        tray_menu("Down", "Down", "Return")  # Show Hush, Record
+        recording = "document.querySelector('#record').dataset.recording"
+        wait_until(lambda: page.evaluate(recording) == "true", 10, "recording started from the tray")
+        page.evaluate(PAINTED)
+        shown = hush_windows()
+        _xdotool(display, "mousemove", *icon, "click", "3")
+        wait_until(lambda: hush_windows() > shown, 10, "the tray's menu")
+        display.screenshot(OUTPUT / "tray-menu.png")
+        _xdotool(display, "key", "Escape")
+        page.click("#record")
+        wait_until(lambda: page.evaluate(recording) == "false", 10, "recording stopped")
+        page.close()
+
+        clicked = time.monotonic()
+        tray_menu("Up", "Return")  # the last entry: Quit Hush
+        assert app.wait_for_exit(10) == 0, app.output()
+        quit_seconds = round(time.monotonic() - clicked, 2)
+    save_report("desktop-tray", {"quit_to_exit_s": quit_seconds})
+    assert quit_seconds < 2
