@@ -277,6 +277,16 @@ def test_command_line_maps_onto_settings(monkeypatch, tmp_path):
         cli.parse(["--install", "--uninstall"])
 
 
+def test_a_file_that_is_not_there_is_a_sentence_not_a_wait(tmp_path):
+    env = {**os.environ, "HUSH_DATA_DIR": str(tmp_path)}
+    missing = tmp_path / "interview.m4a"
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", str(missing)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"Hush cannot open {missing}: no such file." in result.stderr
+
+
 def test_install_and_uninstall_from_the_command_line(tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     hush = [sys.executable, "-m", "desktop"]
