@@ -59,6 +59,7 @@ const health = createHealth({
     if (languagesChanged) views.fillLanguages(ui.language.value || settings.get(KEYS.language) || "");
     views.renderModel();
     queue.pump();
+    if (model.desktop) desktop.load();
   },
 });
 
@@ -337,7 +338,6 @@ capture.refreshMicrophones();
 history.refresh();
 views.render();
 health.poll();
-desktop.load();
 
 // For tests and debugging in the browser console.
 window.hush = {

@@ -30,6 +30,7 @@ class Health(BaseModel):
     model: ModelInfo
     version: str
     max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
+    desktop: bool = Field(False, description="The window app's controls (/api/desktop) are here.")
 
 
 Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
