@@ -6,6 +6,7 @@
 //   history.js     the server's stored transcriptions; opening one makes it a "stored" item;
 //                  history-view.js shows them
 //   models.js      the speech models: downloads, the one in use; models-view.js is its panel
+//   desktop.js     the window app's place on this computer (menu, background, login); desktop-view.js
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //                  and who speaks (speakers-view.js; speakers.js saves names, merges and moves)
@@ -22,6 +23,8 @@
 import * as api from "./api.js";
 import { createCapture } from "./capture.js";
 import { createCorrections } from "./corrections.js";
+import { createDesktop } from "./desktop.js";
+import { createDesktopView } from "./desktop-view.js";
 import { createDropZone } from "./dropzone.js";
 import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
@@ -63,6 +66,7 @@ const health = createHealth({
     if (languagesChanged) views.fillLanguages(ui.language.value || settings.get(KEYS.language) || "");
     views.renderModel();
     queue.pump();
+    if (model.desktop) desktop.load();
   },
 });
 
@@ -181,6 +185,19 @@ const models = createModels({
 });
 
 const modelsView = createModelsView({ models, ui });
+
+const desktop = createDesktop({ api, events: { changed: () => desktopView.render() } });
+const desktopView = createDesktopView({ desktop, ui });
+
+// The window app calls these: a second launch (or "Open with Hush") brought the window to the
+// front, maybe with new files queued in the history; the tray's "Record".
+window.addEventListener("hush:shown", () => {
+  history.refresh();
+  health.poll();
+});
+window.addEventListener("hush:record", () => {
+  if (capture.state.phase === "idle") capture.toggle();
+});
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */

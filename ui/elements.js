@@ -71,4 +71,9 @@ export const ui = {
   modelsLocal: $("models-local"),
   modelsLocalPath: $("models-local-path"),
   modelsLocalBrowse: $("models-local-browse"),
+  desktopOpen: $("desktop-open"),
+  desktopDialog: $("desktop-dialog"),
+  desktopClose: $("desktop-close"),
+  desktopNotice: $("desktop-notice"),
+  desktopList: $("desktop-list"),
 };
