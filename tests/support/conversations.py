@@ -181,7 +181,7 @@ def fish_conversation(minutes: float, seed: int, extra: dict[str, list[np.ndarra
     while total < minutes * 60:
         speaker = names[rng.integers(len(names))] if not order or rng.random() < 0.7 else order[-1]
         if speaker in queues:
-            while len(voices[speaker]) <= said[speaker]:
+            while len(voices[speaker]) <= said[speaker] and queues[speaker]:  # then lines come round again
                 line = fish_line(Path(queues[speaker].pop()))
                 if line is not None:
                     voices[speaker].append(line)
