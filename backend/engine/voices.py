@@ -28,8 +28,8 @@ MELS = 40
 #: Frames in one embedded window (1.6 s): what the network was trained on.
 WINDOW_FRAMES = 160
 WINDOW_SECONDS = WINDOW_FRAMES * HOP / SAMPLE_RATE
-#: Windows through the network at a time: ~20 MB of intermediates.
-BATCH = 64
+#: Windows through the network at a time: ~40 MB of intermediates (the LSTM keeps every step's gates).
+BATCH = 32
 #: The lengths (frames) a stretch of speech shorter than a window is repeated to.
 SHORT_FRAMES = (80, 120)
 #: Resemblyzer normalises each recording to this loudness (raising it only) before embedding.
@@ -61,7 +61,9 @@ def mel_filters(sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT, mels: int = 
 def loudness_gain(audio: np.ndarray) -> float:
     """The factor that brings ``audio`` to ``TARGET_DBFS`` (1 for audio already louder), as Resemblyzer's
     ``normalize_volume(increase_only=True)``: the network hears every recording at one level."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    # a second at a time: a float64 copy of an hour's recording would be 460 MB
+    energy = sum(float(np.dot(block, block)) for block in np.array_split(audio, max(1, len(audio) // SAMPLE_RATE)))
+    rms = math.sqrt(energy / audio.size) if audio.size else 0.0
     if rms <= 0:
         return 1.0
     return max(1.0, 10 ** ((TARGET_DBFS - 20 * math.log10(rms)) / 20))
@@ -104,7 +106,10 @@ class VoiceEncoder:
         samples = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
         frames = np.array([frames_for(end - start) for start, end in found], dtype=int)
         out = np.empty((len(found), 256), np.float32)
-        with torch.inference_mode():
+        # one thread, as Silero (vad.one_thread): an LSTM step is a parallel region of its own, and two
+        # threads' barriers cost more than they share: 10 minutes took 4.0 s with two, 1.5 s with one
+        # (side by side, other jobs busy on the machine)
+        with torch.inference_mode(), vad.one_thread():
             for size in np.unique(frames):
                 rows = np.flatnonzero(frames == size)
                 length = (size - 1) * HOP + N_FFT
