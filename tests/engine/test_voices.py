@@ -43,6 +43,7 @@ def test_voice_prints_are_resemblyzers_on_real_speech(encoder, voice_weights, sa
     pytest.importorskip("librosa")
     pytest.importorskip("webrtcvad")
     import resemblyzer
+
     theirs = resemblyzer.VoiceEncoder(device="cpu", verbose=False, weights_fpath=voice_weights)
     wav = sample.audio[: 12 * SAMPLE_RATE] * voices.loudness_gain(sample.audio[: 12 * SAMPLE_RATE])
     _, partials, slices = theirs.embed_utterance(wav, return_partials=True, rate=2)
