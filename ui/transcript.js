@@ -212,7 +212,7 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     const parts = [timed ? "Click a word to play from it." : "Click a segment to play from it."];
     if (editable()) parts.push("To correct a segment, double-click it, or press Enter or E on it; Enter saves, Escape cancels.");
     if (editable() && segments.some((s) => s.speaker != null)) {
-      parts.push("Click a speaker's name, or press S on a segment, to give it to another speaker.");
+      parts.push("Click a name above to rename that speaker; click a segment's speaker, or press S on it, to give it to another.");
     }
     node.textContent = parts.join(" ");
     return node;
