@@ -288,14 +288,15 @@ def test_a_file_that_is_not_there_is_a_sentence_not_a_wait(tmp_path):
 
 
 def test_install_and_uninstall_from_the_command_line(tmp_path):
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(tmp_path)}
     hush = [sys.executable, "-m", "desktop"]
     installed = subprocess.run([*hush, "--install"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert installed.returncode == 0 and "in the applications menu now" in installed.stdout, installed.stderr
-    assert (tmp_path / "share" / "applications" / "hush.desktop").is_file()
+    entry = tmp_path / ".local" / "share" / "applications" / "hush.desktop"
+    assert subprocess.run([require_tool("desktop-file-validate"), str(entry)]).returncode == 0
     removed = subprocess.run([*hush, "--uninstall"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert removed.returncode == 0 and "removed" in removed.stdout
-    assert not list((tmp_path / "share").rglob("hush.*"))
+    assert not list(tmp_path.rglob("hush.desktop")) and not list(tmp_path.rglob("hush.png"))
 
 
 @pytest.mark.parametrize(
