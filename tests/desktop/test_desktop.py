@@ -346,13 +346,14 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
     first = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "instance.log")
     report: dict[str, Any] = {}
     with running(first):
-        first.wait_for_window(display)
+        window = first.wait_for_window(display)
+        assert str(window.id) in _xdotool(display, "search", "--class", "^Hush$").split()  # StartupWMClass=Hush
         page = open_page(debug_port, first.wait_for_url())
         page.evaluate(SHOWN_COUNTER)
         code, report["second_launch_s"], output = _launch_again(env)
         assert code == 0 and "already running" in output, output
         wait_until(lambda: page.evaluate("window.__shown") == 1, 10, "the page hearing that Hush came to the front")
-        assert _hush_processes() == [first.process.pid]  # one Hush, one server, one model
+        assert _hush_processes(data) == [first.process.pid]  # one Hush, one server, one model
 
         code, report["second_launch_with_file_s"], output = _launch_again(env, str(media["wav"]))
         assert code == 0, output
@@ -402,16 +403,19 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
     save_report("desktop-instance", report)
 
 
-def _hush_processes() -> list[int]:
-    """Process ids running the launcher (``-m desktop``), from /proc."""
+def _hush_processes(data_dir: Path) -> list[int]:
+    """Process ids running the launcher (``-m desktop``) on ``data_dir``, from /proc (other tests may
+    run launchers of their own on the same machine)."""
     found = []
+    wanted = f"HUSH_DATA_DIR={data_dir}".encode()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes().split(b"\0")
+                environment = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"-m" in command and b"desktop" in command:
+            if b"-m" in command and b"desktop" in command and wanted in environment:
                 found.append(int(entry.name))
     return found
 
