@@ -19,7 +19,7 @@ from backend.history.store import Store
 from backend.settings import Settings
 from backend.web import errors
 from backend.web.limits import UploadLimit
-from backend.web.routers import health, live, models, openai, transcriptions
+from backend.web.routers import engines, health, live, models, openai, transcriptions
 from backend.web.security import Guard
 
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transcriptions.router)
     app.include_router(openai.router)
     app.include_router(models.router)
+    app.include_router(engines.router)
     app.include_router(live.router)
     if ui_folder().is_dir():
         app.mount("/", FreshStaticFiles(directory=ui_folder(), html=True), name="ui")

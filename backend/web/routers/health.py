@@ -16,4 +16,6 @@ def health(models: ModelsDep, settings: SettingsDep) -> Health:
         model=ModelInfo(id=status.id, state=status.state, detail=status.detail, languages=models.languages),
         version=__version__,
         max_upload_bytes=settings.max_upload_bytes,
+        engine=models.engines.describe(),
+        remote=models.engines.remote,
     )
