@@ -6,6 +6,7 @@
 //   history.js     the server's stored transcriptions; opening one makes it a "stored" item;
 //                  history-view.js shows them
 //   models.js      the speech models: downloads, the one in use; models-view.js is its panel
+//   engines.js     where transcription runs (this computer or servers); engines-view.js, in the same panel
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //   views.js       the rest rendered; messages.js says it in words
@@ -22,6 +23,8 @@ import * as api from "./api.js";
 import { createCapture } from "./capture.js";
 import { createCorrections } from "./corrections.js";
 import { createDropZone } from "./dropzone.js";
+import { createEngines } from "./engines.js";
+import { createEnginesView } from "./engines-view.js";
 import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
 import { createHistory } from "./history.js";
@@ -153,6 +156,16 @@ const models = createModels({
 });
 
 const modelsView = createModelsView({ models, ui });
+
+const engines = createEngines({
+  api,
+  events: {
+    changed: () => enginesView.render(),
+    saved: () => health.poll(),
+  },
+});
+const enginesView = createEnginesView({ engines, ui });
+for (const opener of ui.modelsOpeners) opener.addEventListener("click", () => engines.load());
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */

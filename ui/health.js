@@ -7,7 +7,17 @@
  * `onUpdate(model, {languagesChanged})`.
  */
 export function createHealth({ api, onUpdate }) {
-  const model = { reachable: null, state: "unknown", detail: "", id: "", languages: [], version: "", maxUploadBytes: 0 };
+  const model = {
+    reachable: null,
+    state: "unknown",
+    detail: "",
+    id: "",
+    languages: [],
+    version: "",
+    maxUploadBytes: 0,
+    engine: "This computer", // where work goes, in words
+    remote: false, // a server transcribes: audio leaves this computer
+  };
   let timer = 0;
   let inFlight = null;
 
@@ -21,6 +31,8 @@ export function createHealth({ api, onUpdate }) {
       model.id = health.model?.id || "";
       model.version = health.version || "";
       model.maxUploadBytes = health.max_upload_bytes || 0;
+      model.engine = health.engine || "This computer";
+      model.remote = Boolean(health.remote);
       const languages = health.model?.languages || [];
       if (languages.join() !== model.languages.join()) {
         model.languages = languages;

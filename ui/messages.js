@@ -8,7 +8,7 @@ export function modelLabel(state, model) {
   const labels = {
     unknown: "Connecting…",
     loading: "Loading model…",
-    ready: `Ready · ${shortModelName(model.id)}`,
+    ready: model.remote ? model.engine : `Ready · ${shortModelName(model.id)}`,
     missing: "No model",
     error: "Model failed to load",
     down: "Server unreachable",
