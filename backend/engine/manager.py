@@ -90,6 +90,9 @@ class ModelManager:
             if self._closed:
                 raise ModelNotReady(ModelStatus(self._model_id, ModelState.ERROR, "Hush is shutting down."))
             servers.remember_choice(self.settings.data_dir, engines)
+            if not engines.remote and not self._choice.remote:  # this computer already: its model stays
+                self._choice = engines
+                return self._status()
             if self._engine is not None:
                 self._engine.close(cancel_pending=False)
                 self._retired.append(self._engine)

@@ -23,7 +23,6 @@ import ssl
 import threading
 import time
 import wave
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +41,7 @@ FORMATS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Answers that mean "not in this form": the next, simpler one is asked.
 FORMAT_REFUSED = {400, 415, 422}
-#: Bytes handed to the connection at a time: the cancel check and upload progress run between them.
+#: Bytes handed to the connection at a time: the cancel check runs between them.
 UPLOAD_PIECE = 64 * 1024
 
 
@@ -82,20 +81,17 @@ def wav_bytes(samples: np.ndarray) -> bytes:
 
 
 class Upload(io.BytesIO):
-    """The audio as httpx reads it into the request body: the cancel event is checked and
-    progress reported between pieces, so a cancel stops an upload under way."""
+    """The audio as httpx reads it into the request body: the cancel event is checked between
+    pieces, so a cancel stops an upload under way."""
 
-    def __init__(self, data: bytes, cancel: threading.Event | None, on_sent: Callable[[int], None] | None) -> None:
+    def __init__(self, data: bytes, cancel: threading.Event | None) -> None:
         super().__init__(data)
-        self.cancel, self.on_sent = cancel, on_sent
+        self.cancel = cancel
 
     def read(self, size: int | None = -1) -> bytes:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("The transcription was cancelled.")
-        piece = super().read(UPLOAD_PIECE if size is None or size < 0 else min(size, UPLOAD_PIECE))
-        if self.on_sent is not None and piece:
-            self.on_sent(len(piece))
-        return piece
+        return super().read(UPLOAD_PIECE if size is None or size < 0 else min(size, UPLOAD_PIECE))
 
 
 def said(response: httpx.Response) -> str:
@@ -219,7 +215,6 @@ class ServerClient:
         samples: np.ndarray,
         options: Options,
         cancel: threading.Event | None = None,
-        on_sent: Callable[[int], None] | None = None,
     ) -> Answer:
         """``samples`` (16 kHz mono) transcribed by this server, in the richest form it gives."""
         audio = wav_bytes(samples)
@@ -237,7 +232,7 @@ class ServerClient:
                 data["prompt"] = options.prompt
             if options.temperature is not None:
                 data["temperature"] = str(options.temperature)
-            upload = Upload(audio, cancel, on_sent)
+            upload = Upload(audio, cancel)
             response = self._send("POST", path, data=data, files={"file": ("audio.wav", upload, "audio/wav")})
             if response.status_code in FORMAT_REFUSED and index < len(FORMATS) - 1:
                 continue

@@ -158,6 +158,10 @@ class Fanout:
             except Unavailable as error:
                 self._retry(number, client, chunk, error)
                 continue
+            except Exception as error:  # a bug here must end the job with a sentence, not leave it waiting
+                log.exception("sending chunk %d to %s failed", chunk.index, client.host)
+                self._fail(ServerError(f"Sending the audio to {client.host} failed ({type(error).__name__}: {error})."))
+                return
             with self.changed:
                 self._failures[number] = 0
                 self.results[chunk.index] = answer
@@ -179,7 +183,7 @@ class Fanout:
                 self.pending.sort(key=lambda c: c.index)
             self.changed.notify_all()
 
-    def _fail(self, error: Refused) -> None:
+    def _fail(self, error: ServerError) -> None:
         with self.changed:
             self.error = self.error or error
             self.stopped.set()
@@ -198,6 +202,7 @@ class RemoteEngine:
         self._stopping = threading.Event()
         self._probing = threading.Lock()
         self._live: list[Server] | None = None
+        threading.Thread(target=self.live_server, name="hush-remote-probe", daemon=True).start()
         hosts = ", ".join(dict.fromkeys(s.host for s in choice.servers))
         self._status = ModelStatus(self.model_id, ModelState.READY, f"Audio goes to {hosts} to be transcribed.")
 
@@ -251,9 +256,12 @@ class RemoteEngine:
             language = TO_LANGUAGE_CODE[language]
         return replace(options, language=language, prompt=options.prompt or None)
 
-    def live_server(self) -> Server | None:
-        """The first server that is a Hush (asked once): live text is relayed to its ``/api/live``."""
-        with self._probing:
+    def live_server(self, wait: bool = True) -> Server | None:
+        """The first server that is a Hush (asked once, in the background from the start): live text
+        is relayed to its ``/api/live``. ``wait=False``: ``None`` while the servers are being asked."""
+        if not self._probing.acquire(blocking=wait):
+            return None
+        try:
             if self._live is None:
                 found: list[Server] = []
                 for client in self._clients:
@@ -261,11 +269,13 @@ class RemoteEngine:
                         if client.is_hush():
                             found.append(client.server)
                             break
-                    except ServerError as error:
+                    except (ServerError, RuntimeError) as error:  # RuntimeError: the engine was closed meanwhile
                         log.info("could not ask %s whether it serves live text: %s", client.host, error)
                         return None  # asked again next time: the server may be starting
                 self._live = found
             return self._live[0] if self._live else None
+        finally:
+            self._probing.release()
 
     def realign(
         self, clip: np.ndarray, start: float, end: float, text: str, language: str | None

@@ -113,13 +113,18 @@ def test_the_test_button_reports_the_answer_or_what_is_wrong(client_server, fws_
 
 
 def test_hush_engine_sets_the_server_for_the_launch(start_server, fws_peer):
+    """No local model anywhere, none loaded: the server is the engine from the first request."""
     live = start_server(model=NO_MODEL, engine=fws_peer.url)
     with live.client() as client:
+        health = client.get("/api/health").json()
+        assert health["model"]["state"] == "ready" and health["remote"], health
+        assert type(live.models.current).__name__ == "RemoteEngine"
         engines = client.get("/api/engines").json()
         assert engines["from_environment"] and engines["kind"] == "servers"
         refused = client.put("/api/engines", json={"kind": "local", "servers": []})
         assert refused.status_code == 409 and "HUSH_ENGINE" in refused.json()["detail"]
         assert not engines["live"] and "not a Hush server" in engines["live_detail"]
+        assert not client.get("/api/engines").json()["live"]
 
 
 def pcm(samples: np.ndarray) -> bytes:
@@ -145,7 +150,7 @@ def live_messages(live, samples: np.ndarray) -> list[dict]:
 def test_live_text_is_relayed_to_a_hush_server(start_server, hush_peer, hear):
     live = start_server(model=NO_MODEL, engine=hush_peer.url + "v1", engine_key=hush_peer.token)
     with live.client() as client:
-        assert client.get("/api/engines").json()["live"] is True
+        wait_until(lambda: client.get("/api/engines").json()["live"], 30, "the Hush server to be found")
     messages = live_messages(live, hear(ENGLISH[0], pad_seconds=1.0))
     assert messages and messages[-1]["type"] == "done", messages
     assert overlap(ENGLISH[0], messages[-1]["confirmed"] + " " + messages[-1].get("tentative", "")) >= 0.6, messages

@@ -39,13 +39,14 @@ def describe(models: ModelsDep) -> Engines:
 
 
 def live_state(models: ModelsDep) -> tuple[bool, str]:
-    """Live text needs this computer's model or a Hush among the servers (the socket is relayed there)."""
+    """Live text needs this computer's model or a Hush among the servers (the socket is relayed there);
+    while the servers are still being asked, it counts as off."""
     if not models.engines.remote:
         return True, ""
     from backend.engine.remote import RemoteEngine
 
     engine = models.current
-    if isinstance(engine, RemoteEngine) and engine.live_server() is not None:
+    if isinstance(engine, RemoteEngine) and engine.live_server(wait=False) is not None:
         return True, ""
     return False, LIVE_OFF
 
