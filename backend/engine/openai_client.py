@@ -94,9 +94,14 @@ class Upload(io.BytesIO):
         return super().read(UPLOAD_PIECE if size is None or size < 0 else min(size, UPLOAD_PIECE))
 
 
-def said(response: httpx.Response) -> str:
+def said(response: httpx.Response, key: str | None = None) -> str:
     """The server's own sentence from an error answer (OpenAI's ``error.message``, FastAPI's
-    ``detail``), or the start of its text."""
+    ``detail``), or the start of its text; the key blanked where a server repeats it."""
+    sentence = server_sentence(response)
+    return sentence.replace(key, "[the key]") if key else sentence
+
+
+def server_sentence(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -236,7 +241,7 @@ class ServerClient:
             response = self._send("POST", path, data=data, files={"file": ("audio.wav", upload, "audio/wav")})
             if response.status_code in FORMAT_REFUSED and index < len(FORMATS) - 1:
                 continue
-            check(self.host, path, response)
+            check(self.host, path, response, self.server.key)
             answer = read_answer(self.host, response, seconds)
             self._format = index
             return answer
@@ -256,7 +261,7 @@ class ServerClient:
         response = self._send("GET", "models")
         if response.status_code == 404:
             return None
-        check(self.host, "models", response)
+        check(self.host, "models", response, self.server.key)
         try:
             data = response.json().get("data", [])
         except (ValueError, AttributeError):
@@ -279,8 +284,9 @@ class ServerClient:
             raise Unavailable(f"The connection to {self.host} broke off ({reason(error)}).") from None
 
 
-def check(host: str, path: str, response: httpx.Response) -> None:
-    """``Refused`` or ``Unavailable`` for an answer that is not a success, with the server's sentence."""
+def check(host: str, path: str, response: httpx.Response, key: str | None = None) -> None:
+    """``Refused`` or ``Unavailable`` for an answer that is not a success, with the server's sentence
+    (never the ``key``, should the server repeat it)."""
     code = response.status_code
     if code < 300:
         return
@@ -291,15 +297,15 @@ def check(host: str, path: str, response: httpx.Response) -> None:
             "give the final address as the base URL."
         )
     if code in (401, 403):
-        raise Refused(f"{host} refused the request ({code}: {said(response)}). Check the API key for this server.")
+        raise Refused(f"{host} refused the request ({code}: {said(response, key)}). Check the API key for this server.")
     if code == 404:
         raise Refused(
             f"{host} has no /{path} ({code}): check the base URL, which ends where the OpenAI API starts, "
             "e.g. http://host:8000/v1."
         )
     if code == 429 or code >= 500:
-        raise Unavailable(f"{host} could not take the audio now ({code}: {said(response)}).")
-    raise Refused(f"{host} refused the audio ({code}: {said(response)}).")
+        raise Unavailable(f"{host} could not take the audio now ({code}: {said(response, key)}).")
+    raise Refused(f"{host} refused the audio ({code}: {said(response, key)}).")
 
 
 def tls_failure(error: BaseException) -> bool:

@@ -171,6 +171,16 @@ def test_a_wrong_key_stops_the_job_at_once_with_the_servers_sentence(hush_peer, 
     engine.close()
 
 
+def test_a_server_that_repeats_the_key_does_not_get_it_into_the_history(fws_peer, hear):
+    proxy = FaultProxy(root(fws_peer.url), ["401"])
+    engine = remote(proxy.url, key="sk-repeated-0123456789")
+    with pytest.raises(RemoteFailed, match=r"Incorrect API key provided: \[the key\]") as failure:
+        engine.transcribe(hear(ENGLISH[0]), Options())
+    assert "sk-repeated" not in str(failure.value)
+    proxy.stop()
+    engine.close()
+
+
 def test_an_unreachable_server_fails_the_job_after_its_retries(hear):
     engine = remote(f"http://127.0.0.1:{free_port()}/v1")
     started = time.monotonic()

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -121,9 +122,9 @@ def fws_second_peer(peer_factory, base_ct2) -> PeerServer:
 class FaultProxy:
     """An HTTP server on 127.0.0.1 that forwards every request to ``upstream`` (a base URL such as
     ``http://127.0.0.1:PORT``), except transcription requests while ``faults`` has entries: each
-    takes the next one. Faults: ``"500"``, ``"401"``, ``"html"`` (200 with a web page),
-    ``"redirect:<url>"`` (307 there), ``"cut"`` (the connection closed without an answer),
-    ``"hold"`` (waits until ``release`` is set, then forwards)."""
+    takes the next one. Faults: ``"500"``, ``"401"`` (repeating the key, as OpenAI's API does),
+    ``"html"`` (200 with a web page), ``"redirect:<url>"`` (307 there), ``"cut"`` (the connection
+    closed without an answer), ``"hold"`` (waits until ``release`` is set, then forwards)."""
 
     def __init__(self, upstream: str, faults: list[str] | None = None) -> None:
         self.upstream = upstream.rstrip("/")
@@ -188,7 +189,8 @@ class FaultProxy:
         if fault == "500":
             self.send(handler, 500, b'{"detail": "CUDA out of memory (injected)"}', "application/json")
         elif fault == "401":
-            self.send(handler, 401, b'{"error": {"message": "Invalid API key (injected)"}}', "application/json")
+            said = f"Incorrect API key provided: {handler.headers.get('Authorization', '').removeprefix('Bearer ')}"
+            self.send(handler, 401, json.dumps({"error": {"message": said}}).encode(), "application/json")
         elif fault == "html":
             self.send(handler, 200, b"<!doctype html><html><body>Welcome to nginx!</body></html>", "text/html")
         elif fault.startswith("redirect:"):
