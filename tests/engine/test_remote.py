@@ -150,12 +150,13 @@ def test_a_server_killed_mid_chunk_loses_nothing(peer_factory, base_ct2, fws_pee
     engine.close()
 
 
-def test_a_server_that_fails_twice_then_works(fws_peer, hear):
-    proxy = FaultProxy(root(fws_peer.url), ["500", "500"])
+@pytest.mark.parametrize("faults", [["500", "500"], ["cut"]], ids=["500 twice", "connection cut"])
+def test_a_server_that_fails_then_works_is_tried_again(fws_peer, hear, faults):
+    proxy = FaultProxy(root(fws_peer.url), list(faults))
     engine = remote(proxy.url)
     transcript = engine.transcribe(hear(ENGLISH[2]), Options())
     assert overlap(ENGLISH[2], transcript.text) >= 0.8, transcript.text
-    assert proxy.transcriptions == 3
+    assert proxy.transcriptions == len(faults) + 1
     proxy.stop()
     engine.close()
 
