@@ -321,13 +321,18 @@ class RemoteEngine:
         fanout = Fanout(self._clients, chunks, request.audio, request.options)
         fanout.start()
         try:
-            emitted = 0
+            emitted = reported = 0
             while emitted < len(chunks):
                 fanout.wait(0.2)
                 if self._stop_asked(request):
                     raise Cancelled("The transcription was cancelled.")
                 if fanout.error is not None:
                     raise RemoteFailed(str(fanout.error))
+                finished_chunks = [chunks[i] for i in list(fanout.results)]
+                if request.on_progress is not None and len(finished_chunks) > reported:  # in any order
+                    reported = len(finished_chunks)
+                    seconds = offset + sum(c.end - c.start for c in finished_chunks)
+                    request.on_progress(1.0 if reported == len(chunks) else min(seconds / length, 1.0))
                 while emitted in fanout.results:
                     chunk, answer = chunks[emitted], fanout.results[emitted]
                     segments = [shifted(s, chunk.start, chunk.end) for s in answer.segments]
@@ -339,8 +344,6 @@ class RemoteEngine:
                     if request.on_partial is not None:
                         tokens = tuple(() for _ in done)  # a server gives text, not Hush's tokens
                         request.on_partial(Partial(self.model_id, language, round(chunk.end, 3), tuple(done), tokens))
-                    if request.on_progress is not None:
-                        request.on_progress(min(chunk.end / length, 1.0) if length else 1.0)
         finally:
             fanout.stop()
         finished = time.perf_counter()
