@@ -86,6 +86,23 @@ def shifted(segment: Segment, offset: float, end: float) -> Segment:
     return Segment(at(segment.start), at(segment.end), segment.text, words)
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+def in_sequence(segments: list[Segment], after: float) -> list[Segment]:
+    """A server's segments in time order, none starting before the one before it ended (servers'
+    timestamps may overlap a little, or a fallback at another temperature may go back in time)."""
+    ordered = []
+    for segment in sorted(segments, key=lambda s: s.start):
+        start = max(segment.start, after)
+        end = max(segment.end, start)
+        words = tuple(replace(w, start=clamp(w.start, start, end), end=clamp(w.end, start, end)) for w in segment.words)
+        ordered.append(Segment(start, end, segment.text, words))
+        after = end
+    return ordered
+
+
 class Fanout:
     """One job's chunks spread over the servers: a thread per request a server takes at once."""
 
@@ -335,7 +352,8 @@ class RemoteEngine:
                     request.on_progress(1.0 if reported == len(chunks) else min(seconds / length, 1.0))
                 while emitted in fanout.results:
                     chunk, answer = chunks[emitted], fanout.results[emitted]
-                    segments = [shifted(s, chunk.start, chunk.end) for s in answer.segments]
+                    after = done[-1].end if done else 0.0
+                    segments = in_sequence([shifted(s, chunk.start, chunk.end) for s in answer.segments], after)
                     done += segments
                     language = language or answer.language
                     emitted += 1

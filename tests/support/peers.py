@@ -70,13 +70,19 @@ def free_port() -> int:
 
 
 class PeerServer:
-    """faster-whisper-server serving a CTranslate2 folder on 127.0.0.1, as its README starts it."""
+    """faster-whisper-server serving a CTranslate2 folder on 127.0.0.1 from a model config (its
+    ``config.py``): the folder as ``whisper-1`` (the model name OpenAI clients send), int8 on one
+    thread, greedy, so that two of them share this machine's two cores and CI stays quick."""
 
     def __init__(self, model: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
+        config = cache_dir() / f"fws-{self.port}.yaml"
+        entry = {"name": "whisper-1", "path": str(model), "model_options": {"compute_type": "int8", "cpu_threads": 1},
+                 "transcribe_options": {"beam_size": 1}, "translate_options": {"beam_size": 1}}  # fmt: skip
+        config.write_text(json.dumps({"models": [entry]}))  # JSON is YAML
         env = {**os.environ, "PYTHONPATH": str(faster_whisper_server_path())}
-        command = [sys.executable, "-m", "faster_whisper_server", str(model), "--host", "127.0.0.1",
+        command = [sys.executable, "-m", "faster_whisper_server", "--config", str(config), "--host", "127.0.0.1",
                    "--port", str(self.port)]  # fmt: skip
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_until(self._up, 60, "faster-whisper-server to answer /health", ignoring=(httpx.TransportError,))
