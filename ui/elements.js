@@ -70,6 +70,7 @@ export const ui = {
   modelsLocalPath: $("models-local-path"),
   modelsLocalBrowse: $("models-local-browse"),
   footerPrivacy: $("footer-privacy"),
+  brandTagline: $("brand-tagline"),
   engineKinds: document.querySelectorAll("[data-engine-kind]"),
   enginesPrivacy: $("engines-privacy"),
   enginesFixed: $("engines-fixed"),

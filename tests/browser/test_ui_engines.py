@@ -40,6 +40,8 @@ def test_a_server_is_chosen_tested_and_does_the_work(open_page, start_server, fw
     page.locator("#file-input").set_input_files(str(speak(ENGLISH[0], pad_seconds=0.5)))
     expect(page.locator("#working")).to_be_visible(timeout=30_000)
     assert proxy.arrived.wait(30)
+    expect(page.locator("#working-title")).to_have_text("Transcribing", timeout=30_000)
+    expect(page.locator("#working-detail")).to_contain_text(f"Transcribed by {proxy.url.split('/')[2]}")
     page.screenshot(path=str(OUTPUT / "engines-remote-job.png"))
     proxy.release.set()
     expect(session.transcript).to_contain_text("tomatoes", timeout=60_000)
@@ -49,3 +51,20 @@ def test_a_server_is_chosen_tested_and_does_the_work(open_page, start_server, fw
     assert {auth for _, _, auth in proxy.requests} == {f"Bearer {KEY}"}
     session.assert_no_console_errors()
     proxy.stop()
+
+
+def test_the_panel_says_what_hush_engine_chose_and_reads_in_the_dark(open_page, start_server, fws_peer, tmp_path):
+    server = start_server(model=tmp_path / "no-model-here", engine=fws_peer.url)
+    session = open_page(server, width=900, height=760, dark=True)
+    page = session.page
+    page.locator("#model-pill").click()
+    dialog = page.get_by_role("dialog", name="Speech models")
+    expect(dialog.get_by_text("HUSH_ENGINE chose the engine for this launch")).to_be_visible()
+    expect(dialog.get_by_label("Base URL")).to_have_value(fws_peer.url)
+    expect(dialog.get_by_label("Base URL")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="Save")).to_be_hidden()
+    expect(dialog.get_by_role("radio", name="This computer")).to_be_disabled()
+    page.keyboard.press("Tab")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "engines-panel-dark.png"))
+    session.assert_no_console_errors()
