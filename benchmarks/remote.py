@@ -3,15 +3,16 @@
     python benchmarks/remote.py [--minutes 10] [--rounds 3]
 
 Real whisper-base (int8, Hush's default on the CPU) and read English with pauses
-(``tests/support/english_speech.py``), default options (words on). Three ways, each timed
-``--rounds`` times (the first round of each also warms it up):
+(``tests/support/english_speech.py``), default options (words on). Three ways, all started
+and warmed up first, then timed one after another in each of ``--rounds`` rounds, so that other
+work on a shared machine weighs on all three alike; each round's ratio to in process is quoted:
 
 - *in process*: Hush's ``Engine`` on the decoded samples, in this process;
-- *one server*: ``RemoteEngine`` here (Silero VAD cuts the audio into chunks of at most two
-  minutes) sending the chunks one at a time over loopback to ``python -m backend`` with the
-  same model: the cost of the remote path (VAD here, WAV encoding, HTTP, the server's queue,
-  and the lost batching across chunk edges). Target: at most 10 % over in process;
-- *two servers*: two ``python -m backend`` processes, the chunks shared between them.
+- *one server*: ``RemoteEngine`` here (Silero VAD cuts the audio into chunks of at most 140 s)
+  sending the chunks one at a time over loopback to ``python -m backend`` with the same model:
+  the cost of the remote path (VAD here, WAV encoding, HTTP, the server's history and its own
+  VAD, batches cut at chunk edges). Target: at most 10 % over in process;
+- *two servers*: two more ``python -m backend`` processes, the chunks shared between them.
 
 On a machine with two cores two servers cannot be faster than one (each already uses every
 free core): the row shows the mechanism (both servers used, the transcript the same), not a
@@ -41,15 +42,6 @@ from backend.transcript import Options
 from tests.support.word_error import wer
 
 
-def timed(run, rounds: int) -> tuple[list[float], object]:
-    times, result = [], None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
 def servers(stack: ExitStack, model: Path, count: int) -> list[RemoteServer]:
     """``count`` Hush servers on ``model``, loaded, as the remote engine addresses them."""
     found = []
@@ -77,32 +69,36 @@ def main() -> None:
 
     from backend.engine.engine import Engine
 
-    engine = Engine(str(converted), device="cpu")
-    engine.start()
-    assert engine.wait_until_loaded().state == "ready", engine.status.detail
-    engine.transcribe(audio[: 16_000 * 30], options)  # warm-up
-    results["in process"] = timed(lambda: engine.transcribe(audio, options), args.rounds)
-    engine.close()
-
-    for count in (1, 2):
-        with ExitStack() as stack:
+    with ExitStack() as stack:
+        engine = Engine(str(converted), device="cpu")
+        engine.start()
+        assert engine.wait_until_loaded().state == "ready", engine.status.detail
+        stack.callback(engine.close)
+        paths = {"in process": engine}
+        for count in (1, 2):
             remote = RemoteEngine(EngineChoice("servers", tuple(servers(stack, converted, count))))
-            remote.transcribe(audio[: 16_000 * 30], options)  # warm-up: each server's first request
-            results[f"{count} server{'s' * (count > 1)}"] = timed(lambda r=remote: r.transcribe(audio, options),
-                                                                  args.rounds)  # fmt: skip
-            remote.close()
+            stack.callback(remote.close)
+            paths[f"{count} server{'s' * (count > 1)}"] = remote
+        for path in paths.values():
+            path.transcribe(audio[: 16_000 * 30], options)  # warm-up (each server's first request)
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        for _ in range(args.rounds):
+            for name, path in paths.items():
+                started = time.perf_counter()
+                results[name] = path.transcribe(audio, options)
+                times[name].append(time.perf_counter() - started)
 
-    base = statistics.median(results["in process"][0])
-    for name, (times, transcript) in results.items():
-        median = statistics.median(times)
+    for name, transcript in results.items():
+        ratios = [t / base for t, base in zip(times[name], times["in process"], strict=True)]
         chunks = int(transcript.timings.get("chunks", 1))
         rows.append((
-            name, f"{median:.1f}", f"{min(times):.1f}-{max(times):.1f}", f"{median / base:.2f}",
+            name, f"{statistics.median(times[name]):.1f}", f"{min(times[name]):.1f}-{max(times[name]):.1f}",
+            f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
             str(chunks) if name != "in process" else "-", f"{wer([text], [transcript.text])[0]:.3f}",
         ))  # fmt: skip
     print(f"{args.minutes:g} min of read English, real whisper-base int8, {args.rounds} rounds (seconds)")
-    print(table(rows, ("path", "median", "range", "vs in process", "chunks", "WER")))
-    chunks = int(results["1 server"][1].timings["chunks"])
+    print(table(rows, ("path", "median", "range", "vs in process, per round", "chunks", "WER")))
+    chunks = int(results["1 server"].timings["chunks"])
     for machines in (2, 4, 8):
         print(f"on {machines} machines as fast as this one: about {math.ceil(chunks / machines)}/{chunks} "
               f"of the one-server time ({chunks} chunks)")  # fmt: skip

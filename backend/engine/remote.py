@@ -30,9 +30,11 @@ from backend.transcript import Cancelled, InvalidOptions, Options, Partial, Requ
 
 log = logging.getLogger(__name__)
 
-#: The longest chunk sent in one request: long enough that a server's batching pays, short
-#: enough that a ten-hour file spreads over many servers and a failure costs little.
-CHUNK_SECONDS = 120.0
+#: The longest chunk sent in one request: short enough that a ten-hour file spreads over many
+#: servers and a failure costs little; long enough that a server's batching pays. 140 s is five of
+#: the ~28 s windows a Hush server cuts a chunk into, whisper-base's batch on the CPU: each chunk
+#: is then one full batch, not a full one and a remnant.
+CHUNK_SECONDS = 140.0
 #: Tries per chunk (over all servers) before the job fails.
 MAX_ATTEMPTS = 5
 #: Seconds before a chunk is tried again on the same server: doubling from this, at most ``MAX_BACKOFF``.
