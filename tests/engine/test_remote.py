@@ -125,6 +125,22 @@ def test_a_hush_server_gives_words_in_time(hush_peer, hear):
     engine.close()
 
 
+def test_a_server_without_verbose_json_gives_plain_text_in_one_segment(fws_peer, hear):
+    """Asked for words, then segments, a server that refuses both is asked for json, and only
+    json from then on."""
+    proxy = FaultProxy(root(fws_peer.url), ["400", "400"])
+    engine = remote(proxy.url)
+    audio = hear(ENGLISH[0])
+    transcript = engine.transcribe(audio, Options())
+    assert overlap(ENGLISH[0], transcript.text) >= 0.8, transcript.text
+    assert [(s.start, s.end, s.words) for s in transcript.segments] == [(0.0, round(len(audio) / 16_000, 3), ())]
+    assert proxy.transcriptions == 3
+    engine.transcribe(audio, Options())
+    assert proxy.transcriptions == 4, "the form that worked is remembered"
+    proxy.stop()
+    engine.close()
+
+
 def test_a_finished_prefix_is_not_sent_again(fws_peer, spoken):
     """A restart resumes: the chunks an earlier run saved (``Partial``) are kept, the rest are sent."""
     audio, spans = spoken

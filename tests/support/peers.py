@@ -128,7 +128,8 @@ def fws_second_peer(peer_factory, base_ct2) -> PeerServer:
 class FaultProxy:
     """An HTTP server on 127.0.0.1 that forwards every request to ``upstream`` (a base URL such as
     ``http://127.0.0.1:PORT``), except transcription requests while ``faults`` has entries: each
-    takes the next one. Faults: ``"500"``, ``"401"`` (repeating the key, as OpenAI's API does),
+    takes the next one. Faults: ``"400"`` (a form the server does not give), ``"500"``, ``"401"``
+    (repeating the key, as OpenAI's API does),
     ``"html"`` (200 with a web page), ``"redirect:<url>"`` (307 there), ``"cut"`` (the connection
     closed without an answer), ``"hold"`` (waits until ``release`` is set, then forwards)."""
 
@@ -197,6 +198,9 @@ class FaultProxy:
         elif fault == "401":
             said = f"Incorrect API key provided: {handler.headers.get('Authorization', '').removeprefix('Bearer ')}"
             self.send(handler, 401, json.dumps({"error": {"message": said}}).encode(), "application/json")
+        elif fault == "400":
+            said = b'{"error": {"message": "Unsupported response_format (injected)"}}'
+            self.send(handler, 400, said, "application/json")
         elif fault == "html":
             self.send(handler, 200, b"<!doctype html><html><body>Welcome to nginx!</body></html>", "text/html")
         elif fault.startswith("redirect:"):

@@ -82,6 +82,19 @@ def test_the_key_is_stored_owner_only_and_never_shown(client_server, hush_peer, 
     proxy.stop()
 
 
+def test_the_choice_is_remembered_for_the_next_launch(start_server, fws_peer, tmp_path):
+    first = start_server(model=NO_MODEL, data_dir=tmp_path)
+    with first.client() as client:
+        servers = [{"url": fws_peer.url, "concurrency": 3, "key": KEY}]
+        assert client.put("/api/engines", json={"kind": "servers", "servers": servers}).status_code == 200
+    later = start_server(model=NO_MODEL, data_dir=tmp_path)
+    with later.client() as client:
+        engines = client.get("/api/engines").json()
+        assert engines["kind"] == "servers" and not engines["from_environment"]
+        assert engines["servers"][0]["concurrency"] == 3 and engines["servers"][0]["has_key"]
+        assert client.get("/api/health").json()["remote"]
+
+
 def test_plain_http_to_another_computer_is_refused_unless_allowed(client_server):
     _, client = client_server
     server = {"url": "http://gpu-box.example:8000/v1"}
