@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from desktop import cli, config, state
-from desktop.service import Service
+from desktop import cli, config, entries, instance, state
+from desktop.controls import Controls
+from desktop.service import Service, ServiceFailed
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -40,24 +49,81 @@ def run(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if options.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if options.install or options.uninstall:
+        return install(options.install)
+    if missing := [str(f) for f in options.files if not f.is_file()]:
+        print(f"Hush cannot open {', '.join(missing)}: no such file.", file=sys.stderr)
+        return 2
     settings = config.load_settings(options)  # a setting it cannot use ends here, with a sentence naming it
+    try:
+        claimed = instance.claim(settings.data_dir, options.files)
+    except (instance.NotReached, instance.Refused) as error:
+        print(error, file=sys.stderr)
+        return 1
+    if isinstance(claimed, instance.Running):
+        print(f"Hush is already running (process {claimed.pid}): brought it to the front.", flush=True)
+        return 0
+    try:
+        return serve(options, settings, claimed)
+    finally:
+        claimed.release()
+
+
+def serve(options: cli.Options, settings: Settings, lock: instance.Lock) -> int:
+    """Run this Hush, the only one of this user, until its window (or browser session) is closed."""
     remembered = state.load(settings.data_dir)
-    service = Service(settings, preferred_port=remembered.port)
+    controls = Controls(settings.data_dir, remembered)
+    service = Service(settings, preferred_port=remembered.port, desktop=controls)
     service.start()  # torch imports on its own thread from here on; the window does not wait for it
+    threading.Thread(target=announce, args=(service, lock, options.files), name="hush-announce", daemon=True).start()
     try:
         if options.browser:
             from desktop import browser
 
-            code = browser.run(service)
+            code = browser.run(service, controls)
         else:
             from desktop import window
 
-            code, remembered.window = window.run(settings, service, remembered.window, debug=options.debug)
+            code, remembered.window = window.run(
+                settings, service, controls, remembered.window, hidden=options.hidden, debug=options.debug
+            )
     finally:
         service.stop()
     remembered.port = service.port or remembered.port
     state.save(settings.data_dir, remembered)
     return code
+
+
+def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> None:
+    """Once the server answers: tell later launches where (``instance.json``), then queue the files
+    this launch was given (``hush FILE…``, the file manager's "Open with") as soon as the model is ready."""
+    try:
+        service.wait()
+    except ServiceFailed:
+        return
+    running = lock.publish(service.base_url or "", service.token)
+    if files:
+        try:
+            instance.open_files(running, files, deadline=time.monotonic() + instance.MODEL_WAIT_SECONDS)
+        except (OSError, instance.Refused) as error:
+            log.error("Hush could not transcribe %s: %s", ", ".join(map(str, files)), error)
+
+
+def install(add: bool) -> int:
+    """``--install`` / ``--uninstall``: the applications menu's entry and icons."""
+    if not entries.supported():
+        print("Hush's menu entry is for Linux desktops; on Windows and macOS the executable carries its icon.")
+        return 1
+    if add:
+        for path in entries.install():
+            print(f"wrote {path}")
+        print("Hush is in the applications menu now.")
+    else:
+        removed = entries.uninstall()
+        for path in removed:
+            print(f"removed {path}")
+        print("Hush is out of the applications menu." if removed else "Hush was not in the applications menu.")
+    return 0
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ def child_environment() -> dict[str, str]:
     """Our environment without this onefile's own traces, so the app starts as a top-level program."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("_PYI_") and k != "_MEIPASS2"}
     env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"
+    env["HUSH_EXECUTABLE"] = sys.executable  # this file, not the unpacked copy: what a menu entry must start
     for variable in ("LD_LIBRARY_PATH", "LIBPATH", "DYLD_LIBRARY_PATH"):
         original = env.pop(f"{variable}_ORIG", None)
         if original is not None:

@@ -8,13 +8,30 @@ import threading
 import webbrowser
 from typing import Any
 
+from desktop.controls import Controls
 from desktop.service import Service, ServiceFailed
 
 log = logging.getLogger(__name__)
 
 
-def run(service: Service) -> int:
-    """Serve until Ctrl+C or SIGTERM; 1 if the server could not start."""
+class BrowserSurface:
+    """The browser as ``Controls`` sees it: a second launch opens the page again, Quit stops serving."""
+
+    tray = False
+
+    def __init__(self, url: str, stop: threading.Event) -> None:
+        self.url = url
+        self.stop = stop
+
+    def bring_to_front(self) -> None:
+        webbrowser.open(self.url)
+
+    def close(self) -> None:
+        self.stop.set()
+
+
+def run(service: Service, controls: Controls) -> int:
+    """Serve until Ctrl+C, SIGTERM or Quit (``/api/desktop/quit``); 1 if the server could not start."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: Any) -> None:
@@ -30,6 +47,7 @@ def run(service: Service) -> int:
     except ServiceFailed as error:
         log.error("%s", error)
         return 1
+    controls.attach(BrowserSurface(url, stop))
     print("Opening it in the browser; Ctrl+C stops Hush.", flush=True)
     if not webbrowser.open(url):
         print("No browser could be opened; open the address above yourself.", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: The launcher serves its own window (or the user's browser) only: never another interface.
@@ -19,6 +20,10 @@ class Options:
     port: int | None = None
     model: str | None = None
     debug: bool = False
+    hidden: bool = False
+    files: tuple[Path, ...] = ()
+    install: bool = False
+    uninstall: bool = False
 
     def overrides(self) -> dict[str, Any]:
         """``Settings`` fields set by the command line; they win over HUSH_* variables."""
@@ -48,9 +53,23 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--port", type=port_number, help="TCP port on 127.0.0.1 (default: last used if free, else any)")
     cli.add_argument("--model", help="Hugging Face id or folder of a Whisper checkpoint (HUSH_MODEL)")
     cli.add_argument("--debug", action="store_true", help="verbose logs; in the window, open the web inspector")
+    cli.add_argument("--hidden", action="store_true", help="start without showing the window (in the tray; at login)")
+    desktop = cli.add_mutually_exclusive_group()
+    desktop.add_argument("--install", action="store_true", help="add Hush to the applications menu, then exit")
+    desktop.add_argument("--uninstall", action="store_true", help="remove what --install and 'start at login' wrote")
+    cli.add_argument("files", nargs="*", type=Path, metavar="FILE", help="audio or video files to transcribe")
     return cli
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
     args = parser().parse_args(argv)
-    return Options(browser=args.browser, port=args.port, model=args.model, debug=args.debug)
+    return Options(
+        browser=args.browser,
+        port=args.port,
+        model=args.model,
+        debug=args.debug,
+        hidden=args.hidden,
+        files=tuple(args.files),
+        install=args.install,
+        uninstall=args.uninstall,
+    )

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from backend.settings import Settings
+    from backend.web.dependencies import Desktop
     from backend.web.server import Server
     from backend.web.starting import Doorway
 
@@ -67,9 +68,10 @@ def port_is_free(host: str, port: int) -> bool:
 class Service:
     """Starts ``backend.web.server.Server`` off the main thread and tells when (and where) it answers."""
 
-    def __init__(self, settings: Settings, preferred_port: int | None = None) -> None:
+    def __init__(self, settings: Settings, preferred_port: int | None = None, desktop: Desktop | None = None) -> None:
         self.settings = settings
         self.preferred_port = preferred_port
+        self.desktop = desktop
         self._server: Server | None = None
         self._url: str | None = None
         self._error: ServiceFailed | None = None
@@ -85,6 +87,15 @@ class Service:
     def url(self) -> str | None:
         """The page's URL with the launch token (the page trades it for a cookie) once the server answers."""
         return self._url
+
+    @property
+    def base_url(self) -> str | None:
+        """``http://127.0.0.1:PORT/`` once the server answers, for API calls (with ``token``)."""
+        return self._server.base_url if self._url and self._server else None
+
+    @property
+    def token(self) -> str:
+        return self.settings.token if self._server is None else self._server.token
 
     @property
     def port(self) -> int | None:
@@ -133,7 +144,8 @@ class Service:
                 if doorway is not None:
                     doorway.close()
                 raise
-            server = serve(self.settings, doorway)  # without a doorway (a host beyond loopback) it says why not
+            # Without a doorway (a host beyond loopback) it says why not.
+            server = serve(self.settings, doorway, self.desktop)
             with self._lock:
                 stopped = self._stopping
                 if not stopped:

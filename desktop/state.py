@@ -1,4 +1,5 @@
-"""What the launcher remembers between launches: the window's size and place, and the last port.
+"""What the launcher remembers between launches: the window's size and place, the last port, and
+whether closing the window keeps Hush running.
 
 Keeping the port keeps the page's origin, so what the page stores (localStorage) and a browser's
 microphone permission in ``--browser`` mode survive a restart.
@@ -66,6 +67,8 @@ def _overlaps(screen: Rect, x: int, y: int) -> bool:
 class State:
     window: Geometry = field(default_factory=Geometry)
     port: int | None = None
+    #: Closing the window keeps Hush running (in the tray): the user's choice in the page's settings.
+    keep_running: bool = False
 
 
 def load(folder: Path) -> State:
@@ -76,6 +79,7 @@ def load(folder: Path) -> State:
         return State(
             window=Geometry(**{k: v for k, v in data.get("window", {}).items() if k in Geometry.__dataclass_fields__}),
             port=port if isinstance(port, int) and 0 < port < 65536 else None,
+            keep_running=data.get("keep_running") is True,
         )
     except FileNotFoundError:
         return State()

@@ -1,7 +1,8 @@
 """The native window: on screen at once with a "starting" page, switched to the recorder when the server answers.
 
 Closing it (the title bar's ×, the window manager, or SIGTERM) returns from ``run``; the caller
-then stops the server.
+then stops the server. With "keep running" on, the title bar's × only hides it (Hush stays in the
+tray, ready for the next launch or the tray's menu); Quit, SIGTERM and ``/api/desktop/quit`` close it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop import pages, permissions
 from desktop.bridge import Bridge
+from desktop.controls import Controls
 from desktop.service import Service, ServiceFailed
 from desktop.state import MIN_SIZE, Geometry
 
@@ -58,6 +60,66 @@ def _keep_cache_in_memory(window: Any) -> None:
         profile.setHttpCacheType(type(profile).HttpCacheType.MemoryHttpCache)
 
 
+#: What the page hears when Hush comes to the front or the tray asks to record (``ui/app.js``).
+SHOWN_EVENT = "window.dispatchEvent(new CustomEvent('hush:shown'))"
+RECORD_EVENT = "window.dispatchEvent(new CustomEvent('hush:record'))"
+
+
+class WindowSurface:
+    """The window as ``Controls`` sees it (``controls.Surface``): brought to the front from any thread.
+
+    With Qt (Linux) the work is carried to the GUI thread and a tray icon is added where the desktop
+    has a tray; elsewhere pywebview's own show/restore do it."""
+
+    def __init__(self, window: Any, controls: Controls) -> None:
+        self.window = window
+        self.controls = controls
+        self.tray = False
+        self._gui: Any = None  # qt.GuiThread, once the GUI thread exists
+        self._tray: Any = None
+
+    def on_gui_thread(self) -> None:
+        """Called once on the GUI thread, before the window is shown."""
+        if self.window.gui.renderer != "qtwebengine":
+            return
+        from desktop import qt
+
+        qt.keep_running_without_windows()
+        self._gui = qt.GuiThread()
+        icon = icon_path()
+        if icon and qt.Tray.available():
+            self._tray = qt.Tray(icon, show=self._front, record=self._record, quit_=self.controls.quit)
+            self.tray = True
+
+    def bring_to_front(self) -> None:
+        if self._gui is not None:
+            self._gui.run(self._front)
+        else:
+            self.window.show()
+            self.window.restore()
+            threading.Thread(target=self.window.evaluate_js, args=(SHOWN_EVENT,), daemon=True).start()
+
+    def close(self) -> None:
+        if self._gui is not None and self._tray is not None:
+            self._gui.run(self._tray.hide)
+        self.window.destroy()
+
+    def _view(self) -> Any:
+        return self.window.gui.BrowserView.instances.get(self.window.uid)
+
+    def _front(self) -> None:  # GUI thread (Qt)
+        from desktop import qt
+
+        if (view := self._view()) is not None:
+            qt.bring_to_front(view)
+            view.webview.page().runJavaScript(SHOWN_EVENT)
+
+    def _record(self) -> None:  # GUI thread (Qt): the tray's Record
+        self._front()
+        if (view := self._view()) is not None:
+            view.webview.page().runJavaScript(RECORD_EVENT)
+
+
 class GeometryTracker:
     """Follows the window's moves and resizes, so the next launch opens it where the user left it."""
 
@@ -80,9 +142,23 @@ class GeometryTracker:
             self._set(x=x, y=y)
 
 
-def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = False) -> tuple[int, Geometry]:
-    """Show the window until it is closed; the exit status (1 if the server never came up) and its geometry."""
+def run(
+    settings: Settings,
+    service: Service,
+    controls: Controls,
+    geometry: Geometry,
+    *,
+    hidden: bool = False,
+    debug: bool = False,
+) -> tuple[int, Geometry]:
+    """Show the window until it is closed; the exit status (1 if the server never came up) and its geometry.
+
+    ``hidden``: start without showing it (at login: Hush waits in the tray)."""
     _allow_sandbox_less_root()
+    if _gui() == "qt":
+        from desktop import qt
+
+        qt.name_the_app()
     import webview
     from webview.errors import WebViewException
 
@@ -98,8 +174,10 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
         maximized=geometry.maximized,
         background_color=pages.BACKGROUND,
         js_api=Bridge(),
+        hidden=hidden,
     )
     tracker = GeometryTracker(window, geometry)
+    surface = WindowSurface(window, controls)
 
     def initialized(_renderer: str) -> None:  # GUI thread, before the native window is built
         tracker.geometry = fitted = geometry.fitted(window.gui.get_screens())
@@ -110,9 +188,19 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
     def before_show() -> None:  # GUI thread, the web view exists but has loaded nothing
         permissions.install(window, service.serves)
         _keep_cache_in_memory(window)
+        surface.on_gui_thread()
+        controls.attach(surface)
+
+    def closing() -> bool:  # GUI thread: False keeps the window (only hidden) and Hush running
+        if controls.should_hide():
+            log.info("window closed; Hush keeps running%s", " in the tray" if surface.tray else "")
+            window.hide()
+            return False
+        return True
 
     window.events.initialized += initialized
     window.events.before_show += before_show
+    window.events.closing += closing
 
     failed = threading.Event()
 
@@ -128,7 +216,8 @@ def run(settings: Settings, service: Service, geometry: Geometry, debug: bool = 
         log.info("loading the recorder from %s", url)
         window.load_url(url)
 
-    def close(_signum: int, _frame: Any) -> None:  # a session ending closes the window like the user would
+    def close(_signum: int, _frame: Any) -> None:  # a session ending closes the window like Quit does
+        controls.quitting.set()
         window.destroy()
 
     signal.signal(signal.SIGTERM, close)

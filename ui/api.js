@@ -147,6 +147,10 @@ const modelPath = (id, action = "") => `api/models/${id.split("/").map(encodeURI
 
 /** GET /api/models → {active, models: [{id, name, size_bytes, note, installed, active, download}]}. */
 export const listModels = () => request("api/models");
+
+/** GET /api/desktop: how the window app lives on this computer (404 outside the window app). */
+export const getDesktop = () => request("api/desktop");
+export const changeDesktop = (change) => request("api/desktop", { method: "PATCH", body: change });
 /** POST /api/models/{id}/download → the download's progress {state, percent, bytes_per_second, error}. */
 export const startDownload = (id) => request(modelPath(id, "/download"), { method: "POST" });
 /** POST /api/models/{id}/activate: the server loads it in the background; /api/health follows. */

@@ -7,6 +7,7 @@
 //                  history-view.js shows them
 //   models.js      the speech models: downloads, the one in use; models-view.js is its panel
 //   engines.js     where transcription runs (this computer or servers); engines-view.js, in the same panel
+//   desktop.js     the window app's place on this computer (menu, background, login); desktop-view.js
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //   views.js       the rest rendered; messages.js says it in words
@@ -22,6 +23,8 @@
 import * as api from "./api.js";
 import { createCapture } from "./capture.js";
 import { createCorrections } from "./corrections.js";
+import { createDesktop } from "./desktop.js";
+import { createDesktopView } from "./desktop-view.js";
 import { createDropZone } from "./dropzone.js";
 import { createEngines } from "./engines.js";
 import { createEnginesView } from "./engines-view.js";
@@ -59,6 +62,7 @@ const health = createHealth({
     if (languagesChanged) views.fillLanguages(ui.language.value || settings.get(KEYS.language) || "");
     views.renderModel();
     queue.pump();
+    if (model.desktop) desktop.load();
   },
 });
 
@@ -166,6 +170,18 @@ const engines = createEngines({
 });
 const enginesView = createEnginesView({ engines, ui });
 for (const opener of ui.modelsOpeners) opener.addEventListener("click", () => engines.load());
+const desktop = createDesktop({ api, events: { changed: () => desktopView.render() } });
+const desktopView = createDesktopView({ desktop, ui });
+
+// The window app calls these: a second launch (or "Open with Hush") brought the window to the
+// front, maybe with new files queued in the history; the tray's "Record".
+window.addEventListener("hush:shown", () => {
+  history.refresh();
+  health.poll();
+});
+window.addEventListener("hush:record", () => {
+  if (capture.state.phase === "idle") capture.toggle();
+});
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */

@@ -81,4 +81,9 @@ export const ui = {
   enginesLive: $("engines-live"),
   enginesLocalOff: $("engines-local-off"),
   localModelParts: document.querySelectorAll("[data-local-model]"),
+  desktopOpen: $("desktop-open"),
+  desktopDialog: $("desktop-dialog"),
+  desktopClose: $("desktop-close"),
+  desktopNotice: $("desktop-notice"),
+  desktopList: $("desktop-list"),
 };

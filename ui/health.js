@@ -17,6 +17,7 @@ export function createHealth({ api, onUpdate }) {
     maxUploadBytes: 0,
     engine: "This computer", // where work goes, in words
     remote: false, // a server transcribes: audio leaves this computer
+    desktop: false, // the window app's controls (/api/desktop) are there
   };
   let timer = 0;
   let inFlight = null;
@@ -33,6 +34,7 @@ export function createHealth({ api, onUpdate }) {
       model.maxUploadBytes = health.max_upload_bytes || 0;
       model.engine = health.engine || "This computer";
       model.remote = Boolean(health.remote);
+      model.desktop = Boolean(health.desktop);
       const languages = health.model?.languages || [];
       if (languages.join() !== model.languages.join()) {
         model.languages = languages;

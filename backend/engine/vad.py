@@ -17,6 +17,8 @@ first use, so importing this module stays cheap for the web layer.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
@@ -73,7 +75,7 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     count = -(-len(samples) // FRAME)
     out = np.empty(count, np.float32)
     state = None
-    with torch.inference_mode():
+    with torch.inference_mode(), one_thread():
         for first in range(0, count, BLOCK_FRAMES):
             last = min(first + BLOCK_FRAMES, count)
             begin = first * FRAME - CONTEXT  # each frame sees the 64 samples before it (zeros at the start)
@@ -84,6 +86,23 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
             logits = F.conv1d(hidden[0].relu().unsqueeze(-1), weights["final_conv.weight"], weights["final_conv.bias"])
             out[first:last] = logits.sigmoid().reshape(-1).numpy()
     return out
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Silero on one thread, torch's team as it was afterwards. torch's LSTM runs each step (one frame
+    through a 128-unit cell) as a parallel region of its own, and the small convolutions are not
+    much better: with two threads the barrier after each costs more than the work. Ten minutes of
+    audio took 6-13 s with two threads and 0.9-1.6 s with one (measured side by side, while other
+    jobs kept the machine busy); faster-whisper runs its Silero (ONNX) on one thread too."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def encode(block: Any, weights: dict[str, Any]) -> Any:

@@ -18,7 +18,9 @@ from backend.history.jobs import Jobs
 from backend.history.store import Store
 from backend.settings import Settings
 from backend.web import errors
+from backend.web.dependencies import Desktop
 from backend.web.limits import UploadLimit
+from backend.web.routers import desktop as desktop_routes
 from backend.web.routers import engines, health, live, models, openai, transcriptions
 from backend.web.security import Guard
 
@@ -38,9 +40,10 @@ class FreshStaticFiles(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, desktop: Desktop | None = None) -> FastAPI:
     """Build the app; when it starts up, the model starts loading in the background and jobs a
-    previous run left unfinished are marked interrupted."""
+    previous run left unfinished are marked interrupted. ``desktop``: the window app's controls
+    (``desktop/controls.py``), for ``/api/desktop``."""
     settings = settings or Settings()
     manager = ModelManager(settings)
     store = Store(settings.database, settings.recordings_dir)
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.corrections = Corrections(store, manager, settings.max_duration_minutes * 60)
     app.state.downloads = catalog.Downloads(settings.hub_endpoint)
+    app.state.desktop = desktop
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, stall_seconds=settings.upload_stall_seconds)
     errors.install(app)
     # Added last, so it runs first: nothing else sees a request without the token.
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(engines.router)
     app.include_router(live.router)
+    app.include_router(desktop_routes.router)
     if ui_folder().is_dir():
         app.mount("/", FreshStaticFiles(directory=ui_folder(), html=True), name="ui")
     return app

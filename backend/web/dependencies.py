@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Annotated
+from typing import Annotated, Protocol
 
-from fastapi import Depends, File, Request, UploadFile
+from fastapi import Depends, File, HTTPException, Request, UploadFile
 from fastapi.requests import HTTPConnection
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from backend.history.jobs import Jobs
 from backend.history.store import Job as StoredJob
 from backend.settings import Settings
 from backend.transcript import Options, Segment, Transcript
+from backend.web.schemas import DesktopChange, DesktopPreferences
 
 
 def get_settings(request: Request) -> Settings:
@@ -99,3 +100,31 @@ class Transcriber:
 
 
 TranscriberDep = Annotated[Transcriber, Depends()]
+
+
+class Desktop(Protocol):
+    """What the desktop launcher lets the server do with its window (``desktop/controls.py``).
+
+    The server has one only inside the window app; ``python -m backend`` has none."""
+
+    def show(self) -> None:
+        """Bring the window to the front (shown again if it was hidden, restored if minimised)."""
+
+    def quit(self) -> None:
+        """Close the window and stop Hush, the way the tray's Quit does."""
+
+    def preferences(self) -> DesktopPreferences:
+        """How Hush lives on this computer now."""
+
+    def change(self, change: DesktopChange) -> DesktopPreferences:
+        """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written."""
+
+
+def get_desktop(request: Request) -> Desktop:
+    desktop = getattr(request.app.state, "desktop", None)
+    if desktop is None:
+        raise HTTPException(404, "Only the Hush app has desktop controls; this is a server started without a window.")
+    return desktop
+
+
+DesktopDep = Annotated[Desktop, Depends(get_desktop)]

@@ -32,6 +32,7 @@ class Health(BaseModel):
     max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
     engine: str = Field("This computer", description="Where transcription runs, in words (GET /api/engines).")
     remote: bool = Field(False, description="Audio leaves this computer: a server transcribes it.")
+    desktop: bool = Field(False, description="The window app's controls (/api/desktop) are here.")
 
 
 Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
@@ -289,3 +290,29 @@ class ServerTest(BaseModel):
     seconds: float | None = Field(None, description="Round-trip time of the test transcription.")
     text: str | None = Field(None, description="What the server heard in the test clip.")
     timed_words: bool | None = Field(None, description="Whether the server places words in time.")
+class DesktopPreferences(BaseModel):
+    """How the desktop app lives on this computer (only the window app has these)."""
+
+    menu_entry: bool = Field(description="Hush is in the applications menu (a desktop entry this Hush wrote).")
+    keep_running: bool = Field(description="Closing the window keeps Hush running (in the tray, where there is one).")
+    start_at_login: bool = Field(description="Hush starts, hidden, when the user logs in.")
+    tray: bool = Field(description="A tray icon is shown (the desktop has a system tray).")
+    can_install: bool = Field(description="This platform has desktop entries Hush can write (Linux, BSD).")
+
+
+class DesktopChange(BaseModel):
+    """What to change; a field left out stays as it is."""
+
+    menu_entry: bool | None = None
+    keep_running: bool | None = None
+    start_at_login: bool | None = None
+
+
+class OpenFiles(BaseModel):
+    """Files on this computer to transcribe, e.g. opened with Hush from the file manager."""
+
+    paths: list[str] = Field(min_length=1, max_length=100, description="Absolute paths of audio or video files.")
+
+
+class OpenedFiles(BaseModel):
+    ids: list[str] = Field(description="The queued transcriptions' ids, one per file, in the order given.")

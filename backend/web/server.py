@@ -11,6 +11,7 @@ import uvicorn
 from backend.settings import Settings
 from backend.web.access import LOOPBACK
 from backend.web.app import create_app, shut_down
+from backend.web.dependencies import Desktop
 from backend.web.starting import Doorway, bind
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,10 @@ class RemoteNotAllowed(ValueError):
 class Server:
     """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread.
 
-    ``sock``: a socket already bound (and maybe answered meanwhile: ``starting.py``) to take over."""
+    ``sock``: a socket already bound (and maybe answered meanwhile: ``starting.py``) to take over;
+    ``desktop``: the window app's controls, for ``/api/desktop``."""
 
-    def __init__(self, settings: Settings, sock: socket.socket | None = None) -> None:
+    def __init__(self, settings: Settings, sock: socket.socket | None = None, desktop: Desktop | None = None) -> None:
         if settings.host not in LOOPBACK and not settings.allow_remote:
             raise RemoteNotAllowed(
                 f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
@@ -34,7 +36,7 @@ class Server:
         self.settings = settings
         self.socket = sock or bind(settings.host, settings.port)
         self.port: int = self.socket.getsockname()[1]
-        self.app = create_app(settings)
+        self.app = create_app(settings, desktop)
         config = uvicorn.Config(self.app, log_level="info", timeout_graceful_shutdown=5, log_config=None)
         self._uvicorn = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
@@ -87,16 +89,18 @@ class Server:
             log.warning("a transcription did not stop within %s s; the next start lists it as interrupted.", timeout)
 
 
-def serve(settings: Settings, doorway: Doorway | None = None) -> Server:
+def serve(settings: Settings, doorway: Doorway | None = None, desktop: Desktop | None = None) -> Server:
     """The app serving on a background thread, for ``python -m backend`` and the desktop launcher alike.
 
     ``doorway``: the socket already bound and answered while the app imported (``starting.py``):
     the app takes it over with its token and port, and requests waiting in its backlog are served."""
     if doorway is None:
-        server = Server(settings)
+        server = Server(settings, desktop=desktop)
     else:
         try:
-            server = Server(settings.model_copy(update={"token": doorway.token, "port": doorway.port}), doorway.sock)
+            server = Server(
+                settings.model_copy(update={"token": doorway.token, "port": doorway.port}), doorway.sock, desktop
+            )
         except BaseException:
             doorway.close()
             raise

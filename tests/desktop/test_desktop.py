@@ -22,11 +22,13 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,12 +38,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from desktop import instance
 from tests.support.desktop import (
     NOT_YET,
     OUTPUT,
     PAINTED,
     TITLE,
     App,
+    Display,
     app_environment,
     base_url,
     check_recording,
@@ -55,7 +59,7 @@ from tests.support.desktop import (
     save_report,
     window_environment,
 )
-from tests.support.helpers import ROOT, wait_until
+from tests.support.helpers import ROOT, require_tool, wait_until
 
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-desktop.png"
 
@@ -266,6 +270,33 @@ def test_command_line_maps_onto_settings(monkeypatch, tmp_path):
     assert config.load_settings(cli.parse(["--model", "/models/x"])).model == "/models/x"
     with pytest.raises(SystemExit):
         cli.parse(["--port", "70000"])
+    opened = cli.parse(["--hidden", "a.wav", "/b/c.mp4"])
+    assert opened.hidden and opened.files == (Path("a.wav"), Path("/b/c.mp4"))
+    assert cli.parse(["--install"]).install and cli.parse(["--uninstall"]).uninstall
+    with pytest.raises(SystemExit):
+        cli.parse(["--install", "--uninstall"])
+
+
+def test_a_file_that_is_not_there_is_a_sentence_not_a_wait(tmp_path):
+    env = {**os.environ, "HUSH_DATA_DIR": str(tmp_path)}
+    missing = tmp_path / "interview.m4a"
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", str(missing)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"Hush cannot open {missing}: no such file." in result.stderr
+
+
+def test_install_and_uninstall_from_the_command_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(tmp_path)}
+    hush = [sys.executable, "-m", "desktop"]
+    installed = subprocess.run([*hush, "--install"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert installed.returncode == 0 and "in the applications menu now" in installed.stdout, installed.stderr
+    entry = tmp_path / ".local" / "share" / "applications" / "hush.desktop"
+    assert subprocess.run([require_tool("desktop-file-validate"), str(entry)]).returncode == 0
+    removed = subprocess.run([*hush, "--uninstall"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert removed.returncode == 0 and "removed" in removed.stdout
+    assert not list(tmp_path.rglob("hush.desktop")) and not list(tmp_path.rglob("hush.png"))
 
 
 @pytest.mark.parametrize(
@@ -277,3 +308,216 @@ def test_a_setting_hush_cannot_use_stops_the_start_with_its_sentence(command, tm
     assert result.returncode != 0
     assert "HUSH_DEVICE: Input should be 'auto', 'cpu', 'cuda' or 'mps'." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- a desktop citizen: one instance, files handed over, running on without a window ------------
+SHOWN_COUNTER = "window.__shown = 0; window.addEventListener('hush:shown', () => { window.__shown += 1; }); true"
+
+
+def _api(data_dir: Path, method: str, path: str, body: dict | None = None) -> Any:
+    """The running Hush's API, reached the way a second launch reaches it: through its instance file."""
+    found = instance.read(data_dir)
+    assert found is not None, "no instance file"
+    return found.call(method, path, body)
+
+
+def _launch_again(env: dict[str, str], *arguments: str) -> tuple[int, float, str]:
+    """A second ``hush`` with the same data folder: its exit status, seconds taken and output. Started
+    the way the applications menu starts it where ``hush --install`` wrote an entry into ``env``'s home."""
+    entry = Path(env.get("XDG_DATA_HOME", "/nonexistent")) / "applications" / "hush.desktop"
+    if entry.is_file():
+        exec_line = next(x for x in entry.read_text().splitlines() if x.startswith("Exec="))
+        command = [a for a in shlex.split(exec_line.removeprefix("Exec=")) if a != "%F"]
+    else:
+        command = [sys.executable, "-m", "desktop"]
+    started = time.monotonic()
+    done = subprocess.run([*command, *arguments], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return done.returncode, round(time.monotonic() - started, 2), done.stdout + done.stderr
+
+
+@pytest.mark.desktop
+def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, checkpoint, microphone, media, tmp_path):
+    data = tmp_path / "data"
+    debug_port = free_port()
+    env = window_environment(display, data, microphone, debug_port)
+    env |= {"XDG_DATA_HOME": str(tmp_path / "share"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    installed = subprocess.run([sys.executable, "-m", "desktop", "--install"], env=env, cwd=ROOT, timeout=60)
+    assert installed.returncode == 0  # later launches below go through the menu entry's Exec
+    first = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "instance.log")
+    report: dict[str, Any] = {}
+    with running(first):
+        first.wait_for_window(display)
+        page = open_page(debug_port, first.wait_for_url())
+        page.evaluate(SHOWN_COUNTER)
+        code, report["second_launch_s"], output = _launch_again(env)
+        assert code == 0 and "already running" in output, output
+        wait_until(lambda: page.evaluate("window.__shown") == 1, 10, "the page hearing that Hush came to the front")
+        assert _hush_processes() == [first.process.pid]  # one Hush, one server, one model
+
+        code, report["second_launch_with_file_s"], output = _launch_again(env, str(media["wav"]))
+        assert code == 0, output
+        name = json.dumps(media["wav"].name)
+        listed = f"[...document.querySelectorAll('#history-list li')].some(li => li.textContent.includes({name}))"
+        wait_until(lambda: page.evaluate(listed), 60, "the handed-over file in the first window's history")
+        assert page.evaluate("document.querySelector('#desktop-open').hidden") is False  # the "This app" panel
+        page.click("#desktop-open")
+        page.call("Emulation.setFocusEmulationEnabled", enabled=True)
+        page.evaluate("document.querySelector('#desktop-keep_running').focus()")
+        page.evaluate(PAINTED)
+        display.screenshot(OUTPUT / "this-app.png", TITLE)
+        page.click("#desktop-close")
+        _api(data, "PATCH", "api/desktop", {"keep_running": True})
+        display.close(TITLE)
+        wait_until(lambda: display.find(TITLE) is None, 10, "the window hidden")
+        assert first.alive(), first.output()
+        assert _api(data, "GET", "api/health")["model"]["state"] == "ready"  # the server answers on
+        code, _, output = _launch_again(env)
+        assert code == 0, output
+        wait_until(lambda: display.find(TITLE), 10, "the window shown again", ignoring=NOT_YET)
+        assert first.alive() and instance.read(data).pid == first.process.pid
+
+        asked = time.monotonic()
+        _api(data, "POST", "api/desktop/quit")
+        assert first.wait_for_exit(10) == 0, first.output()
+        report["quit_to_exit_s"] = round(time.monotonic() - asked, 2)
+        assert report["quit_to_exit_s"] < 2, report
+        assert not (data / "instance.json").exists()
+
+    crashed = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "instance-crashed.log")
+    with running(crashed):
+        crashed.wait_for_url()
+        stale = wait_until(lambda: instance.read(data), 10, "the instance file")
+        crashed.kill()  # SIGKILL: the lock file and the instance file stay behind
+    assert instance.read(data) == stale
+    after = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "instance-after.log")
+    with running(after):
+        after.wait_for_window(display)
+        after.wait_for_url()
+        fresh = wait_until(lambda: (r := instance.read(data)) and r != stale and r, 10, "a new instance file")
+        assert fresh.pid == after.process.pid
+        assert _api(data, "GET", "api/health")["version"]
+        assert _api(data, "GET", "api/desktop")["keep_running"] is True  # remembered from the first launch
+        _api(data, "PATCH", "api/desktop", {"keep_running": False})
+        close_and_check(display, after)
+    save_report("desktop-instance", report)
+
+
+def _hush_processes() -> list[int]:
+    """Process ids running the launcher (``-m desktop``), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"-m" in command and b"desktop" in command:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.desktop
+def test_a_hidden_start_waits_for_the_next_launch(display, checkpoint, microphone, tmp_path):
+    data = tmp_path / "data"
+    env = window_environment(display, data, microphone, free_port())
+    app = App([sys.executable, "-m", "desktop", "--hidden", "--model", str(checkpoint)], env, OUTPUT / "hidden.log")
+    with running(app):
+        app.wait_for_url()
+        wait_until(lambda: instance.read(data), 30, "the instance file")
+        assert display.find(TITLE) is None  # at login: no window, Hush waits (in the tray)
+        code, _, output = _launch_again(env)
+        assert code == 0, output
+        app.wait_for_window(display, timeout=10)
+        _api(data, "POST", "api/desktop/quit")
+        assert app.wait_for_exit(10) == 0, app.output()
+
+
+@pytest.fixture
+def tray(display) -> Iterator[subprocess.Popen]:
+    """A system tray on the display (trayer, a small freedesktop tray): Qt docks its icon there.
+    As wide as its icons, so the panel's middle is Hush's icon."""
+    trayer = require_tool("trayer")
+    process = subprocess.Popen(
+        [trayer, "--edge", "bottom", "--align", "right", "--widthtype", "request", "--height", "32",
+         "--SetDockType", "true", "--transparent", "false", "--tint", "0x333333"],
+        env={**os.environ, "DISPLAY": display.name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    process.wait(10)
+
+
+def _xdotool(display: Display, *arguments: str) -> str:
+    done = subprocess.run(
+        [require_tool("xdotool"), *arguments],
+        env={**os.environ, "DISPLAY": display.name},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+@pytest.mark.desktop
+def test_the_tray_shows_hush_records_and_quits_it(display, tray, checkpoint, microphone, tmp_path):
+    data = tmp_path / "data"
+    debug_port = free_port()
+    env = window_environment(display, data, microphone, debug_port)
+    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "tray.log")
+    with running(app):
+        app.wait_for_window(display)
+        page = open_page(debug_port, app.wait_for_url())
+        wait_until(lambda: instance.read(data), 30, "the instance file")
+        assert _api(data, "GET", "api/desktop")["tray"] is True
+        geometry = r"Position: (\d+),(\d+).*\n.*Geometry: (\d+)x(\d+)"
+        panel = wait_until(
+            lambda: re.search(geometry, _xdotool(display, "search", "--name", "^panel$", "getwindowgeometry")),
+            20,
+            "the tray's panel",
+        )
+        x, y, width, height = map(int, panel.groups())
+        icon = (str(x + width // 2), str(y + height // 2))
+
+        def hush_windows() -> int:
+            return len(_xdotool(display, "search", "--onlyvisible", "--class", "Hush").split())
+
+        def tray_menu(*keys: str) -> None:
+            """Open the icon's menu (one more window of Hush's) and choose with the keyboard."""
+            shown = hush_windows()
+            _xdotool(display, "mousemove", *icon, "click", "3")
+            wait_until(lambda: hush_windows() > shown, 10, "the tray's menu")
+            _xdotool(display, "key", *keys)
+
+        _api(data, "PATCH", "api/desktop", {"keep_running": True})
+        display.close(TITLE)
+        wait_until(lambda: display.find(TITLE) is None, 10, "the window hidden in the tray")
+        _xdotool(display, "mousemove", *icon, "click", "1")  # a click on the icon: Show Hush
+        wait_until(lambda: display.find(TITLE), 10, "the window shown from the tray", ignoring=NOT_YET)
+        wait_until(
+            lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
+            120,
+            "the model",
+            ignoring=NOT_YET,
+        )
+
+        tray_menu("Down", "Down", "Return")  # Show Hush, Record
+        recording = "document.querySelector('#record').dataset.recording"
+        wait_until(lambda: page.evaluate(recording) == "true", 10, "recording started from the tray")
+        page.evaluate(PAINTED)
+        shown = hush_windows()
+        _xdotool(display, "mousemove", *icon, "click", "3")
+        wait_until(lambda: hush_windows() > shown, 10, "the tray's menu")
+        display.screenshot(OUTPUT / "tray-menu.png")
+        _xdotool(display, "key", "Escape")
+        page.click("#record")
+        wait_until(lambda: page.evaluate(recording) == "false", 10, "recording stopped")
+        page.close()
+
+        clicked = time.monotonic()
+        tray_menu("Up", "Return")  # the last entry: Quit Hush
+        assert app.wait_for_exit(10) == 0, app.output()
+        quit_seconds = round(time.monotonic() - clicked, 2)
+    save_report("desktop-tray", {"quit_to_exit_s": quit_seconds})
+    assert quit_seconds < 2

@@ -1,0 +1,76 @@
+"""``/api/desktop``: the window app's controls, for its page, its tray and a second launch of Hush.
+
+A second ``hush`` finds the running one through its instance file (``desktop/instance.py``) and
+asks it here to come to the front and to transcribe the files it was given; the page's settings
+put Hush in the applications menu, keep it running when the window closes, or start it at login.
+``python -m backend`` has no window: these answer 404 there."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Response
+from starlette.concurrency import run_in_threadpool
+
+from backend.transcript import Options
+from backend.web.dependencies import DesktopDep, JobsDep, ReadyDep
+from backend.web.schemas import DesktopChange, DesktopPreferences, OpenedFiles, OpenFiles, Problem
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/desktop", tags=["desktop"])
+
+NO_WINDOW = {404: {"model": Problem, "description": "A server without a window"}}
+
+
+@router.get("", response_model=DesktopPreferences, responses=NO_WINDOW, summary="How Hush lives on this computer")
+def preferences(desktop: DesktopDep) -> DesktopPreferences:
+    return desktop.preferences()
+
+
+@router.patch("", response_model=DesktopPreferences, responses=NO_WINDOW, summary="Change how Hush lives here")
+def change(desktop: DesktopDep, change: DesktopChange) -> DesktopPreferences:
+    try:
+        return desktop.change(change)
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        raise HTTPException(500, f"Hush could not write{where}: {error.strerror or error}.") from error
+
+
+@router.post("/show", status_code=204, responses=NO_WINDOW, summary="Bring the window to the front")
+def show(desktop: DesktopDep) -> Response:
+    desktop.show()
+    return Response(status_code=204)
+
+
+@router.post("/quit", status_code=202, responses=NO_WINDOW, summary="Close the window and stop Hush")
+def quit_hush(desktop: DesktopDep) -> Response:
+    desktop.quit()
+    return Response(status_code=202)
+
+
+@router.post(
+    "/open",
+    response_model=OpenedFiles,
+    responses={**NO_WINDOW, 400: {"model": Problem, "description": "A path that is not a readable file"}},
+    summary="Transcribe files on this computer (opened with Hush)",
+)
+async def open_files(desktop: DesktopDep, jobs: JobsDep, _ready: ReadyDep, body: OpenFiles) -> OpenedFiles:
+    """Each file is stored and queued as if imported in the page, with the default options; all
+    are checked before any is queued, so a typo does not leave half of them queued."""
+    paths = [Path(p) for p in body.paths]
+    for path in paths:
+        if not path.is_absolute() or not path.is_file():
+            raise HTTPException(400, f"{path} is not a file Hush can read: give the full path of an audio or video.")
+    ids = []
+    for path in paths:
+        with path.open("rb") as source:
+            job = await run_in_threadpool(jobs.add, source, path.name, Options())
+        try:
+            await run_in_threadpool(jobs.start, job, f"'{path.name}'")
+        except Exception as error:  # the job is kept as failed with its reason; the other files go on
+            log.warning("could not transcribe %s: %s", path, error)
+        ids.append(job.id)
+    desktop.show()
+    return OpenedFiles(ids=ids)

@@ -1,0 +1,93 @@
+"""What the server may ask of the desktop app (``backend.web.dependencies.Desktop``): come to the
+front, quit, and how Hush lives on this computer (menu entry, background, login).
+
+The server calls these from its request threads (a second launch, the page's settings, the tray's
+twin in the API); the window or browser that shows Hush (a ``Surface``) is attached once it exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from backend.web.schemas import DesktopChange, DesktopPreferences
+from desktop import entries, state
+from desktop.state import State
+
+log = logging.getLogger(__name__)
+
+
+class Surface(Protocol):
+    """Where Hush shows itself: the native window (``window.py``) or the browser (``browser.py``)."""
+
+    tray: bool
+
+    def bring_to_front(self) -> None:
+        """Show it (again), restored and on top, with the keyboard focus."""
+
+    def close(self) -> None:
+        """Close it for good: Hush stops once it is closed."""
+
+
+class Controls:
+    """The desktop app's side of ``/api/desktop``."""
+
+    def __init__(self, data_dir: Path, remembered: State) -> None:
+        """``remembered``: the launcher's state, where "keep running" is kept (saved when it changes)."""
+        self.data_dir = data_dir
+        self.remembered = remembered
+        self.quitting = threading.Event()
+        self._surface: Surface | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, surface: Surface) -> None:
+        with self._lock:
+            self._surface = surface
+
+    def show(self) -> None:
+        with self._lock:
+            surface = self._surface
+        if surface is not None:
+            surface.bring_to_front()
+
+    def quit(self) -> None:
+        """Close the window even when "keep running" would only hide it; the launcher then stops the server."""
+        self.quitting.set()
+        with self._lock:
+            surface = self._surface
+        if surface is not None:
+            surface.close()
+
+    @property
+    def keep_running(self) -> bool:
+        return self.remembered.keep_running
+
+    def should_hide(self) -> bool:
+        """Whether closing the window should only hide it: "keep running" is on and this is not Quit."""
+        return self.keep_running and not self.quitting.is_set()
+
+    def preferences(self) -> DesktopPreferences:
+        surface = self._surface
+        return DesktopPreferences(
+            menu_entry=entries.supported() and entries.is_installed(),
+            keep_running=self.keep_running,
+            start_at_login=entries.supported() and entries.starts_at_login(),
+            tray=bool(surface and surface.tray),
+            can_install=entries.supported(),
+        )
+
+    def change(self, change: DesktopChange) -> DesktopPreferences:
+        if change.keep_running is not None:
+            self.remembered.keep_running = change.keep_running
+            state.save(self.data_dir, self.remembered)
+        if entries.supported():
+            if change.menu_entry is True:
+                entries.install()
+            elif change.menu_entry is False:
+                entries.uninstall()
+            if change.start_at_login is not None:
+                entries.set_start_at_login(change.start_at_login)
+        log.info("desktop preferences now: %s", self.preferences())
+        return self.preferences()

@@ -1,0 +1,137 @@
+"""``/api/desktop``: the window app's controls over HTTP, with the launcher's real ``Controls``.
+
+The window itself is replaced by a surface that records what it was asked (the real window is
+driven in tests/desktop/test_desktop.py); menu entries are written into a temporary XDG home."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from backend.settings import Settings
+from backend.web.server import Server
+from desktop import entries, state
+from desktop.controls import Controls
+from tests.support.helpers import wait_until
+
+
+class RecordingSurface:
+    tray = False
+
+    def __init__(self) -> None:
+        self.fronts = 0
+        self.closed = threading.Event()
+
+    def bring_to_front(self) -> None:
+        self.fronts += 1
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+@pytest.fixture
+def xdg_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+@pytest.fixture
+def desktop_server(tmp_path, random_checkpoint, xdg_home):
+    data = tmp_path / "data"
+    controls = Controls(data, state.State())
+    surface = RecordingSurface()
+    controls.attach(surface)
+    server = Server(Settings(host="127.0.0.1", port=0, data_dir=data, model=str(random_checkpoint)), desktop=controls)
+    server.start()
+    client = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.token}"}, timeout=60)
+    yield server, client, controls, surface
+    client.close()
+    server.stop()
+
+
+def test_a_server_without_a_window_says_so(random_server):
+    with random_server.client() as client:
+        answer = client.get("/api/desktop")
+        assert client.get("/api/health").json()["desktop"] is False  # the page does not ask
+    assert answer.status_code == 404
+    assert "Only the Hush app" in answer.json()["detail"]
+
+
+def test_the_controls_need_the_token(desktop_server):
+    server, _, _, surface = desktop_server
+    assert httpx.post(server.base_url + "api/desktop/show").status_code == 401
+    assert surface.fronts == 0
+
+
+def test_show_brings_the_window_to_the_front(desktop_server):
+    _, client, _, surface = desktop_server
+    assert client.get("/api/health").json()["desktop"] is True
+    assert client.post("/api/desktop/show").status_code == 204
+    assert surface.fronts == 1
+
+
+def test_preferences_write_and_remove_the_menu_entry(desktop_server, xdg_home):
+    _, client, controls, _ = desktop_server
+    assert client.get("/api/desktop").json() == {
+        "menu_entry": False, "keep_running": False, "start_at_login": False, "tray": False, "can_install": True,
+    }  # fmt: skip
+    answer = client.patch("/api/desktop", json={"menu_entry": True, "keep_running": True}).json()
+    assert answer["menu_entry"] and answer["keep_running"] and not answer["start_at_login"]
+    assert (xdg_home / "share" / "applications" / "hush.desktop").is_file()
+    assert state.load(controls.data_dir).keep_running  # remembered for the next launch
+    assert controls.should_hide()
+    answer = client.patch("/api/desktop", json={"menu_entry": False, "start_at_login": True}).json()
+    assert not answer["menu_entry"] and answer["start_at_login"]
+    assert not (xdg_home / "share" / "applications").joinpath("hush.desktop").exists()
+    assert "--hidden" in (xdg_home / "config" / "autostart" / "hush.desktop").read_text()
+
+
+def test_a_preference_that_cannot_be_written_is_a_sentence(desktop_server, xdg_home):
+    _, client, _, _ = desktop_server
+    (xdg_home / "config").write_text("a file where the folder should be")
+    answer = client.patch("/api/desktop", json={"start_at_login": True})
+    assert answer.status_code == 500
+    assert answer.json()["detail"].startswith("Hush could not write")
+
+
+def test_quit_closes_even_when_keep_running_is_on(desktop_server):
+    _, client, controls, surface = desktop_server
+    client.patch("/api/desktop", json={"keep_running": True})
+    assert client.post("/api/desktop/quit").status_code == 202
+    assert surface.closed.is_set()
+    assert not controls.should_hide()
+
+
+def test_opened_files_become_jobs(desktop_server, media):
+    server, client, _, surface = desktop_server
+    server.app.state.models.wait_until_loaded(120)
+    answer = client.post("/api/desktop/open", json={"paths": [str(media["wav"]), str(media["mp3"])]})
+    assert answer.status_code == 200, answer.text
+    ids = answer.json()["ids"]
+    assert len(ids) == 2 and surface.fronts == 1
+
+    def finished() -> bool:
+        return all(client.get(f"/api/transcriptions/{i}").json()["status"] == "done" for i in ids)
+
+    wait_until(finished, 120, "the opened files' transcriptions")
+    assert client.get(f"/api/transcriptions/{ids[1]}").json()["filename"] == media["mp3"].name
+
+
+def test_a_wrong_path_queues_nothing(desktop_server, media, tmp_path):
+    server, client, _, _ = desktop_server
+    server.app.state.models.wait_until_loaded(120)
+    before = client.get("/api/transcriptions").json()["total"]
+    answer = client.post("/api/desktop/open", json={"paths": [str(media["wav"]), str(tmp_path / "missing.wav")]})
+    assert answer.status_code == 400
+    assert "missing.wav is not a file Hush can read" in answer.json()["detail"]
+    assert client.get("/api/transcriptions").json()["total"] == before
+
+
+def test_entries_are_only_written_where_desktops_read_them(monkeypatch, tmp_path):
+    monkeypatch.setattr(entries, "supported", lambda: False)
+    controls = Controls(tmp_path, state.State())
+    prefs = controls.preferences()
+    assert not prefs.can_install and not prefs.menu_entry
