@@ -116,7 +116,6 @@ class Fanout:
         options: Options,
     ) -> None:
         self.clients, self.audio, self.options = clients, audio, options
-        self.chunks = {c.index: c for c in chunks}
         self.pending = list(chunks)
         self.results: dict[int, Answer] = {}
         self.error: ServerError | None = None
