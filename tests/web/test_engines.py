@@ -140,6 +140,15 @@ def test_hush_engine_sets_the_server_for_the_launch(start_server, fws_peer):
         assert not client.get("/api/engines").json()["live"]
 
 
+def test_an_unusable_hush_engine_is_named_in_the_health_answer(start_server):
+    live = start_server(model=NO_MODEL, engine="http://gpu-box.example:8000/v1")
+    with live.client() as client:
+        model = client.get("/api/health").json()["model"]
+        assert model["state"] == "error" and model["detail"].startswith("HUSH_ENGINE: ") and "https" in model["detail"]
+        refused = client.post("/api/transcriptions", files={"file": ("clip.wav", b"RIFF....WAVE")})
+        assert refused.status_code == 503 and "HUSH_ENGINE" in refused.json()["detail"]
+
+
 def pcm(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
