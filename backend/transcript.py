@@ -69,6 +69,11 @@ class Cancelled(Exception):
     """The job was cancelled (or Hush is shutting down); a running one stops within a decoding step."""
 
 
+class Failed(RuntimeError):
+    """A transcription that could not be done, for a reason its message tells the user in a sentence
+    (e.g. every server refused it); kept as the job's error as it is."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Options:
     """How to transcribe: ``None`` lets the model decide (language) or uses Whisper's fallback (temperature)."""

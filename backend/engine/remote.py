@@ -26,7 +26,7 @@ from backend.audio import SAMPLE_RATE
 from backend.engine.openai_client import Answer, Refused, ServerClient, ServerError, Unavailable
 from backend.engine.servers import EngineChoice, Server
 from backend.status import ModelNotReady, ModelState, ModelStatus
-from backend.transcript import Cancelled, InvalidOptions, Options, Partial, Request, Segment, Transcript, Word
+from backend.transcript import Cancelled, Failed, InvalidOptions, Options, Partial, Request, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
 
-class RemoteFailed(RuntimeError):
+class RemoteFailed(Failed):
     """The servers could not transcribe the job; the message is the last server's sentence."""
 
 

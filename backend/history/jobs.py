@@ -23,7 +23,7 @@ import numpy as np
 from backend import audio
 from backend.engine.manager import ModelManager
 from backend.history.store import Job, Status, Store
-from backend.transcript import Cancelled, Options, Request, Segment, Transcript
+from backend.transcript import Cancelled, Failed, Options, Request, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,9 @@ class Jobs:
                 self.store.set_status(job_id, Status.INTERRUPTED, "Hush stopped before this transcription finished.")
             else:
                 self.store.set_status(job_id, Status.CANCELLED, "The transcription was cancelled.")
+        except Failed as error:  # a reason meant for the user, already in a sentence
+            log.warning("transcription %s failed: %s", job_id, error)
+            self.store.set_status(job_id, Status.FAILED, str(error))
         except Exception as error:  # the job fails, the server goes on; the recording stays for a retry
             log.exception("transcription %s failed", job_id)
             self.store.set_status(job_id, Status.FAILED, f"The transcription failed ({type(error).__name__}: {error}).")

@@ -184,3 +184,21 @@ def test_live_text_with_another_server_is_off_with_a_sentence(start_server, fws_
     messages = live_messages(live, hear(ENGLISH[0]))
     assert messages[0]["type"] == "paused" and "only Hush serves live text" in messages[0]["detail"]
     wait_until(lambda: messages[-1]["type"] == "done", 10, "the session to end")
+
+
+def test_a_job_the_server_refuses_keeps_the_servers_sentence(client_server, fws_peer, speak):
+    _, client = client_server
+    proxy = FaultProxy(root(fws_peer.url), ["401"])
+    server = {"url": proxy.url, "key": "sk-wrong-0123456789abcdef", "model": "whisper-1", "concurrency": 1}
+    assert client.put("/api/engines", json={"kind": "servers", "servers": [server]}).status_code == 200
+    queued = client.post(
+        "/api/transcriptions?wait=false", files={"file": ("clip.wav", speak(ENGLISH[0]).read_bytes())}
+    ).json()
+    job = wait_until(
+        lambda: (j := client.get(f"/api/transcriptions/{queued['id']}").json())["status"] == "failed" and j,
+        120,
+        "the refused job to fail",
+    )
+    assert "refused the request (401" in job["error"] and "Check the API key" in job["error"]
+    assert not job["error"].startswith(("The transcription failed", "RemoteFailed")), job["error"]
+    proxy.stop()
