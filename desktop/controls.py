@@ -1,5 +1,6 @@
 """What the server may ask of the desktop app (``backend.web.dependencies.Desktop``): come to the
-front, quit, and how Hush lives on this computer (menu entry, background, login).
+front, quit, how Hush lives on this computer (menu entry, background, login), and dictation into
+other apps (start, finish or cancel it; type its text into the focused app).
 
 The server calls these from its request threads (a second launch, the page's settings, the tray's
 twin in the API); the window or browser that shows Hush (a ``Surface``) is attached once it exists.
@@ -12,9 +13,10 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from backend.web.schemas import DesktopChange, DesktopPreferences
+from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
 from desktop import entries, state
 from desktop.state import State
+from desktop.typing import Typist
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,13 @@ class Surface(Protocol):
     def close(self) -> None:
         """Close it for good: Hush stops once it is closed."""
 
+    def dictate(self, action: str) -> None:
+        """Tell the page to ``start``, ``stop`` (then send) or ``cancel`` its dictation recording, without
+        taking the keyboard focus; ``ValueError`` (a sentence) where this surface cannot record one."""
+
+    def set_clipboard(self, text: str) -> None:
+        """Put ``text`` on the system clipboard (the dictation's fallback when nothing can type)."""
+
 
 class Controls:
     """The desktop app's side of ``/api/desktop``."""
@@ -41,6 +50,8 @@ class Controls:
         self.quitting = threading.Event()
         self._surface: Surface | None = None
         self._lock = threading.Lock()
+        self.dictating = False  # between a dictation's start and its stop or cancel
+        self.typist = Typist(self._set_clipboard)
 
     def attach(self, surface: Surface) -> None:
         with self._lock:
@@ -59,6 +70,31 @@ class Controls:
             surface = self._surface
         if surface is not None:
             surface.close()
+
+    def dictate(self, action: DictationAction) -> None:
+        """Start, finish or cancel a dictation (``toggle``: start one, or finish the one under way);
+        an action that does not fit the moment (``stop`` with none under way) does nothing."""
+        with self._lock:
+            surface = self._surface
+            if action == "toggle":
+                action = "stop" if self.dictating else "start"
+            if surface is None or (action == "start") == self.dictating:
+                return
+            surface.dictate(action)  # ValueError where it cannot record: nothing changes then
+            self.dictating = action == "start"
+        log.info("dictation: %s", action)
+
+    def deliver(self, text: str) -> Delivery:
+        delivery = self.typist.deliver(text)
+        log.info("dictation delivered: %s%s", delivery.method, f" ({delivery.message})" if delivery.message else "")
+        return delivery
+
+    def _set_clipboard(self, text: str) -> None:
+        with self._lock:
+            surface = self._surface
+        if surface is None:
+            raise ValueError("Hush has no window to reach the clipboard through.")
+        surface.set_clipboard(text)
 
     @property
     def keep_running(self) -> bool:

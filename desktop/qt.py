@@ -65,14 +65,26 @@ def bring_to_front(view: Any) -> None:
     view.activateWindow()
 
 
+def set_clipboard(text: str) -> None:
+    """On the GUI thread: ``text`` on the system clipboard (Qt keeps offering it while Hush runs)."""
+    QGuiApplication.clipboard().setText(text)
+
+
 class Tray:
     """The tray icon and its menu, where the desktop has a system tray (most do; GNOME with an extension)."""
 
-    def __init__(self, icon_path: str, show: Callable[[], None], record: Callable[[], None], quit_: Callable[[], None]):
+    def __init__(
+        self,
+        icon_path: str,
+        show: Callable[[], None],
+        record: Callable[[], None],
+        dictate: Callable[[], None],
+        quit_: Callable[[], None],
+    ):
         self.icon = QSystemTrayIcon(QIcon(icon_path))
         self.icon.setToolTip("Hush: speech to text")
         self.menu = QMenu()
-        for label, action in (("Show Hush", show), ("Record", record)):
+        for label, action in (("Show Hush", show), ("Record", record), ("Dictate", dictate)):
             self.menu.addAction(self._action(label, action))
         self.menu.addSeparator()
         self.menu.addAction(self._action("Quit Hush", quit_))

@@ -74,6 +74,10 @@ MIGRATIONS: list[str] = [
     # 2 -> 3: what a running long job has finished so far (``transcript.Partial``), so that after a crash
     # or a quit "Transcribe again" goes on from there.
     "ALTER TABLE jobs ADD COLUMN partial TEXT;",
+    # n -> n + 1: whether the recording was a dictation (spoken into another app through the shortcut or
+    # ``hush dictate``), so the history can mark it and offer to type it again. Its own column: independent
+    # of the other migrations.
+    "ALTER TABLE jobs ADD COLUMN dictation INTEGER NOT NULL DEFAULT 0;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -111,6 +115,8 @@ class Job:
     options: Options
     error: str | None = None
     transcript: Transcript | None = None
+    #: Spoken into another app (dictation), not recorded or imported in Hush's window.
+    dictation: bool = False
 
 
 def display_name(filename: str | None) -> str:
@@ -146,8 +152,9 @@ class Store:
             self._db.close()
 
     # -- writing -------------------------------------------------------------------
-    def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
-        """Copy the upload into the recordings folder durably, then commit a ``queued`` job for it."""
+    def add(self, source: BinaryIO, filename: str | None, options: Options, dictation: bool = False) -> Job:
+        """Copy the upload into the recordings folder durably, then commit a ``queued`` job for it
+        (``dictation``: spoken into another app)."""
         job_id = uuid.uuid4().hex
         suffix = Path(display_name(filename)).suffix
         audio = self.recordings / (job_id + (suffix.lower() if SAFE_SUFFIX.fullmatch(suffix) else ""))
@@ -159,12 +166,12 @@ class Store:
         os.replace(partial, audio)
         sync_folder(self.recordings)
         now = time.time()
-        job = Job(job_id, now, now, display_name(filename), audio, Status.QUEUED, options)
+        job = Job(job_id, now, now, display_name(filename), audio, Status.QUEUED, options, dictation=dictation)
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO jobs (id, created, updated, filename, audio, status, options)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.to_dict())),
+                "INSERT INTO jobs (id, created, updated, filename, audio, status, options, dictation)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.to_dict()), int(dictation)),
             )
             self._db.execute("INSERT INTO search (id, filename, text) VALUES (?, ?, '')", (job.id, job.filename))
         return job
@@ -289,7 +296,7 @@ class Store:
             where, args = "WHERE id IN (SELECT id FROM search WHERE search MATCH ?)", [expression]
         columns = (
             "id, created, updated, filename, audio, status, options, error, text, language, duration, model, timings,"
-            " corrections, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
+            " corrections, dictation, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
         )
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
@@ -322,6 +329,7 @@ class Store:
             options=Options.from_dict(loads(row["options"], {})),
             error=row["error"],
             transcript=transcript,
+            dictation=bool(row["dictation"]),
         )
 
 

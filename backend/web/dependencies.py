@@ -19,7 +19,7 @@ from backend.history.jobs import Jobs
 from backend.history.store import Job as StoredJob
 from backend.settings import Settings
 from backend.transcript import Options, Segment, Transcript
-from backend.web.schemas import DesktopChange, DesktopPreferences
+from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
 
 
 def get_settings(request: Request) -> Settings:
@@ -118,6 +118,12 @@ class Desktop(Protocol):
 
     def change(self, change: DesktopChange) -> DesktopPreferences:
         """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written."""
+
+    def dictate(self, action: DictationAction) -> None:
+        """Start, finish or cancel a dictation (the page records it; the window keeps out of the way)."""
+
+    def deliver(self, text: str) -> Delivery:
+        """Put ``text`` into the app that has the keyboard focus (typed, else left on the clipboard); blocking."""
 
 
 def get_desktop(request: Request) -> Desktop:

@@ -112,6 +112,7 @@ class JobSummary(BaseModel):
     text: str = ""
     language: str | None = None
     duration: Duration | None = Field(None, description="Length of the audio in seconds, once transcribed.")
+    dictation: bool = Field(False, description="Spoken into another app with the dictation shortcut.")
 
 
 class Job(JobSummary):
@@ -265,3 +266,24 @@ class OpenFiles(BaseModel):
 
 class OpenedFiles(BaseModel):
     ids: list[str] = Field(description="The queued transcriptions' ids, one per file, in the order given.")
+
+
+DictationAction = Literal["toggle", "start", "stop", "cancel"]
+
+
+class Delivery(BaseModel):
+    """How a dictation's text reached the app the user is typing in."""
+
+    method: Literal["typed", "clipboard", "nothing"] = Field(
+        description="typed (keystrokes into the focused app), clipboard (left there to paste), nothing (no text)."
+    )
+    message: str | None = Field(None, description="A sentence for the user when the text could not be typed.")
+
+
+class Dictated(BaseModel):
+    """A finished (or cancelled) dictation: stored in the history first, then typed."""
+
+    id: str = Field(description="Its transcription's id in the history.")
+    status: Status
+    text: str = ""
+    delivery: Delivery

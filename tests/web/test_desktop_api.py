@@ -14,6 +14,7 @@ from backend.settings import Settings
 from backend.web.server import Server
 from desktop import entries, state
 from desktop.controls import Controls
+from desktop.typing import Typist
 from tests.support.helpers import wait_until
 
 
@@ -23,12 +24,20 @@ class RecordingSurface:
     def __init__(self) -> None:
         self.fronts = 0
         self.closed = threading.Event()
+        self.dictations: list[str] = []
+        self.clipboard: str | None = None
 
     def bring_to_front(self) -> None:
         self.fronts += 1
 
     def close(self) -> None:
         self.closed.set()
+
+    def dictate(self, action: str) -> None:
+        self.dictations.append(action)
+
+    def set_clipboard(self, text: str) -> None:
+        self.clipboard = text
 
 
 @pytest.fixture
@@ -133,3 +142,54 @@ def test_entries_are_only_written_where_desktops_read_them(monkeypatch, tmp_path
     controls = Controls(tmp_path, state.State())
     prefs = controls.preferences()
     assert not prefs.can_install and not prefs.menu_entry
+
+
+def test_dictation_actions_reach_the_page_in_order_and_toggle_alternates(desktop_server):
+    _, client, controls, surface = desktop_server
+    for action in ("toggle", "start", "toggle", "stop", "start", "cancel", "cancel"):
+        assert client.post(f"/api/desktop/dictation/{action}").status_code == 204
+    assert surface.dictations == ["start", "stop", "start", "cancel"]  # a start while dictating does nothing
+    assert not controls.dictating
+    assert client.post("/api/desktop/dictation/louder").status_code == 422
+
+
+def test_a_dictation_is_stored_marked_and_without_a_way_to_type_lands_on_the_clipboard(desktop_server, media):
+    server, client, controls, surface = desktop_server
+    controls.typist = Typist(controls.typist.clipboard, environ={})  # no display, not Wayland: nothing can type
+    server.app.state.models.wait_until_loaded(120)
+    with media["wav"].open("rb") as clip:
+        answer = client.post("/api/desktop/dictations", files={"file": ("dictation.wav", clip, "audio/wav")})
+    assert answer.status_code == 200, answer.text
+    done = answer.json()
+    job = client.get(f"/api/transcriptions/{done['id']}").json()
+    assert job["dictation"] is True and job["status"] == "done" and done["status"] == "done"
+    assert client.get("/api/transcriptions").json()["items"][0]["dictation"] is True
+
+    typed_again = client.post(f"/api/desktop/dictations/{done['id']}/type")
+    assert typed_again.status_code == 200
+    assert typed_again.json() == {
+        "method": "clipboard",
+        "message": "Hush found no display to type on. The text is on the clipboard: paste it with Ctrl+V.",
+    }
+    assert surface.clipboard == job["text"].strip()
+
+    with media["wav"].open("rb") as clip:
+        answer = client.post(
+            "/api/desktop/dictations", files={"file": ("dictation.wav", clip, "audio/wav")}, data={"cancelled": "true"}
+        )
+    cancelled = answer.json()
+    assert cancelled["status"] == "cancelled" and cancelled["delivery"]["method"] == "nothing"
+    job = client.get(f"/api/transcriptions/{cancelled['id']}").json()
+    assert job["status"] == "cancelled" and job["dictation"] is True
+    assert client.get(f"/api/transcriptions/{cancelled['id']}/audio").status_code == 200  # the recording is kept
+    assert client.post(f"/api/desktop/dictations/{cancelled['id']}/type").status_code == 404
+
+
+def test_without_a_window_dictation_is_refused_with_a_sentence(desktop_server):
+    from desktop.browser import BrowserSurface
+
+    _, client, controls, _ = desktop_server
+    controls.attach(BrowserSurface("http://127.0.0.1:1/", threading.Event()))
+    answer = client.post("/api/desktop/dictation/start")
+    assert answer.status_code == 409 and "without --browser" in answer.json()["detail"]
+    assert not controls.dictating

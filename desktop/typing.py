@@ -1,0 +1,91 @@
+"""Putting dictated text into the app that has the keyboard focus: typed as keystrokes, else left on
+the clipboard with a sentence saying how to paste it.
+
+X11, Windows and macOS: pynput's keyboard controller (X11: the XTest extension; a character the
+keyboard map lacks, such as é, ß or ü on a US layout, is typed by mapping a spare keycode to its
+keysym for the moment, so any text arrives as itself whatever the layout). Wayland gives ordinary
+apps no way to type into others: ``wtype``, ``dotool`` or ``ydotool``, whichever is installed, do it
+through the compositor's virtual-keyboard protocol or uinput. With none of them, the text goes to
+the clipboard and the user pastes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from backend.web.schemas import Delivery
+
+log = logging.getLogger(__name__)
+
+PASTE = "Cmd+V" if sys.platform == "darwin" else "Ctrl+V"
+#: Wayland typing tools, in order of preference, and how each is given the text.
+WAYLAND_TOOLS: tuple[tuple[str, Callable[[str, str], tuple[list[str], str | None]]], ...] = (
+    ("wtype", lambda tool, text: ([tool, "--", text], None)),
+    ("dotool", lambda tool, text: ([tool], f"type {text}\n")),
+    ("ydotool", lambda tool, text: ([tool, "type", "--file", "-"], text)),
+)
+
+
+class CannotType(RuntimeError):
+    """No way to type here; the message says what the user can do (install a tool, paste)."""
+
+
+class Typist:
+    """Types text into the focused app; ``clipboard(text)`` puts it on the clipboard when it cannot."""
+
+    def __init__(self, clipboard: Callable[[str], None], environ: Mapping[str, str] = os.environ) -> None:
+        self.clipboard = clipboard
+        self.environ = environ
+        self._keyboard: Any = None
+        self._lock = threading.Lock()  # one text at a time: two dictations must not interleave their keys
+
+    def deliver(self, text: str) -> Delivery:
+        with self._lock:
+            try:
+                self.type(text)
+                return Delivery(method="typed")
+            except CannotType as error:
+                reason = str(error)
+            try:
+                self.clipboard(text)
+            except Exception as error:  # no clipboard either (e.g. Hush in the browser)
+                log.warning("could not type nor copy the dictation: %s; %s", reason, error)
+                return Delivery(method="nothing", message=f"{reason} Hush could not copy it either: see its history.")
+            pasting = f"The text is on the clipboard: paste it with {PASTE}."
+            return Delivery(method="clipboard", message=f"{reason} {pasting}")
+
+    def type(self, text: str) -> None:
+        """Keystrokes into the focused app; ``CannotType`` when this desktop offers no way."""
+        if sys.platform.startswith("linux") and (
+            self.environ.get("WAYLAND_DISPLAY") or self.environ.get("XDG_SESSION_TYPE") == "wayland"
+        ):
+            self._type_on_wayland(text)
+            return
+        if sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
+            raise CannotType("Hush found no display to type on.")
+        if self._keyboard is None:
+            try:
+                from pynput.keyboard import Controller
+            except Exception as error:  # pynput picks its backend at import: it raises when none works here
+                raise CannotType(f"Hush cannot type on this desktop ({error}).") from error
+            self._keyboard = Controller()
+        self._keyboard.type(text)
+
+    def _type_on_wayland(self, text: str) -> None:
+        for name, command in WAYLAND_TOOLS:
+            tool = shutil.which(name, path=self.environ.get("PATH"))
+            if tool is None:
+                continue
+            argv, given = command(tool, text)
+            done = subprocess.run(argv, input=given, text=True, capture_output=True, timeout=60, env=dict(self.environ))
+            if done.returncode == 0:
+                return
+            log.warning("%s could not type: %s", name, done.stderr.strip())
+        raise CannotType("Hush cannot type into other apps on Wayland by itself: install wtype (or dotool or ydotool).")
