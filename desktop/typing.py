@@ -1,9 +1,10 @@
 """Putting dictated text into the app that has the keyboard focus: typed as keystrokes, else left on
 the clipboard with a sentence saying how to paste it.
 
-X11, Windows and macOS: pynput's keyboard controller (X11: the XTest extension; a character the
-keyboard map lacks, such as é, ß or ü on a US layout, is typed by mapping a spare keycode to its
-keysym for the moment, so any text arrives as itself whatever the layout). Wayland gives ordinary
+X11: real key presses through the XTest extension (``xtest.py``; characters the keyboard map lacks,
+such as é, ß or € on a US map, through a spare keycode mapped for the moment). pynput's controller
+sends X11 apps synthetic events instead, which some ignore, and it garbled é and – once a few
+characters had been borrowed. Windows and macOS: pynput's keyboard controller. Wayland gives ordinary
 apps no way to type into others: ``wtype``, ``dotool`` or ``ydotool``, whichever is installed, do it
 through the compositor's virtual-keyboard protocol or uinput. With none of them, the text goes to
 the clipboard and the user pastes it.
@@ -71,12 +72,20 @@ class Typist:
         if sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
             raise CannotType("Hush found no display to type on.")
         if self._keyboard is None:
-            try:
-                from pynput.keyboard import Controller
-            except Exception as error:  # pynput picks its backend at import: it raises when none works here
-                raise CannotType(f"Hush cannot type on this desktop ({error}).") from error
-            self._keyboard = Controller()
+            self._keyboard = self._open_keyboard()
         self._keyboard.type(text)
+
+    def _open_keyboard(self) -> Any:
+        try:
+            if sys.platform.startswith("linux"):
+                from desktop import xtest
+
+                return xtest.Keyboard(self.environ.get("DISPLAY"))
+            from pynput.keyboard import Controller
+
+            return Controller()
+        except Exception as error:  # no X server, no XTest; pynput raises at import when no backend works
+            raise CannotType(f"Hush cannot type on this desktop ({error}).") from error
 
     def _type_on_wayland(self, text: str) -> None:
         for name, command in WAYLAND_TOOLS:

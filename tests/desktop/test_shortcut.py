@@ -26,7 +26,9 @@ class Dictation:
 
             return run
 
-        return Shortcut("ctrl+shift+space", act("start", True), act("stop", False), act("cancel", False), lambda: self.on)
+        return Shortcut(
+            "ctrl+shift+space", act("start", True), act("stop", False), act("cancel", False), lambda: self.on
+        )
 
 
 def press(keys: Shortcut, *names: str) -> None:

@@ -1,0 +1,218 @@
+"""Dictation into another app, under Xvfb: the real window records through the fake microphone
+(an espeak-ng sentence), real whisper-tiny.en transcribes, and the words are typed through XTest
+into a separate Tk program that has the keyboard focus (``tests/support/text_target.py``).
+
+The shortcut is held and tapped with XTest (``xdotool keydown``/``keyup``), as a person's keyboard
+would; ``hush dictate toggle`` is run from a shell as a desktop's key binding would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from desktop import instance
+from tests.support.desktop import (
+    NOT_YET,
+    OUTPUT,
+    PHRASE,
+    RECORD_SECONDS,
+    App,
+    Display,
+    free_port,
+    open_page,
+    running,
+    save_report,
+    window_environment,
+)
+from tests.support.helpers import ROOT, require_tool, wait_until
+
+TARGET = ROOT / "tests" / "support" / "text_target.py"
+TARGET_TITLE = "Dictation target"
+SHORTCUT = "ctrl+shift+space"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tiny_en_converted) -> Path:
+    return tiny_en_converted
+
+
+def xdotool(display: Display, *arguments: str) -> str:
+    done = subprocess.run(
+        [require_tool("xdotool"), *arguments],
+        env={**os.environ, "DISPLAY": display.name},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@dataclass
+class Target:
+    """The Tk program, its X window and what it last wrote about itself."""
+
+    display: Display
+    window: str
+    state_file: Path
+
+    def state(self) -> dict:
+        return json.loads(self.state_file.read_text(encoding="utf-8"))
+
+    def text(self) -> str:
+        return self.state()["text"]
+
+    def focus(self) -> None:
+        xdotool(self.display, "windowfocus", "--sync", self.window)
+
+    def has_focus(self) -> bool:
+        return xdotool(self.display, "getwindowfocus") == self.window
+
+
+@pytest.fixture
+def target(display, tmp_path) -> Iterator[Target]:
+    state_file = tmp_path / "target.json"
+    process = subprocess.Popen(
+        [sys.executable, str(TARGET), str(state_file)],
+        env={**os.environ, "DISPLAY": display.name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        window = wait_until(
+            lambda: subprocess.run(
+                [require_tool("xdotool"), "search", "--onlyvisible", "--name", f"^{TARGET_TITLE}$"],
+                env={**os.environ, "DISPLAY": display.name},
+                capture_output=True,
+                text=True,
+            ).stdout.split(),
+            30,
+            "the target app's window",
+        )[0]
+        wait_until(state_file.is_file, 30, "the target app's first state")
+        found = Target(display, window, state_file)
+        found.focus()
+        wait_until(found.has_focus, 10, "the keyboard focus on the target app")
+        yield found
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def words(text: str) -> list[str]:
+    return text.lower().replace(".", " ").replace(",", " ").split()
+
+
+def test_non_ascii_text_arrives_intact_through_xtest(display, target, monkeypatch):
+    monkeypatch.setenv("DISPLAY", display.name)
+    from desktop.typing import Typist
+
+    copied = []
+    text = "Grüße aus Köln: café, naïve Straße, «über» – 12 € ok."
+    delivery = Typist(copied.append, environ={"DISPLAY": display.name}).deliver(text)
+    assert delivery.method == "typed" and copied == []
+    wait_until(lambda: target.text() == text, 20, "the typed text in the target app", ignoring=(OSError, ValueError))
+    assert target.state()["focus_lost"] == 0
+
+
+@pytest.mark.desktop
+def test_dictation_types_into_the_focused_app(display, target, checkpoint, microphone, tmp_path):
+    data = tmp_path / "data"
+    debug_port = free_port()
+    env = window_environment(display, data, microphone, debug_port)
+    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "dictation.log")
+    report: dict[str, float | str] = {}
+    with running(app):
+        app.wait_for_window(display)
+        page = open_page(debug_port, app.wait_for_url())
+        wait_until(
+            lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
+            180,
+            "the model",
+            ignoring=NOT_YET,
+        )
+        running_hush = wait_until(lambda: instance.read(data), 30, "the instance file")
+        target.focus()
+        wait_until(target.has_focus, 10, "the focus back on the target app")
+
+        def phase() -> str | None:
+            return page.evaluate("document.documentElement.dataset.dictation || null")
+
+        def history() -> list[dict]:
+            return running_hush.call("GET", "api/transcriptions")["items"]
+
+        def dictated(start, stop, name: str) -> str:
+            """One dictation started and finished by ``start``/``stop``: the text that arrived."""
+            before = target.text()
+            start()
+            wait_until(lambda: phase() == "recording", 20, f"{name}: the recording", ignoring=NOT_YET)
+            time.sleep(RECORD_SECONDS)  # the fake microphone speaks the sentence meanwhile
+            released = time.monotonic()
+            stop()
+            arrived = wait_until(
+                lambda: (t := target.text()) != before and "repairs" in words(t) and t,
+                60,
+                f"{name}: the words in the target app",
+                ignoring=(OSError, ValueError),
+            )
+            report[f"{name}: release to text in the target app (s)"] = round(time.monotonic() - released, 2)
+            new = arrived[len(before) :]
+            missing = [w for w in PHRASE.split() if w not in words(new)]
+            assert not missing, f"{name}: {missing} missing from {new!r}"
+            assert target.has_focus() and target.state()["focus_lost"] == 0, f"{name}: the focus moved"
+            return new
+
+        # Hold: press and keep the keys down while speaking, release to finish.
+        held = dictated(
+            lambda: xdotool(display, "keydown", SHORTCUT),
+            lambda: xdotool(display, "keyup", SHORTCUT),
+            "hold",
+        )
+        first = history()[0]
+        assert first["dictation"] is True and first["status"] == "done"
+        assert first["text"].strip() in held or words(first["text"]) == words(held)
+
+        # Tap: once to start, once to finish.
+        dictated(lambda: xdotool(display, "key", SHORTCUT), lambda: xdotool(display, "key", SHORTCUT), "tap")
+
+        # From a shell, as a desktop's key binding runs it (Wayland).
+        def hush_dictate(action: str) -> None:
+            done = subprocess.run(
+                [sys.executable, "-m", "desktop", "dictate", action],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+
+        dictated(lambda: hush_dictate("toggle"), lambda: hush_dictate("toggle"), "hush dictate toggle")
+
+        # Escape cancels: nothing typed, the recording kept in the history as a cancelled dictation.
+        before, count = target.text(), len(history())
+        xdotool(display, "key", SHORTCUT)
+        wait_until(lambda: phase() == "recording", 20, "the recording to cancel", ignoring=NOT_YET)
+        time.sleep(1.5)
+        display.screenshot(OUTPUT / "dictation-recording.png")
+        xdotool(display, "key", "Escape")
+        cancelled = wait_until(lambda: len(items := history()) > count and items[0], 30, "the cancelled dictation")
+        assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
+        assert target.text() == before and target.has_focus()
+
+        listed = (
+            "[...document.querySelectorAll('#history-list li')]"
+            ".filter(li => li.textContent.includes('Dictation')).length"
+        )
+        page.evaluate("window.dispatchEvent(new CustomEvent('hush:shown'))")  # the history refreshes
+        wait_until(lambda: page.evaluate(listed) >= 4, 10, "the dictations marked in the history", ignoring=NOT_YET)
+        page.close()
+    save_report("desktop-dictation", report)
