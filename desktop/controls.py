@@ -20,6 +20,12 @@ from desktop.typing import Typist
 
 log = logging.getLogger(__name__)
 
+LISTENING = "Listening… release the keys, or tap again, to type it · Esc cancels"
+TRANSCRIBING = "Typing…"
+#: How long a problem stays in the indicator; how long "Typing…" at most (a failed transcription).
+PROBLEM_SECONDS = 8.0
+TRANSCRIBING_SECONDS = 60.0
+
 
 class Surface(Protocol):
     """Where Hush shows itself: the native window (``window.py``) or the browser (``browser.py``)."""
@@ -38,6 +44,9 @@ class Surface(Protocol):
 
     def set_clipboard(self, text: str) -> None:
         """Put ``text`` on the system clipboard (the dictation's fallback when nothing can type)."""
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        """Show ``text`` in the dictation indicator (``None`` hides it), for ``seconds`` if given."""
 
 
 class Controls:
@@ -82,11 +91,21 @@ class Controls:
                 return
             surface.dictate(action)  # ValueError where it cannot record: nothing changes then
             self.dictating = action == "start"
+            if action == "start":
+                surface.indicate(LISTENING)
+            elif action == "stop":
+                surface.indicate(TRANSCRIBING, TRANSCRIBING_SECONDS)
+            else:
+                surface.indicate(None)
         log.info("dictation: %s", action)
 
     def deliver(self, text: str) -> Delivery:
         delivery = self.typist.deliver(text)
         log.info("dictation delivered: %s%s", delivery.method, f" ({delivery.message})" if delivery.message else "")
+        with self._lock:
+            surface = self._surface
+        if surface is not None:
+            surface.indicate(delivery.message, PROBLEM_SECONDS) if delivery.message else surface.indicate(None)
         return delivery
 
     def _set_clipboard(self, text: str) -> None:

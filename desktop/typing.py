@@ -48,6 +48,8 @@ class Typist:
         self._lock = threading.Lock()  # one text at a time: two dictations must not interleave their keys
 
     def deliver(self, text: str) -> Delivery:
+        if not text:
+            return Delivery(method="nothing")
         with self._lock:
             try:
                 self.type(text)

@@ -79,15 +79,18 @@ class WindowSurface:
         self.tray = False
         self._gui: Any = None  # qt.GuiThread, once the GUI thread exists
         self._tray: Any = None
+        self._indicator: Any = None
 
     def on_gui_thread(self) -> None:
         """Called once on the GUI thread, before the window is shown."""
         if self.window.gui.renderer != "qtwebengine":
             return
         from desktop import qt
+        from desktop.indicator import Indicator
 
         qt.keep_running_without_windows()
         self._gui = qt.GuiThread()
+        self._indicator = Indicator()
         icon = icon_path()
         if icon and qt.Tray.available():
             self._tray = qt.Tray(
@@ -121,6 +124,12 @@ class WindowSurface:
             self._gui.run(lambda: qt.set_clipboard(text))
         else:
             raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        if self._gui is not None:
+            self._gui.run(lambda: self._indicator.say(text, seconds))
+        elif text:  # Windows, macOS: no indicator window yet; the log says it
+            log.info("%s", text)
 
     def _run_js(self, script: str) -> None:  # GUI thread (Qt)
         if (view := self._view()) is not None:

@@ -123,7 +123,8 @@ class Desktop(Protocol):
         """Start, finish or cancel a dictation (the page records it; the window keeps out of the way)."""
 
     def deliver(self, text: str) -> Delivery:
-        """Put ``text`` into the app that has the keyboard focus (typed, else left on the clipboard); blocking."""
+        """Put ``text`` into the app that has the keyboard focus (typed, else left on the clipboard), blocking;
+        an empty text delivers nothing (the dictation is over all the same)."""
 
 
 def get_desktop(request: Request) -> Desktop:

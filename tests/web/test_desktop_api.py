@@ -12,6 +12,7 @@ import pytest
 
 from backend.settings import Settings
 from backend.web.server import Server
+from desktop import controls as controls_module
 from desktop import entries, state
 from desktop.controls import Controls
 from desktop.typing import Typist
@@ -26,6 +27,7 @@ class RecordingSurface:
         self.closed = threading.Event()
         self.dictations: list[str] = []
         self.clipboard: str | None = None
+        self.indicated: list[str | None] = []
 
     def bring_to_front(self) -> None:
         self.fronts += 1
@@ -38,6 +40,9 @@ class RecordingSurface:
 
     def set_clipboard(self, text: str) -> None:
         self.clipboard = text
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        self.indicated.append(text)
 
 
 @pytest.fixture
@@ -149,6 +154,12 @@ def test_dictation_actions_reach_the_page_in_order_and_toggle_alternates(desktop
     for action in ("toggle", "start", "toggle", "stop", "start", "cancel", "cancel"):
         assert client.post(f"/api/desktop/dictation/{action}").status_code == 204
     assert surface.dictations == ["start", "stop", "start", "cancel"]  # a start while dictating does nothing
+    assert surface.indicated == [
+        controls_module.LISTENING,
+        controls_module.TRANSCRIBING,
+        controls_module.LISTENING,
+        None,
+    ]
     assert not controls.dictating
     assert client.post("/api/desktop/dictation/louder").status_code == 422
 
@@ -172,6 +183,7 @@ def test_a_dictation_is_stored_marked_and_without_a_way_to_type_lands_on_the_cli
         "message": "Hush found no display to type on. The text is on the clipboard: paste it with Ctrl+V.",
     }
     assert surface.clipboard == job["text"].strip()
+    assert surface.indicated[-1] == typed_again.json()["message"]  # the indicator says what to do
 
     with media["wav"].open("rb") as clip:
         answer = client.post(

@@ -131,7 +131,7 @@ async def dictation(
     future = await run_in_threadpool(jobs.start, job, describe_upload(upload))
     transcript = await asyncio.shield(asyncio.wrap_future(future))
     text = transcript.text.strip()
-    delivery = await run_in_threadpool(desktop.deliver, text) if text else Delivery(method="nothing")
+    delivery = await run_in_threadpool(desktop.deliver, text)
     return Dictated(id=job.id, status=Status.DONE, text=text, delivery=delivery)
 
 
