@@ -2,7 +2,7 @@
 
     python tests/support/text_target.py OUT.json
 
-Ten times a second it writes what the box holds, and how often it lost the keyboard focus, to
+Every 20 ms it writes what the box holds, and how often it lost the keyboard focus, to
 OUT.json (replaced whole, so a reader never sees half of it): the dictation tests read the words
 that arrived there and check that the focus never left."""
 
@@ -41,7 +41,7 @@ def main(out: str) -> None:
                 json.dump(state, file)
             os.replace(temporary, out)
             written = state
-        root.after(100, save)
+        root.after(20, save)
 
     save()
     root.mainloop()
