@@ -3,9 +3,10 @@ again to finish (both always on); Escape while dictating cancels.
 
 pynput's keyboard listener hears the keys whichever app has the focus (X11: the RECORD extension;
 Windows: a low-level keyboard hook; macOS: an event tap, which needs the Input Monitoring and
-Accessibility permissions). It only listens, it grabs nothing: the focused app sees the keys too,
-which is harmless for the default Ctrl+Shift+Space (apps ignore it). Wayland has no global key
-listening for ordinary apps: there the user binds ``hush dictate toggle`` in the desktop's settings.
+Accessibility permissions). On X11 the shortcut is also grabbed (``xtest.Grab``), so the focused
+app does not get it (a text box would type a space); elsewhere the app sees it too. Wayland has
+no global key listening for ordinary apps: there the user binds ``hush dictate toggle`` in the
+desktop's settings.
 """
 
 from __future__ import annotations
@@ -123,9 +124,23 @@ def listen(shortcut: Shortcut) -> Any | None:
             )
             listener.daemon = True
             listener.start()
+            if sys.platform.startswith("linux"):
+                grab(shortcut)
             log.info("dictation shortcut: %s (hold to talk, or tap to start and stop; Escape cancels)", shortcut.combo)
             return listener
         except Exception as error:  # pynput picks its backend at import, and raises when none works here
             problem = str(error)
     log.info("no global dictation shortcut: %s", problem)
     return None
+
+
+def grab(shortcut: Shortcut) -> None:
+    """X11: keep the shortcut from the focused app; where another program holds it, listen only."""
+    from desktop import xtest
+
+    try:
+        grabbed = xtest.Grab(shortcut.modifiers, shortcut.key)
+    except Exception as error:  # the listener still works; the app just sees the keys too
+        log.warning("could not grab %s (%s): the focused app receives it too", shortcut.combo, error)
+        return
+    threading.Thread(target=grabbed.serve, name="hush-shortcut-grab", daemon=True).start()

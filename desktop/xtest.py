@@ -92,3 +92,39 @@ class Keyboard:
         if shifted:
             xtest.fake_input(self.display, X.KeyRelease, self.shift)
         self.display.sync()
+
+
+#: Modifier masks the shortcut is grabbed with, besides its own: Caps Lock and Num Lock may be on.
+LOCKS = (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask)
+MASKS = {"ctrl": X.ControlMask, "shift": X.ShiftMask, "alt": X.Mod1Mask, "super": X.Mod4Mask}
+KEYSYMS = {"space": XK.XK_space, "esc": XK.XK_Escape}
+
+
+class Grab:
+    """Keeps the shortcut's key presses from the focused app (a passive grab on the root window), so
+    Ctrl+Shift+Space does not also type a space there; the listener hears them all the same (RECORD)."""
+
+    def __init__(self, modifiers: frozenset[str], key: str, display_name: str | None = None) -> None:
+        self.display = Display(display_name)
+        sym = KEYSYMS.get(key) or XK.string_to_keysym(key)
+        self.keycode = self.display.keysym_to_keycode(sym)
+        if not self.keycode:
+            raise NoXTest(f"the keyboard has no key {key!r}")
+        mask = 0
+        for modifier in modifiers:
+            mask |= MASKS[modifier]
+        self.root = self.display.screen().root
+        failed = []
+        for lock in LOCKS:
+            self.root.grab_key(self.keycode, mask | lock, True, X.GrabModeAsync, X.GrabModeAsync, onerror=failed.append)
+        self.display.sync()
+        if failed:  # BadAccess: another program has this shortcut
+            raise NoXTest("another program holds this shortcut")
+
+    def serve(self) -> None:
+        """Read (and drop) the grabbed events, so the server never waits on this connection; runs until closed."""
+        try:
+            while True:
+                self.display.next_event()
+        except Exception:  # the connection closed
+            return

@@ -123,9 +123,8 @@ def test_non_ascii_text_arrives_intact_through_xtest(display, target, monkeypatc
     text = "Grüße aus Köln: café, naïve Straße, «über» – 12 € ok."
     delivery = Typist(copied.append, environ={"DISPLAY": display.name}).deliver(text)
     assert delivery.method == "typed" and copied == []
-    arrived = wait_until(lambda: (t := target.text()) == text or (len(t) >= len(text) and t), 20, "the text")
-    assert arrived is True or arrived == text, f"{arrived!r} arrived instead of {text!r}"
-    assert target.state()["focus_lost"] == 0
+    arrived = wait_until(lambda: t if len(t := target.text()) >= len(text) else None, 20, "the text")
+    assert arrived == text, f"{arrived!r} arrived instead of {text!r}"
 
 
 @pytest.mark.desktop
@@ -159,6 +158,7 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
             before = target.text()
             start()
             wait_until(lambda: phase() == "recording", 20, f"{name}: the recording", ignoring=NOT_YET)
+            assert target.has_focus(), f"{name}: the focus moved when the dictation started"
             time.sleep(RECORD_SECONDS)  # the fake microphone speaks the sentence meanwhile
             released = time.monotonic()
             stop()
@@ -169,7 +169,7 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
                 ignoring=(OSError, ValueError),
             )
             report[f"{name}: release to text in the target app (s)"] = round(time.monotonic() - released, 2)
-            assert target.has_focus() and target.state()["focus_lost"] == 0, f"{name}: the focus moved"
+            assert target.has_focus(), f"{name}: the focus moved"
             wait_until(lambda: display.find(INDICATOR) is None, 10, f"{name}: the indicator gone", ignoring=NOT_YET)
             return new
 
@@ -181,7 +181,7 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         )
         first = history()[0]
         assert first["dictation"] is True and first["status"] == "done"
-        assert first["text"].strip() in held or words(first["text"]) == words(held)
+        assert held == first["text"].strip()  # exactly the text: the shortcut's keys typed nothing
 
         # Tap: once to start, once to finish.
         dictated(lambda: xdotool(display, "key", SHORTCUT), lambda: xdotool(display, "key", SHORTCUT), "tap")
