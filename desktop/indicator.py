@@ -18,6 +18,8 @@ STYLE = (
 )
 #: Distance from the bottom of the screen's available area (above a bottom panel).
 MARGIN = 48
+#: Longer sentences wrap at this width; the padding is the style sheet's, left and right.
+MAX_WIDTH, PADDING = 640, 2 * 18 + 4
 
 
 class Indicator:
@@ -38,6 +40,7 @@ class Indicator:
         self.label.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.label.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.label.setStyleSheet(STYLE)
+        self.label.setWordWrap(True)
         self.timer = QTimer()
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.label.hide)
@@ -48,7 +51,10 @@ class Indicator:
             self.label.hide()
             return
         self.label.setText(text)
-        self.label.adjustSize()
+        self.label.ensurePolished()  # the style sheet's font, before measuring
+        width = self.label.fontMetrics().horizontalAdvance(text) + PADDING
+        self.label.setFixedWidth(min(width, MAX_WIDTH))
+        self.label.setFixedHeight(self.label.heightForWidth(self.label.width()))
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
             area = screen.availableGeometry()

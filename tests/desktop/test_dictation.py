@@ -221,3 +221,71 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         wait_until(lambda: page.evaluate(listed) >= 4, 10, "the dictations marked in the history", ignoring=NOT_YET)
         page.close()
     save_report("desktop-dictation", report)
+
+
+def clipboard(display: Display) -> str:
+    """The CLIPBOARD selection's text, read by another X client (Tk)."""
+    read = "import tkinter; root = tkinter.Tk(); root.withdraw(); print(root.clipboard_get(), end='')"
+    done = subprocess.run(
+        [sys.executable, "-c", read], env={**os.environ, "DISPLAY": display.name}, capture_output=True, timeout=30
+    )
+    return done.stdout.decode() if done.returncode == 0 else ""
+
+
+@pytest.mark.desktop
+def test_where_nothing_can_type_the_text_goes_to_the_clipboard_with_a_sentence(
+    display, target, checkpoint, microphone, tmp_path
+):
+    """A Wayland session without wtype, dotool or ydotool (the window itself still on X11 through
+    XWayland): the dictation is started from a shell, and its text is left on the clipboard."""
+    data = tmp_path / "data"
+    debug_port = free_port()
+    env = window_environment(display, data, microphone, debug_port)
+    env |= {"WAYLAND_DISPLAY": "hush-test-no-compositor", "QT_QPA_PLATFORM": "xcb"}
+    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "dictation-clipboard.log")
+    with running(app):
+        app.wait_for_window(display)
+        page = open_page(debug_port, app.wait_for_url())
+        wait_until(
+            lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
+            180,
+            "the model",
+            ignoring=NOT_YET,
+        )
+        hush = wait_until(lambda: instance.read(data), 30, "the instance file")
+        target.focus()
+        wait_until(target.has_focus, 10, "the focus back on the target app")
+        before = target.text()
+
+        def hush_dictate(action: str) -> None:
+            done = subprocess.run(
+                [sys.executable, "-m", "desktop", "dictate", action], env=env, cwd=ROOT, capture_output=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+
+        hush_dictate("toggle")
+        wait_until(
+            lambda: page.evaluate("document.documentElement.dataset.dictation") == "recording",
+            20,
+            "the recording",
+            ignoring=NOT_YET,
+        )
+        time.sleep(RECORD_SECONDS)
+        hush_dictate("toggle")
+        done = wait_until(
+            lambda: (
+                (items := hush.call("GET", "api/transcriptions")["items"]) and items[0]["status"] == "done" and items[0]
+            ),
+            60,
+            "the dictation's transcript",
+        )
+        assert done["dictation"] is True
+        text = done["text"].strip()
+        assert set(PHRASE.split()) <= set(words(text))
+        wait_until(lambda: clipboard(display) == text, 20, "the text on the clipboard")
+        wait_until(lambda: display.find(INDICATOR), 10, "the indicator's sentence", ignoring=NOT_YET)
+        display.screenshot(OUTPUT / "dictation-clipboard.png")
+        toast = page.evaluate("document.querySelector('#toast')?.textContent || ''")
+        assert "install wtype" in toast and "paste it with Ctrl+V" in toast, toast
+        assert target.text() == before and target.has_focus()  # nothing typed, the focus where it was
+        page.close()
