@@ -77,15 +77,7 @@ def serve(options: cli.Options, settings: Settings, lock: instance.Lock) -> int:
     service = Service(settings, preferred_port=remembered.port, desktop=controls)
     service.start()  # torch imports on its own thread from here on; the window does not wait for it
     if not options.browser:  # dictation records through the window
-        shortcut.listen(
-            shortcut.Shortcut(
-                shortcut.DEFAULT,
-                start=lambda: controls.dictate("start"),
-                stop=lambda: controls.dictate("stop"),
-                cancel=lambda: controls.dictate("cancel"),
-                dictating=lambda: controls.dictating,
-            )
-        )
+        listen_for_dictation(controls)
     threading.Thread(target=announce, args=(service, lock, options.files), name="hush-announce", daemon=True).start()
     try:
         if options.browser:
@@ -103,6 +95,23 @@ def serve(options: cli.Options, settings: Settings, lock: instance.Lock) -> int:
     remembered.port = service.port or remembered.port
     state.save(settings.data_dir, remembered)
     return code
+
+
+def listen_for_dictation(controls: Controls) -> None:
+    """The global dictation shortcut, as the user set it (the default if the remembered one is broken)."""
+    try:
+        shortcut.parse(controls.remembered.dictation_shortcut)
+        combo = controls.remembered.dictation_shortcut
+    except ValueError:
+        combo = shortcut.DEFAULT
+    keys = shortcut.Shortcut(
+        combo,
+        start=lambda: controls.dictate("start"),
+        stop=lambda: controls.dictate("stop"),
+        cancel=lambda: controls.dictate("cancel"),
+        dictating=lambda: controls.dictating,
+    )
+    controls.listen(keys, shortcut.listen(keys))
 
 
 def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> None:

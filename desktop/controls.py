@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
-from desktop import entries, state
+from desktop import entries, shortcut, state
+from desktop.shortcut import Shortcut
 from desktop.state import State
 from desktop.typing import Typist
 
@@ -61,6 +62,12 @@ class Controls:
         self._lock = threading.Lock()
         self.dictating = False  # between a dictation's start and its stop or cancel
         self.typist = Typist(self._set_clipboard)
+        self.shortcut: Shortcut | None = None
+        self.shortcut_note: str | None = None  # why no shortcut is heard here
+
+    def listen(self, shortcut: Shortcut, note: str | None) -> None:
+        """The global shortcut as started (``note``: why it cannot be heard here, if so)."""
+        self.shortcut, self.shortcut_note = shortcut, note
 
     def attach(self, surface: Surface) -> None:
         with self._lock:
@@ -131,9 +138,18 @@ class Controls:
             start_at_login=entries.supported() and entries.starts_at_login(),
             tray=bool(surface and surface.tray),
             can_install=entries.supported(),
+            dictation_shortcut=self.remembered.dictation_shortcut,
+            dictation_shortcut_note=self.shortcut_note,
         )
 
     def change(self, change: DesktopChange) -> DesktopPreferences:
+        """``ValueError`` (a sentence) for a shortcut that is none; ``OSError`` if a file cannot be written."""
+        if change.dictation_shortcut is not None:
+            combo = "+".join(_ordered(change.dictation_shortcut))
+            if self.shortcut is not None:
+                self.shortcut.rebind(combo)
+            self.remembered.dictation_shortcut = combo
+            state.save(self.data_dir, self.remembered)
         if change.keep_running is not None:
             self.remembered.keep_running = change.keep_running
             state.save(self.data_dir, self.remembered)
@@ -146,3 +162,13 @@ class Controls:
                 entries.set_start_at_login(change.start_at_login)
         log.info("desktop preferences now: %s", self.preferences())
         return self.preferences()
+
+
+def _ordered(combo: str) -> list[str]:
+    """``"Shift+Ctrl+D"`` → ``["ctrl", "shift", "d"]``: the modifiers in one order, then the key."""
+    modifiers, key = shortcut.parse(combo)
+    if not modifiers:
+        raise ValueError(
+            f"{combo!r} has no Ctrl, Shift, Alt or Super: every press of {key} would start a dictation. Add one."
+        )
+    return [*(m for m in shortcut.ORDER if m in modifiers), key]

@@ -26,7 +26,8 @@ DEFAULT = "ctrl+shift+space"
 HOLD_SECONDS = 0.4
 #: A release followed this soon by a press of the same key is the keyboard's auto-repeat, not the user.
 REPEAT_SECONDS = 0.08
-MODIFIERS = {"ctrl", "shift", "alt", "super"}
+ORDER = ("ctrl", "shift", "alt", "super")
+MODIFIERS = set(ORDER)
 
 
 def parse(combo: str) -> tuple[frozenset[str], str]:
@@ -62,12 +63,24 @@ class Shortcut:
         self.combo = combo
         self.modifiers, self.key = parse(combo)
         self.start, self.stop, self.cancel, self.dictating = start, stop, cancel, dictating
+        self.grabbed: Any = None  # X11: the key grab that keeps the shortcut from the focused app
         self._held: set[str] = set()
         self._down = False  # the shortcut's key is held
         self._pressed_at = 0.0
         self._finishing = False  # this press finished a tapped dictation: its release does nothing
         self._release: threading.Timer | None = None
         self._lock = threading.Lock()
+
+    def rebind(self, combo: str) -> None:
+        """Listen for ``combo`` from now on (``ValueError`` if it is no shortcut)."""
+        modifiers, key = parse(combo)
+        with self._lock:
+            self.combo, self.modifiers, self.key = combo, modifiers, key
+            self._down = False
+        if self.grabbed is not None:
+            self.grabbed.close()
+            grab(self)
+        log.info("dictation shortcut now: %s", combo)
 
     def pressed(self, name: str) -> None:
         with self._lock:
@@ -105,14 +118,17 @@ def available() -> str | None:
     """Why the global shortcut cannot work here, or ``None`` when it can."""
     if sys.platform.startswith("linux"):
         if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
-            return "Wayland lets no app listen to keys globally: bind `hush dictate toggle` to a shortcut instead."
+            return (
+                "Wayland lets no app listen to the keyboard. Bind the command 'hush dictate toggle' to a key in "
+                "your desktop's keyboard settings (GNOME: Keyboard → Custom Shortcuts; KDE: Shortcuts → Add New)."
+            )
         if not os.environ.get("DISPLAY"):
-            return "there is no display to listen on."
+            return "there is no display to listen on. Bind 'hush dictate toggle' to a key instead."
     return None
 
 
-def listen(shortcut: Shortcut) -> Any | None:
-    """Start pynput's listener for ``shortcut`` (a daemon thread); ``None`` with a log line where none works."""
+def listen(shortcut: Shortcut) -> str | None:
+    """Start pynput's listener for ``shortcut`` (a daemon thread); where none works, why (a sentence)."""
     problem = available()
     if problem is None:
         try:
@@ -127,11 +143,11 @@ def listen(shortcut: Shortcut) -> Any | None:
             if sys.platform.startswith("linux"):
                 grab(shortcut)
             log.info("dictation shortcut: %s (hold to talk, or tap to start and stop; Escape cancels)", shortcut.combo)
-            return listener
+            return None
         except Exception as error:  # pynput picks its backend at import, and raises when none works here
             problem = str(error)
     log.info("no global dictation shortcut: %s", problem)
-    return None
+    return f"Hush cannot hear a global shortcut here: {problem}"
 
 
 def grab(shortcut: Shortcut) -> None:
@@ -143,4 +159,5 @@ def grab(shortcut: Shortcut) -> None:
     except Exception as error:  # the listener still works; the app just sees the keys too
         log.warning("could not grab %s (%s): the focused app receives it too", shortcut.combo, error)
         return
+    shortcut.grabbed = grabbed
     threading.Thread(target=grabbed.serve, name="hush-shortcut-grab", daemon=True).start()

@@ -69,6 +69,8 @@ class State:
     port: int | None = None
     #: Closing the window keeps Hush running (in the tray): the user's choice in the page's settings.
     keep_running: bool = False
+    #: The global dictation shortcut (``desktop/shortcut.py``), as the user set it in the page.
+    dictation_shortcut: str = "ctrl+shift+space"
 
 
 def load(folder: Path) -> State:
@@ -80,6 +82,7 @@ def load(folder: Path) -> State:
             window=Geometry(**{k: v for k, v in data.get("window", {}).items() if k in Geometry.__dataclass_fields__}),
             port=port if isinstance(port, int) and 0 < port < 65536 else None,
             keep_running=data.get("keep_running") is True,
+            **({"dictation_shortcut": shortcut} if isinstance(shortcut := data.get("dictation_shortcut"), str) else {}),
         )
     except FileNotFoundError:
         return State()

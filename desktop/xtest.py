@@ -121,6 +121,10 @@ class Grab:
         if failed:  # BadAccess: another program has this shortcut
             raise NoXTest("another program holds this shortcut")
 
+    def close(self) -> None:
+        """Give the shortcut back (closing the connection ends its grabs and ``serve``)."""
+        self.display.close()
+
     def serve(self) -> None:
         """Read (and drop) the grabbed events, so the server never waits on this connection; runs until closed."""
         try:

@@ -117,7 +117,8 @@ class Desktop(Protocol):
         """How Hush lives on this computer now."""
 
     def change(self, change: DesktopChange) -> DesktopPreferences:
-        """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written."""
+        """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written,
+        ``ValueError`` (a sentence) for a dictation shortcut that is none."""
 
     def dictate(self, action: DictationAction) -> None:
         """Start, finish or cancel a dictation (the page records it; the window keeps out of the way)."""

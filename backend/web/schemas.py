@@ -248,6 +248,10 @@ class DesktopPreferences(BaseModel):
     start_at_login: bool = Field(description="Hush starts, hidden, when the user logs in.")
     tray: bool = Field(description="A tray icon is shown (the desktop has a system tray).")
     can_install: bool = Field(description="This platform has desktop entries Hush can write (Linux, BSD).")
+    dictation_shortcut: str = Field(description="The global dictation shortcut, e.g. ctrl+shift+space.")
+    dictation_shortcut_note: str | None = Field(
+        None, description="Why the shortcut is not heard here (e.g. Wayland) and what to do instead."
+    )
 
 
 class DesktopChange(BaseModel):
@@ -256,6 +260,9 @@ class DesktopChange(BaseModel):
     menu_entry: bool | None = None
     keep_running: bool | None = None
     start_at_login: bool | None = None
+    dictation_shortcut: str | None = Field(
+        None, max_length=60, description="Modifiers and one key joined by +, e.g. ctrl+alt+d."
+    )
 
 
 class OpenFiles(BaseModel):

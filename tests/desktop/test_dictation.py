@@ -22,8 +22,10 @@ from desktop import instance
 from tests.support.desktop import (
     NOT_YET,
     OUTPUT,
+    PAINTED,
     PHRASE,
     RECORD_SECONDS,
+    TITLE,
     App,
     Display,
     free_port,
@@ -213,12 +215,29 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         assert target.text() == before and target.has_focus()
         wait_until(lambda: display.find(INDICATOR) is None, 10, "the indicator gone", ignoring=NOT_YET)
 
+        # Another shortcut, chosen in the page's "This app" panel by pressing it.
+        page.click("#desktop-open")
+        page.click("#desktop-shortcut")
+        wait_until(
+            lambda: "Press the keys" in page.evaluate("document.querySelector('#desktop-shortcut').textContent"), 5
+        )
+        for kind in ("rawKeyDown", "keyUp"):  # Ctrl+Alt+D (modifiers: Alt 1, Ctrl 2)
+            page.call("Input.dispatchKeyEvent", type=kind, modifiers=3, key="d", code="KeyD", windowsVirtualKeyCode=68)
+        wait_until(lambda: running_hush.call("GET", "api/desktop")["dictation_shortcut"] == "ctrl+alt+d", 10, "saved")
+        wait_until(lambda: page.evaluate("document.querySelector('#desktop-shortcut').textContent") == "Ctrl+Alt+D", 5)
+        page.evaluate(PAINTED)
+        display.screenshot(OUTPUT / "dictation-shortcut-setting.png", TITLE)
+        page.click("#desktop-close")
+        target.focus()
+        wait_until(target.has_focus, 10, "the focus back on the target app")
+        dictated(lambda: xdotool(display, "key", "ctrl+alt+d"), lambda: xdotool(display, "key", "ctrl+alt+d"), "new")
+
         listed = (
             "[...document.querySelectorAll('#history-list li')]"
             ".filter(li => li.textContent.includes('Dictation')).length"
         )
         page.evaluate("window.dispatchEvent(new CustomEvent('hush:shown'))")  # the history refreshes
-        wait_until(lambda: page.evaluate(listed) >= 4, 10, "the dictations marked in the history", ignoring=NOT_YET)
+        wait_until(lambda: page.evaluate(listed) >= 5, 10, "the dictations marked in the history", ignoring=NOT_YET)
         page.close()
     save_report("desktop-dictation", report)
 
@@ -253,6 +272,7 @@ def test_where_nothing_can_type_the_text_goes_to_the_clipboard_with_a_sentence(
             ignoring=NOT_YET,
         )
         hush = wait_until(lambda: instance.read(data), 30, "the instance file")
+        assert "hush dictate toggle" in hush.call("GET", "api/desktop")["dictation_shortcut_note"]  # the page says it
         target.focus()
         wait_until(target.has_focus, 10, "the focus back on the target app")
         before = target.text()

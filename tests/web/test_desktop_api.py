@@ -89,6 +89,7 @@ def test_preferences_write_and_remove_the_menu_entry(desktop_server, xdg_home):
     _, client, controls, _ = desktop_server
     assert client.get("/api/desktop").json() == {
         "menu_entry": False, "keep_running": False, "start_at_login": False, "tray": False, "can_install": True,
+        "dictation_shortcut": "ctrl+shift+space", "dictation_shortcut_note": None,
     }  # fmt: skip
     answer = client.patch("/api/desktop", json={"menu_entry": True, "keep_running": True}).json()
     assert answer["menu_entry"] and answer["keep_running"] and not answer["start_at_login"]
@@ -205,3 +206,15 @@ def test_without_a_window_dictation_is_refused_with_a_sentence(desktop_server):
     answer = client.post("/api/desktop/dictation/start")
     assert answer.status_code == 409 and "without --browser" in answer.json()["detail"]
     assert not controls.dictating
+
+
+def test_the_dictation_shortcut_is_changed_remembered_and_checked(desktop_server, tmp_path):
+    _, client, controls, _ = desktop_server
+    assert client.get("/api/desktop").json()["dictation_shortcut"] == "ctrl+shift+space"
+    answer = client.patch("/api/desktop", json={"dictation_shortcut": "Alt+Ctrl+D"})
+    assert answer.status_code == 200 and answer.json()["dictation_shortcut"] == "ctrl+alt+d"
+    assert state.load(controls.data_dir).dictation_shortcut == "ctrl+alt+d"  # the next launch listens for it
+    for wrong, why in (("d", "has no Ctrl, Shift, Alt or Super"), ("ctrl+shift", "is not a shortcut")):
+        answer = client.patch("/api/desktop", json={"dictation_shortcut": wrong})
+        assert answer.status_code == 400 and why in answer.json()["detail"], answer.text
+    assert client.get("/api/desktop").json()["dictation_shortcut"] == "ctrl+alt+d"

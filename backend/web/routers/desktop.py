@@ -47,10 +47,17 @@ def preferences(desktop: DesktopDep) -> DesktopPreferences:
     return desktop.preferences()
 
 
-@router.patch("", response_model=DesktopPreferences, responses=NO_WINDOW, summary="Change how Hush lives here")
+@router.patch(
+    "",
+    response_model=DesktopPreferences,
+    responses={**NO_WINDOW, 400: {"model": Problem, "description": "A dictation shortcut that is none"}},
+    summary="Change how Hush lives here",
+)
 def change(desktop: DesktopDep, change: DesktopChange) -> DesktopPreferences:
     try:
         return desktop.change(change)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from error
     except OSError as error:
         where = f" {error.filename}" if error.filename else ""
         raise HTTPException(500, f"Hush could not write{where}: {error.strerror or error}.") from error
