@@ -35,6 +35,9 @@ class BrowserSurface:
     def set_clipboard(self, text: str) -> None:
         raise ValueError("Hush in the browser cannot reach the clipboard.")
 
+    def get_clipboard(self) -> str | None:
+        raise ValueError("Hush in the browser cannot reach the clipboard.")
+
     def indicate(self, text: str | None, seconds: float | None = None) -> None:
         if text:  # no indicator window here: the terminal it runs in hears it
             log.info("%s", text)

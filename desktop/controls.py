@@ -46,6 +46,9 @@ class Surface(Protocol):
     def set_clipboard(self, text: str) -> None:
         """Put ``text`` on the system clipboard (the dictation's fallback when nothing can type)."""
 
+    def get_clipboard(self) -> str | None:
+        """The system clipboard's text (``None`` when it holds none), to restore it after a paste."""
+
     def indicate(self, text: str | None, seconds: float | None = None) -> None:
         """Show ``text`` in the dictation indicator (``None`` hides it), for ``seconds`` if given."""
 
@@ -61,7 +64,8 @@ class Controls:
         self._surface: Surface | None = None
         self._lock = threading.Lock()
         self.dictating = False  # between a dictation's start and its stop or cancel
-        self.typist = Typist(self._set_clipboard)
+        self.typist = Typist(self._set_clipboard, self._get_clipboard)
+        self.typist.paste = remembered.dictation_paste
         self.shortcut: Shortcut | None = None
         self.shortcut_note: str | None = None  # why no shortcut is heard here
 
@@ -115,6 +119,13 @@ class Controls:
             surface.indicate(delivery.message, PROBLEM_SECONDS) if delivery.message else surface.indicate(None)
         return delivery
 
+    def _get_clipboard(self) -> str | None:
+        with self._lock:
+            surface = self._surface
+        if surface is None:
+            raise ValueError("Hush has no window to reach the clipboard through.")
+        return surface.get_clipboard()
+
     def _set_clipboard(self, text: str) -> None:
         with self._lock:
             surface = self._surface
@@ -139,6 +150,7 @@ class Controls:
             tray=bool(surface and surface.tray),
             can_install=entries.supported(),
             dictation_shortcut=self.remembered.dictation_shortcut,
+            dictation_paste=self.remembered.dictation_paste,
             dictation_shortcut_note=self.shortcut_note,
         )
 
@@ -149,6 +161,9 @@ class Controls:
             if self.shortcut is not None:
                 self.shortcut.rebind(combo)
             self.remembered.dictation_shortcut = combo
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_paste is not None:
+            self.remembered.dictation_paste = self.typist.paste = change.dictation_paste
             state.save(self.data_dir, self.remembered)
         if change.keep_running is not None:
             self.remembered.keep_running = change.keep_running

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
@@ -48,6 +49,19 @@ class GuiThread(QObject):
         """Queue ``function`` for the GUI thread; returns at once."""
         self._call.emit(function)
 
+    def call(self, function: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``function`` on the GUI thread and wait for its result (from another thread only)."""
+        result: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                result.set_result(function())
+            except Exception as error:
+                result.set_exception(error)
+
+        self._call.emit(run)
+        return result.result(timeout)
+
     @staticmethod
     def _run(function: Callable[[], Any]) -> None:
         try:
@@ -63,6 +77,12 @@ def bring_to_front(view: Any) -> None:
     view.setWindowState((view.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive)
     view.raise_()
     view.activateWindow()
+
+
+def get_clipboard() -> str | None:
+    """On the GUI thread: the clipboard's text, ``None`` when it holds no text."""
+    data = QGuiApplication.clipboard().mimeData()
+    return data.text() if data is not None and data.hasText() else None
 
 
 def set_clipboard(text: str) -> None:

@@ -71,6 +71,8 @@ class State:
     keep_running: bool = False
     #: The global dictation shortcut (``desktop/shortcut.py``), as the user set it in the page.
     dictation_shortcut: str = "ctrl+shift+space"
+    #: Dictation pastes (clipboard saved, text set, Ctrl+V, clipboard restored) instead of typing.
+    dictation_paste: bool = False
 
 
 def load(folder: Path) -> State:
@@ -82,6 +84,7 @@ def load(folder: Path) -> State:
             window=Geometry(**{k: v for k, v in data.get("window", {}).items() if k in Geometry.__dataclass_fields__}),
             port=port if isinstance(port, int) and 0 < port < 65536 else None,
             keep_running=data.get("keep_running") is True,
+            dictation_paste=data.get("dictation_paste") is True,
             **({"dictation_shortcut": shortcut} if isinstance(shortcut := data.get("dictation_shortcut"), str) else {}),
         )
     except FileNotFoundError:

@@ -1,5 +1,6 @@
-"""Putting dictated text into the app that has the keyboard focus: typed as keystrokes, else left on
-the clipboard with a sentence saying how to paste it.
+"""Putting dictated text into the app that has the keyboard focus: typed as keystrokes (or, as the
+user chose, pasted: the clipboard saved, the text set, Ctrl+V pressed, the clipboard restored),
+else left on the clipboard with a sentence saying how to paste it.
 
 X11: real key presses through the XTest extension (``xtest.py``; characters the keyboard map lacks,
 such as é, ß or € on a US map, through a spare keycode mapped for the moment). pynput's controller
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +28,8 @@ from backend.web.schemas import Delivery
 log = logging.getLogger(__name__)
 
 PASTE = "Cmd+V" if sys.platform == "darwin" else "Ctrl+V"
+#: How long the pasted text stays on the clipboard: the app asks for it after it gets Ctrl+V.
+PASTE_SECONDS = 0.5
 #: Wayland typing tools, in order of preference, and how each is given the text.
 WAYLAND_TOOLS: tuple[tuple[str, Callable[[str, str], tuple[list[str], str | None]]], ...] = (
     ("wtype", lambda tool, text: ([tool, "--", text], None)),
@@ -39,11 +43,19 @@ class CannotType(RuntimeError):
 
 
 class Typist:
-    """Types text into the focused app; ``clipboard(text)`` puts it on the clipboard when it cannot."""
+    """Types (or pastes) text into the focused app; ``clipboard(text)`` puts it on the clipboard when it
+    cannot, ``clipboard_text()`` reads what is there to restore it after a paste."""
 
-    def __init__(self, clipboard: Callable[[str], None], environ: Mapping[str, str] = os.environ) -> None:
+    def __init__(
+        self,
+        clipboard: Callable[[str], None],
+        clipboard_text: Callable[[], str | None] = lambda: None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self.clipboard = clipboard
+        self.clipboard_text = clipboard_text
         self.environ = environ
+        self.paste = False
         self._keyboard: Any = None
         self._lock = threading.Lock()  # one text at a time: two dictations must not interleave their keys
 
@@ -52,6 +64,9 @@ class Typist:
             return Delivery(method="nothing")
         with self._lock:
             try:
+                if self.paste:
+                    self.paste_text(text)
+                    return Delivery(method="pasted")
                 self.type(text)
                 return Delivery(method="typed")
             except CannotType as error:
@@ -77,6 +92,25 @@ class Typist:
             self._keyboard = self._open_keyboard()
         self._keyboard.type(text)
 
+    def paste_text(self, text: str) -> None:
+        """The text through the clipboard, pasted with Ctrl+V (Cmd+V); what the clipboard held before is
+        put back once the app has had time to take the text."""
+        if sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
+            raise CannotType("Hush found no display to paste on.")
+        try:
+            earlier = self.clipboard_text()
+            self.clipboard(text)
+        except Exception as error:
+            raise CannotType(f"Hush could not use the clipboard ({error}).") from error
+        if self._keyboard is None:
+            self._keyboard = self._open_keyboard()
+        try:
+            self._keyboard.paste() if hasattr(self._keyboard, "paste") else _pynput_paste(self._keyboard)
+            time.sleep(PASTE_SECONDS)
+        finally:
+            if earlier is not None:
+                self.clipboard(earlier)
+
     def _open_keyboard(self) -> Any:
         try:
             if sys.platform.startswith("linux"):
@@ -100,3 +134,11 @@ class Typist:
                 return
             log.warning("%s could not type: %s", name, done.stderr.strip())
         raise CannotType("Hush cannot type into other apps on Wayland by itself: install wtype (or dotool or ydotool).")
+
+
+def _pynput_paste(keyboard: Any) -> None:
+    """Cmd+V on macOS, Ctrl+V elsewhere, with pynput's controller (Windows, macOS)."""
+    from pynput.keyboard import Key
+
+    with keyboard.pressed(Key.cmd if sys.platform == "darwin" else Key.ctrl):
+        keyboard.tap("v")

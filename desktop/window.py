@@ -121,9 +121,16 @@ class WindowSurface:
         if self._gui is not None:
             from desktop import qt
 
-            self._gui.run(lambda: qt.set_clipboard(text))
+            self._gui.call(lambda: qt.set_clipboard(text))  # on the clipboard before Ctrl+V is pressed
         else:
             raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+
+    def get_clipboard(self) -> str | None:
+        if self._gui is None:
+            raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+        from desktop import qt
+
+        return self._gui.call(qt.get_clipboard)
 
     def indicate(self, text: str | None, seconds: float | None = None) -> None:
         if self._gui is not None:

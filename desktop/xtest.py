@@ -76,6 +76,15 @@ class Keyboard:
             if borrowed is not None:
                 self._map_spare(X.NoSymbol)
 
+    def paste(self) -> None:
+        """Ctrl+V, as a keyboard presses it."""
+        control = self.display.keysym_to_keycode(XK.XK_Control_L)
+        keycode, _ = self.keys[XK.XK_v]
+        xtest.fake_input(self.display, X.KeyPress, control)
+        self._tap(keycode, False)
+        xtest.fake_input(self.display, X.KeyRelease, control)
+        self.display.sync()
+
     def close(self) -> None:
         self.display.close()
 

@@ -24,6 +24,11 @@ export const SWITCHES = [
     hint: "It starts hidden, in the tray, so that it is ready when you need it.",
     needsInstall: true,
   },
+  {
+    name: "dictation_paste",
+    label: "Dictate by pasting instead of typing",
+    hint: "Hush puts the text on the clipboard, presses Ctrl+V, then puts back what the clipboard held.",
+  },
 ];
 
 /** What one switch shows: {checked, disabled, hint}. */

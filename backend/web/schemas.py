@@ -249,6 +249,9 @@ class DesktopPreferences(BaseModel):
     tray: bool = Field(description="A tray icon is shown (the desktop has a system tray).")
     can_install: bool = Field(description="This platform has desktop entries Hush can write (Linux, BSD).")
     dictation_shortcut: str = Field(description="The global dictation shortcut, e.g. ctrl+shift+space.")
+    dictation_paste: bool = Field(
+        False, description="Dictation pastes the text (clipboard restored afterwards) instead of typing it."
+    )
     dictation_shortcut_note: str | None = Field(
         None, description="Why the shortcut is not heard here (e.g. Wayland) and what to do instead."
     )
@@ -263,6 +266,7 @@ class DesktopChange(BaseModel):
     dictation_shortcut: str | None = Field(
         None, max_length=60, description="Modifiers and one key joined by +, e.g. ctrl+alt+d."
     )
+    dictation_paste: bool | None = None
 
 
 class OpenFiles(BaseModel):
@@ -281,8 +285,9 @@ DictationAction = Literal["toggle", "start", "stop", "cancel"]
 class Delivery(BaseModel):
     """How a dictation's text reached the app the user is typing in."""
 
-    method: Literal["typed", "clipboard", "nothing"] = Field(
-        description="typed (keystrokes into the focused app), clipboard (left there to paste), nothing (no text)."
+    method: Literal["typed", "pasted", "clipboard", "nothing"] = Field(
+        description="typed (keystrokes into the focused app), pasted (through the clipboard, restored afterwards), "
+        "clipboard (left there to paste), nothing (no text)."
     )
     message: str | None = Field(None, description="A sentence for the user when the text could not be typed.")
 

@@ -40,6 +40,7 @@ TARGET = ROOT / "tests" / "support" / "text_target.py"
 TARGET_TITLE = "Dictation target"
 SHORTCUT = "ctrl+shift+space"
 INDICATOR = "Hush dictation"
+EARLIER_CLIPBOARD = "copied earlier: Straße"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ class Target:
 def target(display, tmp_path) -> Iterator[Target]:
     state_file = tmp_path / "target.json"
     process = subprocess.Popen(
-        [sys.executable, str(TARGET), str(state_file)],
+        [sys.executable, str(TARGET), str(state_file), EARLIER_CLIPBOARD],
         env={**os.environ, "DISPLAY": display.name},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -210,7 +211,11 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         assert target.has_focus()
         display.screenshot(OUTPUT / "dictation-indicator.png")
         xdotool(display, "key", "Escape")
-        cancelled = wait_until(lambda: len(items := history()) > count and items[0], 30, "the cancelled dictation")
+        cancelled = wait_until(
+            lambda: len(items := history()) > count and items[0]["status"] != "queued" and items[0],
+            30,
+            "the cancelled dictation",
+        )
         assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
         assert target.text() == before and target.has_focus()
         wait_until(lambda: display.find(INDICATOR) is None, 10, "the indicator gone", ignoring=NOT_YET)
@@ -232,12 +237,18 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         wait_until(target.has_focus, 10, "the focus back on the target app")
         dictated(lambda: xdotool(display, "key", "ctrl+alt+d"), lambda: xdotool(display, "key", "ctrl+alt+d"), "new")
 
+        # Pasting instead of typing: the text arrives, the clipboard holds what it held before.
+        assert clipboard(display) == EARLIER_CLIPBOARD
+        running_hush.call("PATCH", "api/desktop", {"dictation_paste": True})
+        dictated(lambda: xdotool(display, "key", "ctrl+alt+d"), lambda: xdotool(display, "key", "ctrl+alt+d"), "paste")
+        wait_until(lambda: clipboard(display) == EARLIER_CLIPBOARD, 10, "the clipboard restored")
+
         listed = (
             "[...document.querySelectorAll('#history-list li')]"
             ".filter(li => li.textContent.includes('Dictation')).length"
         )
         page.evaluate("window.dispatchEvent(new CustomEvent('hush:shown'))")  # the history refreshes
-        wait_until(lambda: page.evaluate(listed) >= 5, 10, "the dictations marked in the history", ignoring=NOT_YET)
+        wait_until(lambda: page.evaluate(listed) >= 6, 10, "the dictations marked in the history", ignoring=NOT_YET)
         page.close()
     save_report("desktop-dictation", report)
 

@@ -1,6 +1,6 @@
 """Another X11 app to dictate into: a Tk window with a text box that has the keyboard focus.
 
-    python tests/support/text_target.py OUT.json
+    python tests/support/text_target.py OUT.json [CLIPBOARD]
 
 Every 20 ms it writes what the box holds to OUT.json (replaced whole, so a reader never sees half
 of it): the dictation tests read the words that arrived there. Where the focus is they ask the X
@@ -17,13 +17,16 @@ import tkinter
 TITLE = "Dictation target"
 
 
-def main(out: str) -> None:
+def main(out: str, clipboard: str | None = None) -> None:
     root = tkinter.Tk()
     root.title(TITLE)
     root.geometry("700x300+40+40")
     box = tkinter.Text(root, font=("DejaVu Sans", 14), wrap="word")
     box.pack(fill="both", expand=True)
     box.focus_set()
+    if clipboard is not None:  # what the user had copied before dictating (Tk serves it while it runs)
+        root.clipboard_clear()
+        root.clipboard_append(clipboard)
     written = None
 
     def save() -> None:
@@ -42,4 +45,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

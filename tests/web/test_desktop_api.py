@@ -41,6 +41,9 @@ class RecordingSurface:
     def set_clipboard(self, text: str) -> None:
         self.clipboard = text
 
+    def get_clipboard(self) -> str | None:
+        return self.clipboard
+
     def indicate(self, text: str | None, seconds: float | None = None) -> None:
         self.indicated.append(text)
 
@@ -89,7 +92,7 @@ def test_preferences_write_and_remove_the_menu_entry(desktop_server, xdg_home):
     _, client, controls, _ = desktop_server
     assert client.get("/api/desktop").json() == {
         "menu_entry": False, "keep_running": False, "start_at_login": False, "tray": False, "can_install": True,
-        "dictation_shortcut": "ctrl+shift+space", "dictation_shortcut_note": None,
+        "dictation_shortcut": "ctrl+shift+space", "dictation_paste": False, "dictation_shortcut_note": None,
     }  # fmt: skip
     answer = client.patch("/api/desktop", json={"menu_entry": True, "keep_running": True}).json()
     assert answer["menu_entry"] and answer["keep_running"] and not answer["start_at_login"]
@@ -167,7 +170,8 @@ def test_dictation_actions_reach_the_page_in_order_and_toggle_alternates(desktop
 
 def test_a_dictation_is_stored_marked_and_without_a_way_to_type_lands_on_the_clipboard(desktop_server, media):
     server, client, controls, surface = desktop_server
-    controls.typist = Typist(controls.typist.clipboard, environ={})  # no display, not Wayland: nothing can type
+    # No display, not Wayland: nothing can type.
+    controls.typist = Typist(controls.typist.clipboard, controls.typist.clipboard_text, environ={})
     server.app.state.models.wait_until_loaded(120)
     with media["wav"].open("rb") as clip:
         answer = client.post("/api/desktop/dictations", files={"file": ("dictation.wav", clip, "audio/wav")})
