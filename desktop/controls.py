@@ -66,6 +66,8 @@ class Controls:
         self.dictating = False  # between a dictation's start and its stop or cancel
         self.typist = Typist(self._set_clipboard, self._get_clipboard)
         self.typist.paste = remembered.dictation_paste
+        self.typist.trailing_space = remembered.dictation_trailing_space
+        self.typist.keep_on_clipboard = remembered.dictation_keep_on_clipboard
         self.shortcut: Shortcut | None = None
         self.shortcut_note: str | None = None  # why no shortcut is heard here
 
@@ -151,6 +153,8 @@ class Controls:
             can_install=entries.supported(),
             dictation_shortcut=self.remembered.dictation_shortcut,
             dictation_paste=self.remembered.dictation_paste,
+            dictation_trailing_space=self.remembered.dictation_trailing_space,
+            dictation_keep_on_clipboard=self.remembered.dictation_keep_on_clipboard,
             dictation_shortcut_note=self.shortcut_note,
         )
 
@@ -164,6 +168,13 @@ class Controls:
             state.save(self.data_dir, self.remembered)
         if change.dictation_paste is not None:
             self.remembered.dictation_paste = self.typist.paste = change.dictation_paste
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_trailing_space is not None:
+            self.remembered.dictation_trailing_space = self.typist.trailing_space = change.dictation_trailing_space
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_keep_on_clipboard is not None:
+            keep = change.dictation_keep_on_clipboard
+            self.remembered.dictation_keep_on_clipboard = self.typist.keep_on_clipboard = keep
             state.save(self.data_dir, self.remembered)
         if change.keep_running is not None:
             self.remembered.keep_running = change.keep_running

@@ -56,19 +56,25 @@ class Typist:
         self.clipboard_text = clipboard_text
         self.environ = environ
         self.paste = False
+        self.trailing_space = False  # a space after the text, so the next dictation does not run into it
+        self.keep_on_clipboard = False  # the text also stays on the clipboard once typed or pasted
         self._keyboard: Any = None
         self._lock = threading.Lock()  # one text at a time: two dictations must not interleave their keys
 
     def deliver(self, text: str) -> Delivery:
         if not text:
             return Delivery(method="nothing")
+        if self.trailing_space:
+            text += " "
         with self._lock:
             try:
                 if self.paste:
                     self.paste_text(text)
-                    return Delivery(method="pasted")
-                self.type(text)
-                return Delivery(method="typed")
+                else:
+                    self.type(text)
+                if self.keep_on_clipboard:
+                    self.clipboard(text)
+                return Delivery(method="pasted" if self.paste else "typed")
             except CannotType as error:
                 reason = str(error)
             try:

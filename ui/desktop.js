@@ -29,6 +29,16 @@ export const SWITCHES = [
     label: "Dictate by pasting instead of typing",
     hint: "Hush puts the text on the clipboard, presses Ctrl+V, then puts back what the clipboard held.",
   },
+  {
+    name: "dictation_trailing_space",
+    label: "Add a space after dictated text",
+    hint: "So that the next dictation does not run into the last one.",
+  },
+  {
+    name: "dictation_keep_on_clipboard",
+    label: "Also leave dictated text on the clipboard",
+    hint: "To paste it again elsewhere.",
+  },
 ];
 
 /** What one switch shows: {checked, disabled, hint}. */

@@ -252,6 +252,8 @@ class DesktopPreferences(BaseModel):
     dictation_paste: bool = Field(
         False, description="Dictation pastes the text (clipboard restored afterwards) instead of typing it."
     )
+    dictation_trailing_space: bool = Field(False, description="A space is typed after each dictation's text.")
+    dictation_keep_on_clipboard: bool = Field(False, description="The dictated text also stays on the clipboard.")
     dictation_shortcut_note: str | None = Field(
         None, description="Why the shortcut is not heard here (e.g. Wayland) and what to do instead."
     )
@@ -267,6 +269,8 @@ class DesktopChange(BaseModel):
         None, max_length=60, description="Modifiers and one key joined by +, e.g. ctrl+alt+d."
     )
     dictation_paste: bool | None = None
+    dictation_trailing_space: bool | None = None
+    dictation_keep_on_clipboard: bool | None = None
 
 
 class OpenFiles(BaseModel):

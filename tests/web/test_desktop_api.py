@@ -92,7 +92,8 @@ def test_preferences_write_and_remove_the_menu_entry(desktop_server, xdg_home):
     _, client, controls, _ = desktop_server
     assert client.get("/api/desktop").json() == {
         "menu_entry": False, "keep_running": False, "start_at_login": False, "tray": False, "can_install": True,
-        "dictation_shortcut": "ctrl+shift+space", "dictation_paste": False, "dictation_shortcut_note": None,
+        "dictation_shortcut": "ctrl+shift+space", "dictation_paste": False, "dictation_trailing_space": False,
+        "dictation_keep_on_clipboard": False, "dictation_shortcut_note": None,
     }  # fmt: skip
     answer = client.patch("/api/desktop", json={"menu_entry": True, "keep_running": True}).json()
     assert answer["menu_entry"] and answer["keep_running"] and not answer["start_at_login"]
@@ -222,3 +223,33 @@ def test_the_dictation_shortcut_is_changed_remembered_and_checked(desktop_server
         answer = client.patch("/api/desktop", json={"dictation_shortcut": wrong})
         assert answer.status_code == 400 and why in answer.json()["detail"], answer.text
     assert client.get("/api/desktop").json()["dictation_shortcut"] == "ctrl+alt+d"
+
+
+class Keyboard:
+    """Stands in for the X keyboard (typing into a real app is tested under Xvfb in tests/desktop)."""
+
+    def __init__(self) -> None:
+        self.typed: list[str] = []
+
+    def type(self, text: str) -> None:
+        self.typed.append(text)
+
+
+def test_a_trailing_space_and_a_copy_on_the_clipboard_when_asked(desktop_server, media):
+    server, client, controls, surface = desktop_server
+    server.app.state.models.wait_until_loaded(120)
+    with media["wav"].open("rb") as clip:
+        done = client.post("/api/desktop/dictations", files={"file": ("dictation.wav", clip, "audio/wav")}).json()
+    text = client.get(f"/api/transcriptions/{done['id']}").json()["text"].strip()
+    assert text
+    keyboard = controls.typist._keyboard = Keyboard()
+    controls.typist.environ = {"DISPLAY": ":0"}
+    surface.clipboard = None
+    assert client.post(f"/api/desktop/dictations/{done['id']}/type").json()["method"] == "typed"
+    assert keyboard.typed == [text] and surface.clipboard is None  # the defaults: as spoken, clipboard untouched
+    prefs = client.patch("/api/desktop", json={"dictation_trailing_space": True, "dictation_keep_on_clipboard": True})
+    assert prefs.json()["dictation_trailing_space"] and prefs.json()["dictation_keep_on_clipboard"]
+    assert client.post(f"/api/desktop/dictations/{done['id']}/type").json()["method"] == "typed"
+    assert keyboard.typed[-1] == text + " " and surface.clipboard == text + " "
+    remembered = state.load(controls.data_dir)
+    assert remembered.dictation_trailing_space and remembered.dictation_keep_on_clipboard
