@@ -42,7 +42,23 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "words": bool,
     "max_tokens": (int, type(None)),
     "short_context": bool,
+    "speakers": (str, int),
+    "min_speakers": int,
+    "max_speakers": int,
 }
+#: ``Options.speakers``: no labels, or as many speakers as the voices show (else a number).
+SPEAKERS_OFF, SPEAKERS_AUTO = "off", "auto"
+#: The most speakers Hush tells apart in one recording.
+MOST_SPEAKERS = 20
+
+
+def speakers_problem(speakers: object, least: int, most: int) -> str | None:
+    """Why ``speakers`` is no ``Options.speakers`` value (``None``: it is one)."""
+    if speakers in (SPEAKERS_OFF, SPEAKERS_AUTO):
+        return None
+    if isinstance(speakers, int) and not isinstance(speakers, bool) and least <= speakers <= most:
+        return None
+    return f"speakers must be off, auto or a number from {least} to {most}."
 
 
 class InvalidOptions(ValueError):
@@ -73,6 +89,15 @@ class Options:
     #: What a previous pass over the same audio heard (times from its start): decoded as a guess
     #: the model checks in one call, then goes on from where it parts from it. Live passes.
     draft: tuple[Segment, ...] = ()
+    #: Label who speaks when: ``"off"``, ``"auto"`` (the count from the voices, between
+    #: ``min_speakers`` and ``max_speakers``) or the number of speakers.
+    speakers: int | str = SPEAKERS_OFF
+    min_speakers: int = 1
+    max_speakers: int = 8
+
+    @property
+    def labels_speakers(self) -> bool:
+        return self.speakers != SPEAKERS_OFF
 
     @classmethod
     def from_dict(cls, values: object) -> Options:
@@ -86,6 +111,11 @@ class Options:
         }
         if known.get("task", "transcribe") not in TASKS:
             del known["task"]
+        if speakers_problem(known.get("speakers", SPEAKERS_OFF), 1, MOST_SPEAKERS):
+            del known["speakers"]
+        for bound in ("min_speakers", "max_speakers"):
+            if not 1 <= known.get(bound, 1) <= MOST_SPEAKERS:
+                del known[bound]
         return cls(**known)
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +187,11 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()
     original: str | None = None
+    #: Who speaks it (1, 2, … by order of first appearance) where speakers were labelled; its
+    #: words are that speaker's too (a segment is split where the speaker changes).
+    speaker: int | None = None
+    #: The labeller's speaker, where a person gave the segment to another one (undone by moving it back).
+    original_speaker: int | None = None
 
     @classmethod
     def from_dict(cls, values: object) -> Segment | None:
@@ -166,11 +201,14 @@ class Segment:
             start, end, text = float(known["start"]), float(known["end"]), str(known["text"])
         except (KeyError, TypeError, ValueError):
             return None
-        return cls(start, end, text, words_from(known.get("words")))
+        speaker = known.get("speaker")
+        speaker = speaker if isinstance(speaker, int) and not isinstance(speaker, bool) and speaker > 0 else None
+        return cls(start, end, text, words_from(known.get("words")), speaker=speaker)
 
     def to_dict(self) -> dict[str, Any]:
         """What the history stores: the model's segment (a correction is kept apart from it)."""
-        return {"start": self.start, "end": self.end, "text": self.text, "words": [w.to_dict() for w in self.words]}
+        stored = {"start": self.start, "end": self.end, "text": self.text, "words": [w.to_dict() for w in self.words]}
+        return stored if self.speaker is None else {**stored, "speaker": self.speaker}
 
 
 @dataclass(frozen=True)
@@ -206,6 +244,41 @@ class Transcript:
     segments: list[Segment]
     model: str
     timings: dict[str, float] = field(default_factory=dict)
+    #: The names of the speakers a person named (by speaker number); the others are "Speaker N".
+    speakers: dict[int, str] = field(default_factory=dict)
+    #: Speakers a person merged into another (undone by unmerging them).
+    merged: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether its segments carry speakers."""
+        return any(segment.speaker is not None for segment in self.segments)
+
+    def speaker_name(self, speaker: int | None) -> str | None:
+        return None if speaker is None else self.speakers.get(speaker) or f"Speaker {speaker}"
+
+    def speaker_names(self) -> dict[int, str]:
+        """Every speaker that speaks in it, by order of first appearance, with its name."""
+        found = dict.fromkeys(s.speaker for s in self.segments if s.speaker is not None)
+        return {speaker: self.speaker_name(speaker) for speaker in found}
+
+    def relabelled(self, edits: SpeakerEdits) -> Transcript:
+        """This transcript with a person's changes to its speakers: segments moved to another speaker,
+        speakers merged into another, names given."""
+        if edits.empty:
+            return self
+        segments = [
+            replace(
+                s,
+                speaker=edits.speaker_of(i, s.speaker),
+                original_speaker=s.speaker if i in edits.moved and edits.moved[i] != s.speaker else None,
+            )
+            if s.speaker is not None
+            else s
+            for i, s in enumerate(self.segments)
+        ]
+        names = {**self.speakers, **edits.names}
+        return replace(self, segments=segments, speakers=names, merged={**self.merged, **edits.merged})
 
     def corrected(self, corrections: dict[int, Correction]) -> Transcript:
         """This transcript as a person corrected it: each corrected segment's text and words
@@ -218,6 +291,50 @@ class Transcript:
                 model = segments[index]
                 segments[index] = replace(model, text=correction.text, words=correction.words, original=model.text)
         return replace(self, text=retext(self.text, self.segments, segments), segments=segments)
+
+
+@dataclass(frozen=True)
+class SpeakerEdits:
+    """A person's changes to the labelled speakers, kept beside the labeller's (each can be undone):
+    ``names`` by speaker, ``merged`` speakers (into another), ``moved`` segments (by index, to a speaker)."""
+
+    names: dict[int, str] = field(default_factory=dict)
+    merged: dict[int, int] = field(default_factory=dict)
+    moved: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.names or self.merged or self.moved)
+
+    def speaker_of(self, index: int, labelled: int | None) -> int | None:
+        """Who speaks segment ``index`` (which the labeller gave to ``labelled``) after these edits."""
+        speaker = self.moved.get(index, labelled)
+        seen = set()
+        while speaker in self.merged and speaker not in seen:  # a chain of merges; never a loop
+            seen.add(speaker)
+            speaker = self.merged[speaker]
+        return speaker
+
+    @classmethod
+    def from_dict(cls, values: object) -> SpeakerEdits:
+        """Stored edits; unreadable entries are left out."""
+        known = values if isinstance(values, dict) else {}
+
+        def numbers(key: str, kind: type) -> dict[int, Any]:
+            entries = known.get(key)
+            if not isinstance(entries, dict):
+                return {}
+            return {
+                int(k): v
+                for k, v in entries.items()
+                if isinstance(k, str) and k.isdigit() and isinstance(v, kind) and not isinstance(v, bool)
+            }
+
+        names = {k: v for k, v in numbers("names", str).items() if v.strip()}
+        return cls(names, numbers("merged", int), numbers("moved", int))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: {str(k): v for k, v in getattr(self, key).items()} for key in ("names", "merged", "moved")}
 
 
 def retext(text: str, before: list[Segment], after: list[Segment]) -> str:

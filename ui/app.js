@@ -9,6 +9,7 @@
 //   desktop.js     the window app's place on this computer (menu, background, login); desktop-view.js
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
+//                  and who speaks (speakers-view.js; speakers.js saves names, merges and moves)
 //   views.js       the rest rendered; messages.js says it in words
 //   meter.js, toast.js, dropzone.js, shortcuts.js  the level meter, messages in passing,
 //                  dropped files, the keyboard
@@ -39,6 +40,7 @@ import { createQueue, fileItem, recordingItem } from "./queue.js";
 import { microphonePermission, Recorder, recordingSupported } from "./recorder.js";
 import { createDictation } from "./dictation.js";
 import { createShortcuts } from "./shortcuts.js";
+import { createSpeakers, turnsText } from "./speakers.js";
 import { createToast } from "./toast.js";
 import { createTranscriptView, loadPlayer } from "./transcript.js";
 import { createViews } from "./views.js";
@@ -50,6 +52,11 @@ const transcriptView = createTranscriptView({
   actions: {
     correct: (index, text) => selected && corrections.correct(selected, index, text),
     revert: (index) => selected && corrections.revert(selected, index),
+    rename: (speaker, name) => selected && speakers.rename(selected, speaker, name),
+    merge: (speaker, into) => selected && speakers.merge(selected, speaker, into),
+    unmerge: (speaker) => selected && speakers.unmerge(selected, speaker),
+    move: (index, speaker) => selected && speakers.move(selected, index, speaker),
+    label: (count) => selected && speakers.label(selected, count),
   },
 });
 let selected = null;
@@ -60,13 +67,14 @@ const health = createHealth({
     if (languagesChanged) views.fillLanguages(ui.language.value || settings.get(KEYS.language) || "");
     views.renderModel();
     queue.pump();
+    if (model.desktop) desktop.load();
   },
 });
 
 const queue = createQueue({
   api,
   model: health.model,
-  options: () => ({ language: ui.language.value, task: ui.task.value }),
+  options: () => ({ language: ui.language.value, task: ui.task.value, speakers: speakersOption() }),
   events: {
     changed: () => {
       views.render();
@@ -128,6 +136,27 @@ const corrections = createCorrections({
     error: (error) => toast.show(`Couldn't save the correction: ${error.detail || error.message}`),
   },
 });
+
+const speakers = createSpeakers({
+  api,
+  events: {
+    changed: (item) => {
+      if (item === selected) transcriptView.render(item.result);
+      history.refresh(); // the history finds a transcript by its speakers' names
+    },
+    error: (error) => toast.show(`Couldn't change the speakers: ${error.detail || error.message}`),
+  },
+});
+
+/** The speakers option of a new transcription: off, auto or a number. */
+function speakersOption() {
+  return ui.speakers.checked ? ui.speakerCount.value : "off";
+}
+
+function rememberSpeakers() {
+  ui.speakerCount.disabled = !ui.speakers.checked;
+  settings.set(KEYS.speakers, speakersOption());
+}
 
 const history = createHistory({
   api,
@@ -289,7 +318,7 @@ function closeMenu() {
 
 let copyTimer = 0;
 async function copyTranscript() {
-  const text = selected?.result?.text;
+  const text = turnsText(selected?.result);
   if (!text) return;
   const ok = await copyToClipboard(text);
   ui.copyLabel.textContent = ok ? "Copied" : "Copy failed";
@@ -336,6 +365,8 @@ ui.downloadMenu.addEventListener("keydown", (event) => {
 });
 ui.language.addEventListener("change", () => settings.set(KEYS.language, ui.language.value));
 ui.task.addEventListener("change", () => settings.set(KEYS.task, ui.task.value));
+ui.speakers.addEventListener("change", rememberSpeakers);
+ui.speakerCount.addEventListener("change", rememberSpeakers);
 ui.player.addEventListener("loadedmetadata", () => views.renderItem());
 ui.player.addEventListener("durationchange", () => views.renderItem());
 
@@ -349,6 +380,12 @@ window.addEventListener("beforeunload", (event) => {
 // -- start ------------------------------------------------------------------------------------------
 const task = settings.get(KEYS.task);
 if (task === "transcribe" || task === "translate") ui.task.value = task;
+const labelling = settings.get(KEYS.speakers);
+if (labelling && labelling !== "off" && [...ui.speakerCount.options].some((o) => o.value === labelling)) {
+  ui.speakers.checked = true;
+  ui.speakerCount.value = labelling;
+}
+ui.speakerCount.disabled = !ui.speakers.checked;
 setView(settings.get(KEYS.view) === "text" ? "text" : "segments");
 if (!recordingSupported()) {
   capture.showProblem({ kind: window.isSecureContext ? "unsupported" : "insecure" });
@@ -361,7 +398,6 @@ capture.refreshMicrophones();
 history.refresh();
 views.render();
 health.poll();
-desktop.load();
 
 // For tests and debugging in the browser console.
 window.hush = {

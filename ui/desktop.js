@@ -1,8 +1,8 @@
 // How the desktop app lives on this computer: in the applications menu, running on in the
 // background (the tray) when the window closes, started at login. Only the window app has
-// these (GET /api/desktop answers 404 in a browser on `python -m backend`): `available` says
-// whether to offer them at all. No DOM: node tests drive it with a stubbed API;
-// desktop-view.js is its panel.
+// these (its /api/health says `desktop`; GET /api/desktop answers 404 on `python -m backend`):
+// `available` says whether to offer them at all. No DOM: node tests drive it with a stubbed
+// API; desktop-view.js is its panel.
 
 /** The switches the panel shows, in order, with what each says. */
 export const SWITCHES = [
@@ -59,9 +59,12 @@ export function switchState(spec, prefs, busy) {
 export function createDesktop({ api, events = {} }) {
   const state = { available: false, prefs: null, busy: "", notice: "" };
   const changed = () => events.changed?.();
+  let asked = false;
 
-  /** Ask the server once at start: a 404 means a browser on a plain server, nothing to offer. */
+  /** Ask the server once (health said the window app is there); a 404 means nothing to offer. */
   async function load() {
+    if (asked) return;
+    asked = true;
     try {
       state.prefs = await api.getDesktop();
       state.available = true;

@@ -21,6 +21,8 @@ export const ui = {
   microphone: $("microphone"),
   language: $("language"),
   task: $("task"),
+  speakers: $("speakers"),
+  speakerCount: $("speaker-count"),
   importButton: $("import"),
   fileInput: $("file-input"),
   result: $("result"),

@@ -7,7 +7,16 @@
  * `onUpdate(model, {languagesChanged})`.
  */
 export function createHealth({ api, onUpdate }) {
-  const model = { reachable: null, state: "unknown", detail: "", id: "", languages: [], version: "", maxUploadBytes: 0 };
+  const model = {
+    reachable: null,
+    state: "unknown",
+    detail: "",
+    id: "",
+    languages: [],
+    version: "",
+    maxUploadBytes: 0,
+    desktop: false, // the window app's controls (/api/desktop) are there
+  };
   let timer = 0;
   let inFlight = null;
 
@@ -21,6 +30,7 @@ export function createHealth({ api, onUpdate }) {
       model.id = health.model?.id || "";
       model.version = health.version || "";
       model.maxUploadBytes = health.max_upload_bytes || 0;
+      model.desktop = Boolean(health.desktop);
       const languages = health.model?.languages || [];
       if (languages.join() !== model.languages.join()) {
         model.languages = languages;

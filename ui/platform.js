@@ -4,7 +4,13 @@
 import { element } from "./dom.js";
 
 /** localStorage keys of the choices the page remembers. */
-export const KEYS = { microphone: "hush.microphone", language: "hush.language", task: "hush.task", view: "hush.view" };
+export const KEYS = {
+  microphone: "hush.microphone",
+  language: "hush.language",
+  task: "hush.task",
+  view: "hush.view",
+  speakers: "hush.speakers",
+};
 
 export const settings = {
   get(key) {

@@ -2,6 +2,8 @@
 
 import { openEditor } from "./editor.js";
 import { formatClock } from "./format.js";
+import { createSpeakersView } from "./speakers-view.js";
+import { turnsText } from "./speakers.js";
 import { isUnsure, wordAt, wordRuns } from "./words.js";
 
 /**
@@ -60,6 +62,23 @@ export function createTranscriptView({ container, audio, actions = {} }) {
   let editing = false; // whether a segment's text box is open
   let waiting = null; // a result that arrived while a segment was being edited
   let frame = 0;
+  const speakersView = createSpeakersView({
+    actions: {
+      rename: (...args) => actions.rename?.(...args),
+      merge: (...args) => actions.merge?.(...args),
+      unmerge: (...args) => actions.unmerge?.(...args),
+      move: (...args) => actions.move?.(...args),
+      label: actions.label && ((...args) => actions.label(...args)),
+    },
+    editing: (open) => {
+      editing = open;
+      if (!open && waiting) {
+        const next = waiting;
+        waiting = null;
+        queueMicrotask(() => !editing && render(next, -1));
+      }
+    },
+  });
 
   function clear() {
     result = null;
@@ -107,9 +126,10 @@ export function createTranscriptView({ container, audio, actions = {} }) {
 
     const plain = document.createElement("div");
     plain.className = "plain-text";
-    plain.textContent = text || segments.map((s) => s.text).join(" ");
+    plain.textContent = turnsText(next) || segments.map((s) => s.text).join(" ");
 
-    container.append(hint(segments), list, plain);
+    const speakers = speakersView.bar(next, editable());
+    container.append(...[hint(segments), speakers, list, plain].filter(Boolean));
     if (focus >= 0) rows[focus]?.querySelector(".segment-text")?.focus({ preventScroll: true });
     follow();
   }
@@ -130,7 +150,14 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     const text = document.createElement("span");
     text.className = "segment-text";
     fillText(text, segment);
-    item.append(time, text);
+    item.append(time);
+    const speaker = speakersView.label(result, index);
+    if (speaker) {
+      item.classList.add("spoken");
+      if (!editable()) speaker.disabled = true;
+      item.append(speaker);
+    }
+    item.append(text);
 
     if (editable()) {
       text.tabIndex = 0;
@@ -184,6 +211,9 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     const timed = segments.some((segment) => segment.words?.length);
     const parts = [timed ? "Click a word to play from it." : "Click a segment to play from it."];
     if (editable()) parts.push("To correct a segment, double-click it, or press Enter or E on it; Enter saves, Escape cancels.");
+    if (editable() && segments.some((s) => s.speaker != null)) {
+      parts.push("Click a name above to rename that speaker; click a segment's speaker, or press S on it, to give it to another.");
+    }
     node.textContent = parts.join(" ");
     return node;
   }
@@ -195,7 +225,7 @@ export function createTranscriptView({ container, audio, actions = {} }) {
 
   // -- playing ------------------------------------------------------------------------------
   function onClick(event) {
-    if (!result || event.target.closest?.(".segment-editor")) return;
+    if (!result || event.target.closest?.(".segment-editor, .segment-speaker-choice")) return;
     const item = event.target.closest?.(".segment");
     if (!item) return;
     const index = Number(item.dataset.index);
@@ -205,6 +235,11 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     }
     if (event.target.closest(".segment-revert")) {
       actions.revert?.(index);
+      return;
+    }
+    const speaker = event.target.closest(".segment-speaker");
+    if (speaker) {
+      if (editable() && !editing) speakersView.openMove(speaker, result, index);
       return;
     }
     // Let people select text in a segment without jumping around.
@@ -266,6 +301,12 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     if (event.key === "Enter" || event.key === "e" || event.key === "E") {
       event.preventDefault();
       edit(index);
+    } else if ((event.key === "s" || event.key === "S") && editable() && !editing) {
+      const speaker = rows[index]?.querySelector(".segment-speaker");
+      if (speaker) {
+        event.preventDefault();
+        speakersView.openMove(speaker, result, index);
+      }
     } else if (event.key === " ") {
       event.preventDefault(); // Space plays from here, instead of starting a recording
       playFrom(audio, result.segments[index].start);

@@ -36,17 +36,30 @@ from transformers import (
 from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
 from backend.audio import SAMPLE_RATE
-from backend.checkpoints import locate
-from backend.engine import attention, decoding, loading, memory, vad
+from backend.checkpoints import locate, voices
+from backend.engine import attention, decoding, diarization, loading, memory, vad
 from backend.engine.features import log_mel
 from backend.engine.precision import apply_precision, cross_attention_in_bfloat16, load_dtype, resolve_precision
 from backend.engine.sequential import LongFormWhisper
 from backend.engine.threads import Threads
 from backend.engine.timing import Aligner, Decoded
+from backend.engine.voices import VoiceEncoder, speaker_turns
 from backend.engine.worker import InferenceWorker
 from backend.settings import LongForm, Precision
 from backend.status import ModelMissing, ModelNotReady, ModelState, ModelStatus
-from backend.transcript import Cancelled, InvalidOptions, Options, Priority, Request, Segment, Transcript, Word
+from backend.transcript import (
+    MOST_SPEAKERS,
+    SPEAKERS_AUTO,
+    Cancelled,
+    InvalidOptions,
+    Options,
+    Priority,
+    Request,
+    Segment,
+    Transcript,
+    Word,
+    speakers_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +131,20 @@ def is_multilingual(model: WhisperForConditionalGeneration) -> bool:
     return bool(getattr(config, "is_multilingual", False)) and bool(getattr(config, "lang_to_id", None))
 
 
+def check_speakers(options: Options) -> None:
+    """``InvalidOptions`` where speakers cannot be labelled as asked (a bad count, no voice encoder)."""
+    problem = speakers_problem(options.speakers, 1, MOST_SPEAKERS)
+    if problem is None and not 1 <= options.min_speakers <= options.max_speakers <= MOST_SPEAKERS:
+        problem = f"min_speakers and max_speakers must be from 1 to {MOST_SPEAKERS}, the first not above the second."
+    if problem is None:
+        try:
+            voices.locate()  # the digest is checked once per process
+        except voices.VoicesMissing as error:
+            problem = str(error)
+    if problem:
+        raise InvalidOptions(problem)
+
+
 def language_code(value: str) -> str:
     """Accept ``de`` as well as ``german``/``German``."""
     lowered = value.strip().lower()
@@ -152,6 +179,7 @@ class Engine:
         self._suppress: SuppressTokens | None = None
         self._aligner: Aligner | None = None
         self._batched: decoding.BatchedWhisper | None = None
+        self._voices: VoiceEncoder | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -269,6 +297,8 @@ class Engine:
             raise InvalidOptions("temperature must be between 0 and 1.")
         if not 1 <= options.beam_size <= 10:
             raise InvalidOptions("beam_size must be between 1 and 10.")
+        if options.labels_speakers:
+            check_speakers(options)
         return replace(options, language=language, prompt=options.prompt or None)
 
     # -- transcription -----------------------------------------------------------
@@ -305,6 +335,30 @@ class Engine:
             future.set_result(())
             return future
         return self._worker.submit(self._realign, clip, start, end, text, language, priority=Priority.LIVE)
+
+    def label_speakers(
+        self, audio: np.ndarray, segments: list[Segment], options: Options, whole: frozenset[int] = frozenset()
+    ) -> Future[list[list[Segment]]]:
+        """Queue the labelling of a finished transcript's ``segments`` (``audio``: its recording) with
+        speakers as ``options`` ask: each segment's parts (``whole``: indices not to cut)."""
+        check_speakers(options)
+        return self._worker.submit(self._speakers, audio, segments, options, lambda: None, whole)
+
+    def _speakers(
+        self,
+        audio: np.ndarray,
+        segments: list[Segment],
+        options: Options,
+        check: Callable[[], None],
+        whole: frozenset[int] = frozenset(),
+    ) -> list[list[Segment]]:
+        """Who says what (``diarization.py``): speech, voice prints over it, speakers, turns, segments."""
+        if self._voices is None:
+            self._voices = VoiceEncoder(voices.locate())
+        count = None if options.speakers == SPEAKERS_AUTO else int(options.speakers)
+        turns = speaker_turns(self._voices, audio, count, options.min_speakers, options.max_speakers, check)
+        memory.trim()
+        return diarization.label(segments, turns, whole)
 
     def _realign(self, clip: np.ndarray, start: float, end: float, text: str, language: str | None) -> tuple[Word, ...]:
         with torch.inference_mode():
@@ -354,6 +408,11 @@ class Engine:
                 request.on_progress(1.0)
         else:
             transcript = self._run(request, stop, between_windows)
+        if request.options.labels_speakers and transcript.segments:
+            labelling = time.perf_counter()
+            parts = self._speakers(request.audio, transcript.segments, request.options, stop.check)
+            transcript.segments = [part for group in parts for part in group]
+            transcript.timings["speakers"] = round(time.perf_counter() - labelling, 4)
         transcript.timings = {"queued": round(waited, 4), **transcript.timings}
         memory.trim()
         return transcript

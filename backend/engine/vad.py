@@ -17,6 +17,7 @@ first use, so importing this module stays cheap for the web layer.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -33,6 +34,8 @@ BLOCK_FRAMES = 1024
 
 _network: Any = None
 _loading = threading.Lock()
+#: The last recording asked about (a weak reference: never kept alive for this) and its probabilities.
+_last: tuple[weakref.ref | None, np.ndarray] = (None, np.zeros(0, np.float32))
 
 
 def speech_spans(
@@ -66,7 +69,19 @@ def speech_spans(
 
 def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     """Silero's speech probability for each 32 ms frame of ``audio`` (the last one zero-padded),
-    a block of frames at a time with the LSTM's state carried over: a few MB whatever the length."""
+    a block of frames at a time with the LSTM's state carried over: a few MB whatever the length.
+    The last recording's are kept (while it is alive): long audio is cut at its pauses and then its
+    speakers are labelled, and both ask for the same recording's speech."""
+    global _last
+    remembered, probabilities = _last
+    if remembered is not None and remembered() is audio:
+        return probabilities
+    probabilities = _probabilities(audio)
+    _last = weakref.ref(audio), probabilities
+    return probabilities
+
+
+def _probabilities(audio: np.ndarray) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 

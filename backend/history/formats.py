@@ -1,4 +1,9 @@
-"""Render a transcript as plain text, SubRip, WebVTT (by segment or word by word) or JSON: one place for both APIs."""
+"""Render a transcript as plain text, SubRip, WebVTT (by segment or word by word) or JSON: one place for both APIs.
+
+A transcript with speakers says who speaks: plain text in turns (``Anna: …``, a blank line between
+turns), SubRip and WebVTT cues with WebVTT's voice tag (``<v Anna>``), JSON with ``speaker`` on
+every segment and word.
+"""
 
 from __future__ import annotations
 
@@ -37,26 +42,52 @@ def timestamp(seconds: float, decimal: str = ".") -> str:
 
 
 def to_text(transcript: Transcript) -> str:
-    return transcript.text + "\n"
+    """The text; with speakers, one paragraph per turn: ``Anna: …``."""
+    if not transcript.labelled:
+        return transcript.text + "\n"
+    return "\n\n".join(f"{name}: {text}" if name else text for name, text in turns(transcript)) + "\n"
+
+
+def turns(transcript: Transcript) -> list[tuple[str | None, str]]:
+    """Who speaks and what, turn by turn (consecutive segments of one speaker joined)."""
+    found: list[tuple[str | None, list[str]]] = []
+    for segment in transcript.segments:
+        name = transcript.speaker_name(segment.speaker)
+        if found and found[-1][0] == name:
+            found[-1][1].append(segment.text)
+        else:
+            found.append((name, [segment.text]))
+    return [(name, " ".join(texts)) for name, texts in found]
+
+
+def voice(transcript: Transcript, segment: Segment) -> str:
+    """WebVTT's voice tag for the segment's speaker (``<v Anna>``), or nothing."""
+    name = transcript.speaker_name(segment.speaker)
+    return f"<v {name.translate(VTT_ESCAPES)}>" if name else ""
 
 
 def to_srt(transcript: Transcript) -> str:
     cues = (
-        f"{n}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{s.text}\n"
+        f"{n}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{voice(transcript, s)}{s.text}\n"
         for n, s in enumerate(transcript.segments, start=1)
     )
     return "\n".join(cues)
 
 
 def to_vtt(transcript: Transcript) -> str:
-    cues = (f"{timestamp(s.start)} --> {timestamp(s.end)}\n{s.text}\n" for s in transcript.segments)
+    cues = (
+        f"{timestamp(s.start)} --> {timestamp(s.end)}\n{voice(transcript, s)}{s.text}\n" for s in transcript.segments
+    )
     return "\n".join(["WEBVTT\n", *cues])
 
 
 def to_word_vtt(transcript: Transcript) -> str:
     """WebVTT whose cues carry each word's start as an inline timestamp (``<00:00:01.200>``), so that
     players can light the words up as they are spoken; a segment without words is a plain cue."""
-    cues = (f"{timestamp(s.start)} --> {timestamp(s.end)}\n{timed_text(s)}\n" for s in transcript.segments)
+    cues = (
+        f"{timestamp(s.start)} --> {timestamp(s.end)}\n{voice(transcript, s)}{timed_text(s)}\n"
+        for s in transcript.segments
+    )
     return "\n".join(["WEBVTT\n", *cues])
 
 
@@ -90,12 +121,15 @@ def to_json(transcript: Transcript) -> str:
     """Text, language, duration and segments with their words (and the model's text where corrected)."""
     segments = []
     for segment in transcript.segments:
-        fields = {"start": segment.start, "end": segment.end, "text": segment.text}
-        fields["words"] = [word.to_dict() for word in segment.words]
+        speaker = {"speaker": transcript.speaker_name(segment.speaker)} if segment.speaker is not None else {}
+        fields = {"start": segment.start, "end": segment.end, "text": segment.text, **speaker}
+        fields["words"] = [word.to_dict() | speaker for word in segment.words]
         if segment.original is not None:
             fields["original"] = segment.original
         segments.append(fields)
     document = {"text": transcript.text, "language": transcript.language, "duration": transcript.duration}
+    if transcript.labelled:
+        document["speakers"] = list(transcript.speaker_names().values())
     return json.dumps({**document, "segments": segments}, ensure_ascii=False, indent=2)
 
 

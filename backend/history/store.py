@@ -11,7 +11,9 @@ or one an older version did not write, never makes the history unreadable.
 
 A transcript reads as corrected: a person's corrections (``corrections`` column) replace
 their segments' text and words, the full text and the search index follow them, and the
-model's own segments stay untouched beside them for a revert.
+model's own segments stay untouched beside them for a revert. Speakers alike: the labeller's
+speaker of each segment is in ``segments``, a person's names, merges and moves in ``speakers``;
+the search finds a transcript by its speakers' names too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from backend.transcript import Correction, Options, Partial, Segment, Transcript, Word
+from backend.transcript import Correction, Options, Partial, Segment, SpeakerEdits, Transcript, Word
 
 
 class Status(StrEnum):
@@ -74,9 +76,11 @@ MIGRATIONS: list[str] = [
     # 2 -> 3: what a running long job has finished so far (``transcript.Partial``), so that after a crash
     # or a quit "Transcribe again" goes on from there.
     "ALTER TABLE jobs ADD COLUMN partial TEXT;",
-    # n -> n + 1: whether the recording was a dictation (spoken into another app through the shortcut or
-    # ``hush dictate``), so the history can mark it and offer to type it again. Its own column: independent
-    # of the other migrations.
+    # 3 -> 4: a person's changes to the labelled speakers (``transcript.SpeakerEdits``: names, merges,
+    # segments moved), kept beside the labeller's speakers in ``segments`` so that each can be undone.
+    "ALTER TABLE jobs ADD COLUMN speakers TEXT;",
+    # 4 -> 5: whether the recording was a dictation (spoken into another app through the shortcut or
+    # ``hush dictate``), so the history can mark it and offer to type it again.
     "ALTER TABLE jobs ADD COLUMN dictation INTEGER NOT NULL DEFAULT 0;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -189,7 +193,7 @@ class Store:
         with self._lock, self._db:
             self._db.execute(
                 "UPDATE jobs SET status = ?, error = NULL, updated = ?, text = ?, language = ?, duration = ?,"
-                " segments = ?, model = ?, timings = ?, corrections = NULL WHERE id = ?",
+                " segments = ?, model = ?, timings = ?, corrections = NULL, speakers = NULL WHERE id = ?",
                 (
                     Status.DONE,
                     time.time(),
@@ -202,7 +206,7 @@ class Store:
                     job_id,
                 ),
             )
-            self._db.execute("UPDATE search SET text = ? WHERE id = ?", (transcript.text, job_id))
+            self._db.execute("UPDATE search SET text = ? WHERE id = ?", (searchable(transcript), job_id))
 
     def correct(self, job_id: str, index: int, correction: Correction | None) -> Job | None:
         """Keep ``correction`` as segment ``index``'s text (``None``: go back to the model's) and index
@@ -243,7 +247,42 @@ class Store:
                 )
             job = self._job(self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
             if job.transcript is not None:
-                self._db.execute("UPDATE search SET text = ? WHERE id = ?", (job.transcript.text, job_id))
+                self._db.execute("UPDATE search SET text = ? WHERE id = ?", (searchable(job.transcript), job_id))
+        return job
+
+    def edit_speakers(self, job_id: str, change: Callable[[SpeakerEdits], SpeakerEdits]) -> Job | None:
+        """Apply ``change`` to a job's speaker edits and re-index its text with the names, in one
+        transaction; the job as it now reads, ``None`` if it is gone."""
+        with self._lock, self._db:
+            row = self._db.execute("SELECT speakers FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            edits = change(SpeakerEdits.from_dict(loads(row["speakers"], {})))
+            value = None if edits.empty else json.dumps(edits.to_dict(), ensure_ascii=False)
+            self._db.execute("UPDATE jobs SET speakers = ?, updated = ? WHERE id = ?", (value, time.time(), job_id))
+            job = self._job(self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+            if job.transcript is not None:
+                self._db.execute("UPDATE search SET text = ? WHERE id = ?", (searchable(job.transcript), job_id))
+        return job
+
+    def relabel(self, job_id: str, segments: list[Segment], corrections: dict[int, Correction]) -> Job | None:
+        """A finished job's segments labelled (again) with speakers, its corrections at the segments'
+        new places; a person's earlier speaker edits no longer fit and go. The job as it now reads."""
+        stored = {str(i): c.to_dict() for i, c in corrections.items()}
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE jobs SET segments = ?, corrections = ?, speakers = NULL, updated = ? WHERE id = ?",
+                (
+                    json.dumps([s.to_dict() for s in segments]),
+                    json.dumps(stored, ensure_ascii=False) if stored else None,
+                    time.time(),
+                    job_id,
+                ),
+            )
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            job = self._job(row) if row else None
+            if job is not None and job.transcript is not None:
+                self._db.execute("UPDATE search SET text = ? WHERE id = ?", (searchable(job.transcript), job_id))
         return job
 
     def save_partial(self, job_id: str, partial: Partial | None) -> None:
@@ -284,6 +323,21 @@ class Store:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
+    def model_segments(self, job_id: str) -> tuple[list[Segment], dict[int, Correction]]:
+        """A job's segments as the model wrote them, and a person's corrections of them by index."""
+        with self._lock:
+            row = self._db.execute("SELECT segments, corrections FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return [], {}
+        segments = (Segment.from_dict(s) for s in loads(row["segments"], []))
+        return [s for s in segments if s is not None], corrections(row["corrections"])
+
+    def speaker_edits(self, job_id: str) -> SpeakerEdits:
+        """A person's changes to a job's speakers."""
+        with self._lock:
+            row = self._db.execute("SELECT speakers FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return SpeakerEdits.from_dict(loads(row["speakers"] if row else None, {}))
+
     def list(self, query: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
         """Newest first; ``query`` searches transcripts and file names. Returns a page and the total.
 
@@ -296,7 +350,7 @@ class Store:
             where, args = "WHERE id IN (SELECT id FROM search WHERE search MATCH ?)", [expression]
         columns = (
             "id, created, updated, filename, audio, status, options, error, text, language, duration, model, timings,"
-            " corrections, dictation, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
+            " corrections, speakers, dictation, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
         )
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
@@ -319,6 +373,7 @@ class Store:
                 model=row["model"] or "",
                 timings=loads(row["timings"], {}),
             ).corrected(corrections(row["corrections"]))
+            transcript = transcript.relabelled(SpeakerEdits.from_dict(loads(row["speakers"], {})))
         return Job(
             id=row["id"],
             created=row["created"],
@@ -331,6 +386,11 @@ class Store:
             transcript=transcript,
             dictation=bool(row["dictation"]),
         )
+
+
+def searchable(transcript: Transcript) -> str:
+    """What the search index holds of a transcript: its text and the names a person gave its speakers."""
+    return " ".join([transcript.text, *transcript.speakers.values()])
 
 
 def corrections(text: str | None) -> dict[int, Correction]:

@@ -15,6 +15,7 @@ from backend.checkpoints import catalog
 from backend.engine.manager import ModelManager
 from backend.history.corrections import Corrections
 from backend.history.jobs import Jobs
+from backend.history.speakers import Speakers
 from backend.history.store import Store
 from backend.settings import Settings
 from backend.web import errors
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, desktop: Desktop | None = None)
     app.state.models = manager
     app.state.jobs = jobs
     app.state.corrections = Corrections(store, manager, settings.max_duration_minutes * 60)
+    app.state.speakers = Speakers(store, manager, settings.max_duration_minutes * 60)
     app.state.downloads = catalog.Downloads(settings.hub_endpoint)
     app.state.desktop = desktop
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, stall_seconds=settings.upload_stall_seconds)

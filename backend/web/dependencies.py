@@ -16,9 +16,10 @@ from backend import audio
 from backend.engine.manager import ModelManager
 from backend.history.corrections import Corrections
 from backend.history.jobs import Jobs
+from backend.history.speakers import Speakers
 from backend.history.store import Job as StoredJob
 from backend.settings import Settings
-from backend.transcript import Options, Segment, Transcript
+from backend.transcript import SPEAKERS_OFF, Options, Segment, Transcript
 from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
 
 
@@ -64,6 +65,16 @@ def get_corrections(request: Request) -> Corrections:
     return request.app.state.corrections
 
 
+def get_speakers(request: Request) -> Speakers:
+    return request.app.state.speakers
+
+
+def speakers_option(value: str | None) -> int | str:
+    """A form's ``speakers``: ``off`` (or nothing), ``auto``, or a number of speakers."""
+    cleaned = (value or SPEAKERS_OFF).strip().lower() or SPEAKERS_OFF
+    return int(cleaned) if cleaned.isdigit() else cleaned
+
+
 def blank_to_none(value: str | None) -> str | None:
     """Forms send ``""`` (or ``auto``) for "let the model decide"."""
     return None if value is None or value.strip().lower() in ("", "auto") else value
@@ -74,6 +85,7 @@ ModelsDep = Annotated[ModelManager, Depends(get_models)]
 UploadDep = Annotated[UploadFile, Depends(non_empty_upload)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 CorrectionsDep = Annotated[Corrections, Depends(get_corrections)]
+SpeakersDep = Annotated[Speakers, Depends(get_speakers)]
 #: Resolves only while the model is ready (a 503 with Retry-After otherwise).
 ReadyDep = Annotated[None, Depends(model_ready)]
 

@@ -30,6 +30,7 @@ class Health(BaseModel):
     model: ModelInfo
     version: str
     max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
+    desktop: bool = Field(False, description="The window app's controls (/api/desktop) are here.")
 
 
 Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
@@ -70,6 +71,12 @@ class Segment(BaseModel):
         "placed again.",
     )
     original: str | None = Field(None, description="The model's text, where a person corrected this segment.")
+    speaker: int | None = Field(
+        None, description="Who speaks it (a number of `speakers`), where speakers were labelled; its words are theirs."
+    )
+    original_speaker: int | None = Field(
+        None, description="The speaker the labeller heard, where a person gave this segment to another one."
+    )
 
 
 class SegmentCorrection(BaseModel):
@@ -85,18 +92,26 @@ class SegmentCorrection(BaseModel):
         return text
 
 
+SPEAKERS_FIELD = Field(
+    default_factory=dict,
+    description="The name of each speaker who speaks in it, by number (1, 2, … by first appearance): "
+    "'Speaker N' unless a person named them. Empty where speakers were not labelled.",
+)
+
+
 class Transcription(BaseModel):
     id: str
     text: str
     language: str | None = Field(description="Language code, detected unless one was given.")
     duration: Duration = Field(description="Length of the decoded audio in seconds.")
     segments: list[Segment]
+    speakers: dict[int, str] = SPEAKERS_FIELD
     model: str
     timings: dict[str, float] = Field(description="Seconds spent per stage (decode, queued, generate, …).")
 
     @classmethod
     def of(cls, job_id: str, transcript: Transcript) -> Transcription:
-        return cls.model_validate({"id": job_id, **vars(transcript)})
+        return cls.model_validate({"id": job_id, **vars(transcript), "speakers": transcript.speaker_names()})
 
 
 class JobSummary(BaseModel):
@@ -121,6 +136,10 @@ class Job(JobSummary):
     segments: list[Segment] = Field(
         default_factory=list, description="While it runs: the segments decoded so far, window by window."
     )
+    speakers: dict[int, str] = SPEAKERS_FIELD
+    merged: dict[int, int] = Field(
+        default_factory=dict, description="Speakers a person merged into another (by number), each undoable."
+    )
     model: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
 
@@ -139,6 +158,38 @@ class TranscriptExport(BaseModel):
     language: str | None = None
     duration: Seconds = 0.0
     segments: list[Segment] = Field(default_factory=list)
+    speakers: dict[int, str] = SPEAKERS_FIELD
+
+
+SpeakerNumber = Annotated[int, Field(ge=1, le=99)]
+
+
+class SpeakerName(BaseModel):
+    """A person's name for a speaker; empty: "Speaker N" again."""
+
+    name: str = Field(max_length=80, examples=["Anna"])
+
+
+class SpeakerMerge(BaseModel):
+    """The speaker who takes over every segment of the one in the path."""
+
+    into: SpeakerNumber
+
+
+class SegmentSpeaker(BaseModel):
+    """Who speaks a segment: a speaker of the transcript, or a new number for a new speaker."""
+
+    speaker: SpeakerNumber
+
+
+class SpeakerLabelling(BaseModel):
+    """How to label a stored transcript's speakers."""
+
+    speakers: Literal["auto"] | Annotated[int, Field(ge=1, le=20)] = Field(
+        "auto", description="auto (as many as the voices show), or the number of speakers."
+    )
+    min_speakers: int = Field(1, ge=1, le=20)
+    max_speakers: int = Field(8, ge=1, le=20)
 
 
 class LiveMessage(BaseModel):
@@ -166,6 +217,27 @@ class OpenAISegment(BaseModel):
     start: float
     end: float
     text: str
+    speaker: str | None = Field(None, description="Who speaks it, where speakers were asked for (`speakers`).")
+
+
+class OpenAIDiarizedSegment(BaseModel):
+    """A segment of OpenAI's ``diarized_json``: who speaks from when to when."""
+
+    type: Literal["transcript.text.segment"] = "transcript.text.segment"
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+class OpenAIDiarizedTranscription(BaseModel):
+    """OpenAI's ``diarized_json`` (as its diarizing transcription model answers)."""
+
+    task: Literal["transcribe"] = "transcribe"
+    duration: Duration
+    text: str
+    segments: list[OpenAIDiarizedSegment]
 
 
 class OpenAIWord(BaseModel):

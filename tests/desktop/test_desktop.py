@@ -277,15 +277,26 @@ def test_command_line_maps_onto_settings(monkeypatch, tmp_path):
         cli.parse(["--install", "--uninstall"])
 
 
+def test_a_file_that_is_not_there_is_a_sentence_not_a_wait(tmp_path):
+    env = {**os.environ, "HUSH_DATA_DIR": str(tmp_path)}
+    missing = tmp_path / "interview.m4a"
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", str(missing)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"Hush cannot open {missing}: no such file." in result.stderr
+
+
 def test_install_and_uninstall_from_the_command_line(tmp_path):
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(tmp_path)}
     hush = [sys.executable, "-m", "desktop"]
     installed = subprocess.run([*hush, "--install"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert installed.returncode == 0 and "in the applications menu now" in installed.stdout, installed.stderr
-    assert (tmp_path / "share" / "applications" / "hush.desktop").is_file()
+    entry = tmp_path / ".local" / "share" / "applications" / "hush.desktop"
+    assert subprocess.run([require_tool("desktop-file-validate"), str(entry)]).returncode == 0
     removed = subprocess.run([*hush, "--uninstall"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert removed.returncode == 0 and "removed" in removed.stdout
-    assert not list((tmp_path / "share").rglob("hush.*"))
+    assert not list(tmp_path.rglob("hush.desktop")) and not list(tmp_path.rglob("hush.png"))
 
 
 @pytest.mark.parametrize(
@@ -335,13 +346,14 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
     first = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "instance.log")
     report: dict[str, Any] = {}
     with running(first):
-        first.wait_for_window(display)
+        window = first.wait_for_window(display)
+        assert str(window.id) in _xdotool(display, "search", "--class", "^Hush$").split()  # StartupWMClass=Hush
         page = open_page(debug_port, first.wait_for_url())
         page.evaluate(SHOWN_COUNTER)
         code, report["second_launch_s"], output = _launch_again(env)
         assert code == 0 and "already running" in output, output
         wait_until(lambda: page.evaluate("window.__shown") == 1, 10, "the page hearing that Hush came to the front")
-        assert _hush_processes() == [first.process.pid]  # one Hush, one server, one model
+        assert _hush_processes(data) == [first.process.pid]  # one Hush, one server, one model
 
         code, report["second_launch_with_file_s"], output = _launch_again(env, str(media["wav"]))
         assert code == 0, output
@@ -391,16 +403,19 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
     save_report("desktop-instance", report)
 
 
-def _hush_processes() -> list[int]:
-    """Process ids running the launcher (``-m desktop``), from /proc."""
+def _hush_processes(data_dir: Path) -> list[int]:
+    """Process ids running the launcher (``-m desktop``) on ``data_dir``, from /proc (other tests may
+    run launchers of their own on the same machine)."""
     found = []
+    wanted = f"HUSH_DATA_DIR={data_dir}".encode()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes().split(b"\0")
+                environment = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"-m" in command and b"desktop" in command:
+            if b"-m" in command and b"desktop" in command and wanted in environment:
                 found.append(int(entry.name))
     return found
 

@@ -84,6 +84,7 @@ describe("transcribe", () => {
     assert.equal(xhr.body.get("file").name, "recording.wav");
     assert.equal(xhr.body.get("language"), "de");
     assert.equal(xhr.body.get("task"), "translate");
+    assert.equal(xhr.body.get("speakers"), "off");
 
     xhr.upload.onprogress({ lengthComputable: true, loaded: 1, total: 4 });
     xhr.upload.onprogress({ lengthComputable: false, loaded: 2, total: 0 });
@@ -143,7 +144,7 @@ describe("requests", () => {
     assert.equal(requests[0].url, `${BASE}api/models/openai/whisper-small/download`);
   });
 
-  test("an export posts the transcript as JSON, words and corrections too, and returns the file", async () => {
+  test("an export posts the transcript as JSON, words, corrections and speakers too, and returns the file", async () => {
     stubFetch(new Response("1\n00:00:00,000 --> 00:00:01,000\nhi\n", { headers: { "Content-Type": "text/plain" } }));
     const words = [{ start: 0, end: 1, word: "hi", probability: 0.9 }];
     const blob = await api.exportTranscript("srt", {
@@ -151,7 +152,8 @@ describe("requests", () => {
       text: "hi",
       language: "en",
       duration: 1,
-      segments: [{ start: 0, end: 1, text: "hi", extra: true }, { start: 1, end: 2, text: "hi", words, original: "high" }],
+      segments: [{ start: 0, end: 1, text: "hi", extra: true }, { start: 1, end: 2, text: "hi", words, original: "high", speaker: 2 }],
+      speakers: { 2: "Anna" },
     });
     assert.ok(blob instanceof Blob);
     assert.equal(requests[0].headers["Content-Type"], "application/json");
@@ -160,10 +162,38 @@ describe("requests", () => {
       language: "en",
       duration: 1,
       segments: [
-        { start: 0, end: 1, text: "hi", words: [], original: null },
-        { start: 1, end: 2, text: "hi", words, original: "high" },
+        { start: 0, end: 1, text: "hi", words: [], original: null, speaker: null },
+        { start: 1, end: 2, text: "hi", words, original: "high", speaker: 2 },
       ],
+      speakers: { 2: "Anna" },
     });
+  });
+
+  test("a request aborted while its body arrives is an abort, not an error to show", async () => {
+    const aborted = new DOMException("signal is aborted without reason", "AbortError");
+    stubFetch({ ok: true, status: 200, headers: new Headers(), json: () => Promise.reject(aborted) });
+    await assert.rejects(api.listTranscriptions(), (error) => error.kind === "aborted");
+  });
+
+  test("speakers are named, merged and moved with PUT, undone with DELETE, labelled with POST", async () => {
+    stubFetch(...Array.from({ length: 7 }, () => json({ id: "j", status: "done" })));
+    await api.renameSpeaker("j", 2, "Anna");
+    await api.unnameSpeaker("j", 2);
+    await api.mergeSpeaker("j", 3, 2);
+    await api.unmergeSpeaker("j", 3);
+    await api.moveSegment("j", 4, 1);
+    await api.unmoveSegment("j", 4);
+    await api.labelSpeakers("j", 2);
+    const sent = requests.map((r) => [r.method, r.url.slice(BASE.length), r.body ? JSON.parse(r.body) : null]);
+    assert.deepEqual(sent, [
+      ["PUT", "api/transcriptions/j/speakers/2/name", { name: "Anna" }],
+      ["DELETE", "api/transcriptions/j/speakers/2/name", null],
+      ["PUT", "api/transcriptions/j/speakers/3/merge", { into: 2 }],
+      ["DELETE", "api/transcriptions/j/speakers/3/merge", null],
+      ["PUT", "api/transcriptions/j/segments/4/speaker", { speaker: 1 }],
+      ["DELETE", "api/transcriptions/j/segments/4/speaker", null],
+      ["POST", "api/transcriptions/j/speakers", { speakers: 2 }],
+    ]);
   });
 
   test("a correction is a PATCH of the segment, a revert a DELETE of its correction", async () => {

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.checkpoints import locate
+from backend.checkpoints import locate, voices
 from scripts.fetch_weights import MODELS, is_ready, weights_dir
 
 #: Words too common to show that a sentence was heard (the rest are its content words).
@@ -37,6 +37,31 @@ def real_weights(name: str) -> Path:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def voice_weights() -> Path:
+    """Resemblyzer's speaker-encoder weights as ``scripts/fetch_weights.py`` leaves them (checked)."""
+    path = weights_dir() / "voices" / voices.cache_path().name
+    if not (path.is_file() and voices.sha256(path) == voices.SHA256):
+        missing(f"{path} is missing: run python scripts/fetch_weights.py (scripts/test.sh does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def voices_installed(voice_weights: Path, conversion_cache: Path) -> Path:
+    """The speaker encoder where Hush looks for it, in the session's ``HUSH_CACHE_DIR``."""
+    target = voices.cache_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(voice_weights)
+    return target
 
 
 def words(text: str) -> list[str]:

@@ -72,6 +72,7 @@ def desktop_server(tmp_path, random_checkpoint, xdg_home):
 def test_a_server_without_a_window_says_so(random_server):
     with random_server.client() as client:
         answer = client.get("/api/desktop")
+        assert client.get("/api/health").json()["desktop"] is False  # the page does not ask
     assert answer.status_code == 404
     assert "Only the Hush app" in answer.json()["detail"]
 
@@ -84,6 +85,7 @@ def test_the_controls_need_the_token(desktop_server):
 
 def test_show_brings_the_window_to_the_front(desktop_server):
     _, client, _, surface = desktop_server
+    assert client.get("/api/health").json()["desktop"] is True
     assert client.post("/api/desktop/show").status_code == 204
     assert surface.fronts == 1
 

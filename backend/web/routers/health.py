@@ -1,6 +1,6 @@
 """``GET /api/health``: is the server up, and what is the model doing."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from backend import __version__
 from backend.web.dependencies import ModelsDep, SettingsDep
@@ -10,10 +10,11 @@ router = APIRouter(prefix="/api", tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Server and model state")
-def health(models: ModelsDep, settings: SettingsDep) -> Health:
+def health(models: ModelsDep, settings: SettingsDep, request: Request) -> Health:
     status = models.status
     return Health(
         model=ModelInfo(id=status.id, state=status.state, detail=status.detail, languages=models.languages),
         version=__version__,
         max_upload_bytes=settings.max_upload_bytes,
+        desktop=request.app.state.desktop is not None,
     )

@@ -11,10 +11,12 @@ from fastapi import APIRouter, Form, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from backend.history import formats
-from backend.transcript import Options, Segment, Task
-from backend.web.dependencies import ModelsDep, Transcriber, TranscriberDep, UploadDep, blank_to_none
+from backend.transcript import SPEAKERS_AUTO, SPEAKERS_OFF, Options, Segment, Task, Transcript
+from backend.web.dependencies import ModelsDep, Transcriber, TranscriberDep, UploadDep, blank_to_none, speakers_option
 from backend.web.schemas import (
     UPLOAD_PROBLEMS,
+    OpenAIDiarizedSegment,
+    OpenAIDiarizedTranscription,
     OpenAIModel,
     OpenAIModelList,
     OpenAISegment,
@@ -25,13 +27,13 @@ from backend.web.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
-ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json", "diarized_json"]
 Granularity = Literal["word", "segment"]
 TEXT_FORMATS = {"text": formats.Format.TXT, "srt": formats.Format.SRT, "vtt": formats.Format.VTT}
 RESPONSES = {
     **UPLOAD_PROBLEMS,
     200: {
-        "model": OpenAITranscription | OpenAIVerboseTranscription,
+        "model": OpenAITranscription | OpenAIVerboseTranscription | OpenAIDiarizedTranscription,
         "content": {"text/plain": {}, "text/vtt": {}, "application/x-subrip": {}},
     },
 }
@@ -54,10 +56,22 @@ async def respond(
     response_format: ResponseFormat,
     temperature: float,
     granularities: list[Granularity] | None,
-) -> OpenAITranscription | OpenAIVerboseTranscription | PlainTextResponse | JSONResponse:
+    speakers: str | None = None,
+) -> OpenAITranscription | OpenAIVerboseTranscription | OpenAIDiarizedTranscription | PlainTextResponse | JSONResponse:
     # OpenAI's semantics: temperature 0 means "greedy, hotter only when the fallback asks for it".
-    options = Options(language=blank_to_none(language), task=task, prompt=prompt, temperature=temperature or None)
+    labelling = speakers_option(speakers)
+    if response_format == "diarized_json" and labelling == SPEAKERS_OFF:
+        labelling = SPEAKERS_AUTO  # what the format is for
+    options = Options(
+        language=blank_to_none(language),
+        task=task,
+        prompt=prompt,
+        temperature=temperature or None,
+        speakers=labelling,
+    )
     _, transcript = await transcribe(upload, options)
+    if response_format == "diarized_json":
+        return diarized(transcript)
     if response_format in TEXT_FORMATS:
         fmt = TEXT_FORMATS[response_format]
         return PlainTextResponse(formats.render(transcript, fmt), media_type=formats.MEDIA_TYPES[fmt])
@@ -68,12 +82,30 @@ async def respond(
         )
         if "segment" in granularities:
             segments = enumerate(transcript.segments)
-            verbose.segments = [OpenAISegment.model_validate({**vars(s), "id": i}) for i, s in segments]
+            said = transcript.labelled  # `speaker` only where speakers were asked for, as OpenAI's shape has none
+            verbose.segments = [
+                OpenAISegment.model_validate(
+                    {"id": i, "start": s.start, "end": s.end, "text": s.text}
+                    | ({"speaker": transcript.speaker_name(s.speaker)} if said else {})
+                )
+                for i, s in segments
+            ]
         if "word" in granularities:
             verbose.words = [OpenAIWord.model_validate(w) for s in transcript.segments for w in s.words]
         # as OpenAI answers: the granularities not asked for are absent, not null
         return JSONResponse(verbose.model_dump(exclude_unset=True))
     return OpenAITranscription(text=transcript.text)
+
+
+def diarized(transcript: Transcript) -> OpenAIDiarizedTranscription:
+    """OpenAI's ``diarized_json``: the text, and who says each segment when."""
+    segments = [
+        OpenAIDiarizedSegment(
+            id=f"seg_{i:03d}", start=s.start, end=s.end, text=s.text, speaker=transcript.speaker_name(s.speaker) or ""
+        )
+        for i, s in enumerate(transcript.segments)
+    ]
+    return OpenAIDiarizedTranscription(duration=transcript.duration, text=transcript.text, segments=segments)
 
 
 def event(**fields: object) -> str:
@@ -115,6 +147,13 @@ Model = Annotated[str, Form(description="Accepted for compatibility; Hush uses i
 Prompt = Annotated[str | None, Form()]
 Format = Annotated[ResponseFormat, Form()]
 Temperature = Annotated[float, Form(ge=0, le=1)]
+Speakers = Annotated[
+    str | None,
+    Form(
+        description="Hush's own: label who speaks (auto, or how many speakers); verbose_json segments then carry "
+        "`speaker`. diarized_json labels them whether asked or not (auto)."
+    ),
+]
 Granularities = Annotated[
     list[Granularity] | None,
     Form(
@@ -135,6 +174,7 @@ async def transcriptions(
     response_format: Format = "json",
     temperature: Temperature = 0.0,
     timestamp_granularities: Granularities = None,
+    speakers: Speakers = None,
     stream_events: Annotated[
         bool,
         Form(
@@ -150,7 +190,15 @@ async def transcriptions(
         )
         return await stream(transcribe, upload, options)
     return await respond(
-        transcribe, upload, "transcribe", language, prompt, response_format, temperature, timestamp_granularities
+        transcribe,
+        upload,
+        "transcribe",
+        language,
+        prompt,
+        response_format,
+        temperature,
+        timestamp_granularities,
+        speakers,
     )
 
 

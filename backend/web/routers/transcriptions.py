@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -18,7 +19,16 @@ from backend.history.corrections import NotCorrectable
 from backend.history.jobs import Jobs
 from backend.history.store import Job as StoredJob
 from backend.transcript import Options, Segment, Task, Transcript, Word
-from backend.web.dependencies import CorrectionsDep, JobsDep, ReadyDep, TranscriberDep, UploadDep, blank_to_none
+from backend.web.dependencies import (
+    CorrectionsDep,
+    JobsDep,
+    ReadyDep,
+    SpeakersDep,
+    TranscriberDep,
+    UploadDep,
+    blank_to_none,
+    speakers_option,
+)
 from backend.web.schemas import (
     UPLOAD_PROBLEMS,
     Job,
@@ -26,6 +36,10 @@ from backend.web.schemas import (
     JobSummary,
     Problem,
     SegmentCorrection,
+    SegmentSpeaker,
+    SpeakerLabelling,
+    SpeakerMerge,
+    SpeakerName,
     TranscriptExport,
     Transcription,
 )
@@ -57,6 +71,12 @@ async def create_transcription(
         bool,
         Form(description="Place every word in time (where the model has alignment heads); false is a little faster."),
     ] = True,
+    speakers: Annotated[
+        str | None,
+        Form(description="Label who speaks: off (default), auto (as many as the voices show), or how many speakers."),
+    ] = None,
+    min_speakers: Annotated[int, Form(ge=1, le=20, description="With speakers=auto: at least this many.")] = 1,
+    max_speakers: Annotated[int, Form(ge=1, le=20, description="With speakers=auto: at most this many.")] = 8,
     wait: Annotated[
         bool, Query(description="false: answer 202 with the queued job at once and follow it by its id.")
     ] = True,
@@ -68,6 +88,9 @@ async def create_transcription(
         temperature=temperature,
         beam_size=beam_size,
         words=words,
+        speakers=speakers_option(speakers),
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
     )
     if not wait:
         job, _ = await transcribe.queue(upload, options)
@@ -95,7 +118,7 @@ def job_fields(jobs: Jobs, job: StoredJob) -> dict:
     fields["dictation"] = job.dictation
     fields |= {"error": job.error, "progress": progress, "position": position}
     if job.transcript is not None:
-        fields |= {**vars(job.transcript), "progress": 1.0}
+        fields |= {**vars(job.transcript), "progress": 1.0, "speakers": job.transcript.speaker_names()}
     return fields
 
 
@@ -218,6 +241,100 @@ def revert_segment(corrections: CorrectionsDep, jobs: JobsDep, job_id: JobId, in
     return describe(jobs, job_id)
 
 
+# -- speakers ----------------------------------------------------------------------------------------
+SpeakerParam = Annotated[int, Path(ge=1, le=99, description="The speaker's number (a key of `speakers`).")]
+
+
+def edited(jobs: Jobs, job_id: str, edit: Callable[[], object]) -> Job:
+    try:
+        edit()
+    except NotCorrectable as error:
+        raise HTTPException(error.status, str(error)) from error
+    return describe(jobs, job_id)
+
+
+@router.post(
+    "/transcriptions/{job_id}/speakers",
+    response_model=Job,
+    responses={**CORRECTABLE, 422: UPLOAD_PROBLEMS[422], 503: UPLOAD_PROBLEMS[503]},
+    summary="Label who speaks in a finished transcript, on its stored recording (no new transcription)",
+)
+async def label_speakers(
+    speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, labelling: SpeakerLabelling, ready: ReadyDep
+) -> Job:
+    options = Options(**labelling.model_dump())
+    try:
+        future = await run_in_threadpool(speakers.label, job_id, options)
+    except NotCorrectable as error:
+        raise HTTPException(error.status, str(error)) from error
+    await asyncio.shield(asyncio.wrap_future(future))
+    return describe(jobs, job_id)
+
+
+@router.put(
+    "/transcriptions/{job_id}/speakers/{speaker}/name",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Name a speaker (in every segment of theirs in this transcript)",
+)
+def rename_speaker(
+    speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, speaker: SpeakerParam, name: SpeakerName
+) -> Job:
+    return edited(jobs, job_id, lambda: speakers.rename(job_id, speaker, name.name))
+
+
+@router.delete(
+    "/transcriptions/{job_id}/speakers/{speaker}/name",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Forget a speaker's name ('Speaker N' again)",
+)
+def unname_speaker(speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, speaker: SpeakerParam) -> Job:
+    return edited(jobs, job_id, lambda: speakers.rename(job_id, speaker, None))
+
+
+@router.put(
+    "/transcriptions/{job_id}/speakers/{speaker}/merge",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Merge a speaker into another: every segment of theirs goes to the other",
+)
+def merge_speaker(
+    speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, speaker: SpeakerParam, merge: SpeakerMerge
+) -> Job:
+    return edited(jobs, job_id, lambda: speakers.merge(job_id, speaker, merge.into))
+
+
+@router.delete(
+    "/transcriptions/{job_id}/speakers/{speaker}/merge",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Undo a speaker's merge",
+)
+def unmerge_speaker(speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, speaker: SpeakerParam) -> Job:
+    return edited(jobs, job_id, lambda: speakers.merge(job_id, speaker, None))
+
+
+@router.put(
+    "/transcriptions/{job_id}/segments/{index}/speaker",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Give one segment to another speaker (or a new one)",
+)
+def move_segment(speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, index: SegmentIndex, move: SegmentSpeaker) -> Job:
+    return edited(jobs, job_id, lambda: speakers.move(job_id, index, move.speaker))
+
+
+@router.delete(
+    "/transcriptions/{job_id}/segments/{index}/speaker",
+    response_model=Job,
+    responses=CORRECTABLE,
+    summary="Give a moved segment back to the speaker the labeller heard",
+)
+def unmove_segment(speakers: SpeakersDep, jobs: JobsDep, job_id: JobId, index: SegmentIndex) -> Job:
+    return edited(jobs, job_id, lambda: speakers.move(job_id, index, None))
+
+
 # -- files ----------------------------------------------------------------------------------------
 def file_response(transcript: Transcript, format: formats.Format, stem: str) -> Response:
     return Response(
@@ -252,8 +369,10 @@ def export_stored(jobs: JobsDep, job_id: JobId, format: FormatParam) -> Response
 )
 def export_transcript(transcript: TranscriptExport, format: FormatParam) -> Response:
     segments = [
-        Segment(s.start, s.end, s.text, tuple(Word(**w.model_dump()) for w in s.words), s.original)
+        Segment(s.start, s.end, s.text, tuple(Word(**w.model_dump()) for w in s.words), s.original, s.speaker)
         for s in transcript.segments
     ]
-    document = Transcript(transcript.text, transcript.language, transcript.duration, segments, model="")
+    document = Transcript(
+        transcript.text, transcript.language, transcript.duration, segments, model="", speakers=transcript.speakers
+    )
     return file_response(document, format, "transcript")
