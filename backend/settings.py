@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     long_form: LongForm = Field(
         LongForm.AUTO,
         description="Audio longer than one 30 s window: auto (batched unless beam search), batched or sequential.",
+    )
+    engine: str | None = Field(
+        None,
+        description="Where transcription runs: 'local' (this computer) or an OpenAI-compatible server's base URL "
+        "(http://gpu-box:8000/v1); unset: the engine picked in the app (backend/engine/servers.py).",
+    )
+    engine_key: SecretStr | None = Field(
+        None, repr=False, description="The API key for HUSH_ENGINE's server (sent to that server only)."
     )
     host: str = Field("127.0.0.1", description="Interface to bind; loopback keeps Hush private.")
     allow_remote: bool = Field(False, description="Required to bind anything but loopback: others could then connect.")

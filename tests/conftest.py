@@ -24,7 +24,7 @@ from tests.support.fake_hub import HUB_REPO
 from tests.support.helpers import ROOT, require_tool, wait_until
 from tests.support.media import MEDIA_FORMATS, encode
 
-pytest_plugins = ["tests.support.real_weights"]
+pytest_plugins = ["tests.support.real_weights", "tests.support.peers"]
 
 #: The committed checkpoint trained on the 20-word vocabulary (tests/assets/tiny-whisper-words/train.py).
 WORDS_CHECKPOINT = ROOT / "tests" / "assets" / "tiny-whisper-words"
@@ -244,6 +244,17 @@ def launch_backend() -> Iterator[Callable[..., Backend]]:
         if backend.process.poll() is None:
             backend.process.kill()
             backend.process.wait(30)
+
+
+@pytest.fixture(scope="session")
+def hush_peer(tiny_en_converted, tmp_path_factory) -> Iterator[Backend]:
+    """``python -m backend`` on real whisper-tiny.en: the Hush server a Hush client points at
+    (``url + "v1"`` with its ``token`` as the key)."""
+    backend = Backend(tiny_en_converted, tmp_path_factory.mktemp("hush-peer"))
+    backend.wait_until_ready(180)
+    yield backend
+    backend.process.kill()
+    backend.process.wait(30)
 
 
 # -- slow mode and the figures the reliability tests report ------------------------------------

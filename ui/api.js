@@ -242,3 +242,14 @@ export async function sendDictation(blob, filename, { cancelled = false } = {}) 
   }
   return response.json();
 }
+
+// -- engines: this computer or servers ----------------------------------------------------------
+/**
+ * GET /api/engines → {kind: "local"|"servers", servers: [{id, url, model, concurrency, allow_unencrypted,
+ * has_key}], where, from_environment, live, live_detail}. Keys are never sent back.
+ */
+export const getEngines = () => request("api/engines");
+/** PUT /api/engines {kind, servers}: remembered for the next launch; a server's `key` null keeps its stored key. */
+export const setEngines = (choice) => request("api/engines", { method: "PUT", body: choice });
+/** POST /api/engines/test {url, key, model…} → {ok, detail, models, seconds, text, timed_words}. */
+export const testServer = (server) => request("api/engines/test", { method: "POST", body: server });

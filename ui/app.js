@@ -6,6 +6,7 @@
 //   history.js     the server's stored transcriptions; opening one makes it a "stored" item;
 //                  history-view.js shows them
 //   models.js      the speech models: downloads, the one in use; models-view.js is its panel
+//   engines.js     where transcription runs (this computer or servers); engines-view.js, in the same panel
 //   desktop.js     the window app's place on this computer (menu, background, login); desktop-view.js
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
@@ -26,6 +27,8 @@ import { createCorrections } from "./corrections.js";
 import { createDesktop } from "./desktop.js";
 import { createDesktopView } from "./desktop-view.js";
 import { createDropZone } from "./dropzone.js";
+import { createEngines } from "./engines.js";
+import { createEnginesView } from "./engines-view.js";
 import { ui } from "./elements.js";
 import { createHealth } from "./health.js";
 import { createHistory } from "./history.js";
@@ -187,6 +190,15 @@ const models = createModels({
 
 const modelsView = createModelsView({ models, ui });
 
+const engines = createEngines({
+  api,
+  events: {
+    changed: () => enginesView.render(),
+    saved: () => health.poll(),
+  },
+});
+const enginesView = createEnginesView({ engines, ui });
+for (const opener of ui.modelsOpeners) opener.addEventListener("click", () => engines.load());
 const desktop = createDesktop({ api, events: { changed: () => desktopView.render() } });
 const desktopView = createDesktopView({ desktop, ui });
 

@@ -15,6 +15,8 @@ export function createHealth({ api, onUpdate }) {
     languages: [],
     version: "",
     maxUploadBytes: 0,
+    engine: "This computer", // where work goes, in words
+    remote: false, // a server transcribes: audio leaves this computer
     desktop: false, // the window app's controls (/api/desktop) are there
   };
   let timer = 0;
@@ -30,6 +32,8 @@ export function createHealth({ api, onUpdate }) {
       model.id = health.model?.id || "";
       model.version = health.version || "";
       model.maxUploadBytes = health.max_upload_bytes || 0;
+      model.engine = health.engine || "This computer";
+      model.remote = Boolean(health.remote);
       model.desktop = Boolean(health.desktop);
       const languages = health.model?.languages || [];
       if (languages.join() !== model.languages.join()) {

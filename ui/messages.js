@@ -8,7 +8,7 @@ export function modelLabel(state, model) {
   const labels = {
     unknown: "Connecting…",
     loading: "Loading model…",
-    ready: `Ready · ${shortModelName(model.id)}`,
+    ready: model.remote ? model.engine : `Ready · ${shortModelName(model.id)}`,
     missing: "No model",
     error: "Model failed to load",
     down: "Server unreachable",
@@ -96,6 +96,7 @@ export function itemStatus(item, model, now = Date.now()) {
 /** The progress panel of a held, queued, uploading or transcribing item: {title, detail, cancel}. */
 export function workingText(item, model, now = Date.now(), clock = performance.now()) {
   const down = model.reachable === false;
+  const elapsed = item.workStarted ? ` · ${formatClock((clock - item.workStarted) / 1000)}` : "";
   const titles = {
     held: down
       ? "Waiting for the Hush server"
@@ -118,8 +119,13 @@ export function workingText(item, model, now = Date.now(), clock = performance.n
     uploading: `Sending ${formatBytes(item.blob?.size || 0)} to the speech model on this computer.`,
     transcribing: item.position
       ? `${item.position} ${item.position === 1 ? "transcription is" : "transcriptions are"} ahead of this one.`
-      : `Running the speech model on this computer${item.workStarted ? ` · ${formatClock((clock - item.workStarted) / 1000)}` : ""}. Long audio takes a while.`,
+      : `Running the speech model on this computer${elapsed}. Long audio takes a while.`,
   };
+  if (model.remote) {
+    const where = model.engine.replace(/^Servers?: /, "");
+    details.uploading = `Sending ${formatBytes(item.blob?.size || 0)} to Hush, which stores it here and sends it on to ${where}.`;
+    if (!item.position) details.transcribing = `Transcribed by ${where}${elapsed}; long audio is shared out in pieces.`;
+  }
   const cancel = item.phase === "held" || item.phase === "queued" ? "Don't transcribe" : "Cancel";
   return { title: titles[item.phase], detail: details[item.phase], cancel };
 }

@@ -209,7 +209,8 @@ export function createTranscriptView({ container, audio, actions = {} }) {
     node.id = "edit-hint";
     node.className = "transcript-hint";
     const timed = segments.some((segment) => segment.words?.length);
-    const parts = [timed ? "Click a word to play from it." : "Click a segment to play from it."];
+    const untimed = "Word timing is unavailable for this transcript: click a segment to play from it.";
+    const parts = [timed ? "Click a word to play from it." : untimed];
     if (editable()) parts.push("To correct a segment, double-click it, or press Enter or E on it; Enter saves, Escape cancels.");
     if (editable() && segments.some((s) => s.speaker != null)) {
       parts.push("Click a name above to rename that speaker; click a segment's speaker, or press S on it, to give it to another.");

@@ -37,7 +37,13 @@ export function createViews({ ui, model, capture, items, selected, meter, action
     ui.banner.dataset.state = state;
     ui.version.textContent = model.version || "";
     ui.modelPillLabel.textContent = modelLabel(state, model);
-    ui.modelPill.title = model.id ? `Speech model: ${model.id}` : "Speech model";
+    ui.modelPill.title = model.remote ? `Transcribed by ${model.id}` : model.id ? `Speech model: ${model.id}` : "Speech model";
+    ui.footerPrivacy.textContent = model.remote
+      ? `Audio is sent to the chosen server to be transcribed (${model.engine.replace(/^Servers?: /, "")}); the history stays on this computer.`
+      : "Runs offline. Your audio and text stay on this computer.";
+    ui.brandTagline.textContent = model.remote
+      ? "Speech to text on your server, history on this computer"
+      : "Speech to text that stays on this computer";
     const banner = modelBanner(state, model, inDesktopApp());
     ui.banner.hidden = !banner;
     ui.bannerChoose.hidden = !(state === "missing" || state === "error");

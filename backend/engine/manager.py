@@ -5,8 +5,11 @@ manager; nothing else holds an engine. It imports the engine (and so torch) on a
 background thread, so the server answers "loading" at once instead of after the
 seconds that importing torch and transformers takes.
 
-A switch retires the old engine without cancelling it: jobs queued on it finish on it.
-Shutting down stops every engine, the running job at its next decoding step.
+The engine is this computer's (a Whisper model loaded here) or remote (``remote.py``: the
+servers of the engine choice, ``servers.py``); while a server is the engine no model is loaded
+here, and a model picked meanwhile is only remembered for when this computer is chosen again.
+A switch of either kind retires the old engine without cancelling it: jobs queued on it finish
+on it. Shutting down stops every engine, the running job at its next decoding step.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ import time
 from typing import TYPE_CHECKING
 
 from backend.checkpoints import choice
+from backend.engine import servers
+from backend.engine.servers import EngineChoice, UnusableServer
 from backend.settings import Settings
 from backend.status import ModelNotReady, ModelState, ModelStatus
 
 if TYPE_CHECKING:
     from backend.engine.engine import Engine
+    from backend.engine.remote import RemoteEngine
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +40,16 @@ class ModelManager:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._model_id = choice.for_settings(settings)
-        self._engine: Engine | None = None
-        self._retired: list[Engine] = []
+        self._engine: Engine | RemoteEngine | None = None
+        self._retired: list[Engine | RemoteEngine] = []
         self._pending = ModelStatus(self._model_id, ModelState.LOADING, f"Loading {self._model_id}…")
         self._started = False
         self._closed = False
+        try:
+            self._choice = servers.for_settings(settings)
+        except UnusableServer as error:  # HUSH_ENGINE names a server Hush will not use: said, not run
+            self._choice = EngineChoice("servers", from_environment=True)
+            self._pending = ModelStatus(settings.engine or "", ModelState.ERROR, f"HUSH_ENGINE: {error}")
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -48,7 +59,55 @@ class ModelManager:
                 return
             self._started = True
             model_id = self._model_id
+            if self._choice.remote:
+                self._engine = self._remote(self._choice)
+                return
+            if self._choice.kind == "servers":  # HUSH_ENGINE was refused: the status says why
+                return
         self._load_in_background(model_id)
+
+    @staticmethod
+    def _remote(engines: EngineChoice) -> RemoteEngine:
+        from backend.engine.remote import RemoteEngine  # imports nothing heavy until its first job
+
+        return RemoteEngine(engines)
+
+    @property
+    def current(self) -> Engine | RemoteEngine | None:
+        """The engine in use in whatever state, or ``None`` before it exists."""
+        with self._lock:
+            return self._engine
+
+    @property
+    def engines(self) -> EngineChoice:
+        """Where work goes: this computer or the servers."""
+        return self._choice
+
+    def use(self, engines: EngineChoice) -> ModelStatus:
+        """Make ``engines`` the engine choice, remembered for the next launch. The old engine finishes
+        what was queued on it; choosing this computer loads the picked model."""
+        with self._lock:
+            if self._closed:
+                raise ModelNotReady(ModelStatus(self._model_id, ModelState.ERROR, "Hush is shutting down."))
+            servers.remember_choice(self.settings.data_dir, engines)
+            if not engines.remote and not self._choice.remote:  # this computer already: its model stays
+                self._choice = engines
+                return self._status()
+            if self._engine is not None:
+                self._engine.close(cancel_pending=False)
+                self._retired.append(self._engine)
+            self._choice, self._engine = engines, None
+            load_local = self._started and not engines.remote
+            if engines.remote:
+                self._engine = self._remote(engines) if self._started else None
+            else:
+                self._pending = ModelStatus(self._model_id, ModelState.LOADING, f"Loading {self._model_id}…")
+            self._changed.notify_all()
+            status = self._status()
+            model_id = self._model_id
+        if load_local:
+            self._load_in_background(model_id)
+        return status
 
     def switch(self, model_id: str) -> ModelStatus:
         """Make ``model_id`` the model in use; it loads in the background and is remembered for the next
@@ -56,7 +115,11 @@ class ModelManager:
         with self._lock:
             if self._closed:
                 raise ModelNotReady(ModelStatus(model_id, ModelState.ERROR, "Hush is shutting down."))
-            if model_id != self._model_id:
+            if model_id != self._model_id and self._choice.remote:  # remembered for this computer's next turn
+                self._model_id = model_id
+                choice.remember_model(self.settings, model_id)
+                starting = False
+            elif model_id != self._model_id:
                 if self._engine is not None:
                     self._engine.close(cancel_pending=False)
                     self._retired.append(self._engine)
@@ -100,6 +163,7 @@ class ModelManager:
             return
         with self._lock:
             current = model_id == self._model_id and self._engine is None and not self._closed
+            current = current and not self._choice.remote
             if current:
                 self._engine = engine
                 self._changed.notify_all()
@@ -121,7 +185,7 @@ class ModelManager:
     def _status(self) -> ModelStatus:
         return self._engine.status if self._engine is not None else self._pending
 
-    def engine(self) -> Engine:
+    def engine(self) -> Engine | RemoteEngine:
         """The engine in use, ready for work; ``ModelNotReady`` while it loads, is missing or broke."""
         with self._lock:
             engine = self._engine

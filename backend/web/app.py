@@ -22,7 +22,7 @@ from backend.web import errors
 from backend.web.dependencies import Desktop
 from backend.web.limits import UploadLimit
 from backend.web.routers import desktop as desktop_routes
-from backend.web.routers import health, live, models, openai, transcriptions
+from backend.web.routers import engines, health, live, models, openai, transcriptions
 from backend.web.security import Guard
 
 
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, desktop: Desktop | None = None)
     app.include_router(transcriptions.router)
     app.include_router(openai.router)
     app.include_router(models.router)
+    app.include_router(engines.router)
     app.include_router(live.router)
     app.include_router(desktop_routes.router)
     if ui_folder().is_dir():

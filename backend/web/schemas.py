@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from backend.history.store import Status
 from backend.status import ModelState
@@ -30,6 +30,8 @@ class Health(BaseModel):
     model: ModelInfo
     version: str
     max_upload_bytes: int = Field(description="Uploads larger than this are refused with a 413.")
+    engine: str = Field("This computer", description="Where transcription runs, in words (GET /api/engines).")
+    remote: bool = Field(False, description="Audio leaves this computer: a server transcribes it.")
     desktop: bool = Field(False, description="The window app's controls (/api/desktop) are here.")
 
 
@@ -312,6 +314,54 @@ class ModelList(BaseModel):
     models: list[ModelEntry]
 
 
+# -- engines ----------------------------------------------------------------------------------
+class ServerInfo(BaseModel):
+    """A configured server as the API shows it: never its key, only whether it has one."""
+
+    id: str
+    url: str = Field(description="Base URL as the OpenAI SDK takes it, e.g. http://gpu-box:8000/v1.")
+    model: str = Field(description="The model name sent with each request (whisper-1 where the server has one).")
+    concurrency: int = Field(description="How many requests the server is given at once.")
+    allow_unencrypted: bool = Field(description="Plain http to another computer was allowed for this server.")
+    has_key: bool = Field(description="An API key is stored for this server (it is never shown).")
+
+
+class Engines(BaseModel):
+    kind: Literal["local", "servers"] = Field(description="local: this computer; servers: the servers below.")
+    servers: list[ServerInfo]
+    where: str = Field(description="Where work goes, in words (the header pill).")
+    from_environment: bool = Field(description="HUSH_ENGINE set this launch's engine: the app cannot change it.")
+    live: bool = Field(description="Live text is available with this engine.")
+    live_detail: str = Field("", description="Why live text is off, when it is.")
+
+
+class ServerSettings(BaseModel):
+    """A server as the engines panel sends it."""
+
+    id: str | None = Field(None, max_length=64, description="A stored server's id: its key is kept when key is null.")
+    url: str = Field(min_length=1, max_length=2000)
+    model: str = Field("whisper-1", max_length=200)
+    concurrency: int = Field(1, ge=1, le=32)
+    allow_unencrypted: bool = False
+    key: SecretStr | None = Field(
+        None, description="The API key; null keeps the stored one (for a known id), empty removes it."
+    )
+
+
+class EngineSettings(BaseModel):
+    kind: Literal["local", "servers"]
+    servers: list[ServerSettings] = Field(default_factory=list, max_length=32)
+
+
+class ServerTest(BaseModel):
+    """What one server answered to the Test button."""
+
+    ok: bool
+    detail: str = Field(description="What worked, or a sentence saying what is wrong.")
+    models: list[str] | None = Field(None, description="The server's GET /models list (null where it has none).")
+    seconds: float | None = Field(None, description="Round-trip time of the test transcription.")
+    text: str | None = Field(None, description="What the server heard in the test clip.")
+    timed_words: bool | None = Field(None, description="Whether the server places words in time.")
 class DesktopPreferences(BaseModel):
     """How the desktop app lives on this computer (only the window app has these)."""
 

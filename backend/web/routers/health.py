@@ -16,5 +16,7 @@ def health(models: ModelsDep, settings: SettingsDep, request: Request) -> Health
         model=ModelInfo(id=status.id, state=status.state, detail=status.detail, languages=models.languages),
         version=__version__,
         max_upload_bytes=settings.max_upload_bytes,
+        engine=models.engines.describe(),
+        remote=models.engines.remote,
         desktop=request.app.state.desktop is not None,
     )
