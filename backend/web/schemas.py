@@ -362,6 +362,8 @@ class ServerTest(BaseModel):
     seconds: float | None = Field(None, description="Round-trip time of the test transcription.")
     text: str | None = Field(None, description="What the server heard in the test clip.")
     timed_words: bool | None = Field(None, description="Whether the server places words in time.")
+
+
 class DesktopPreferences(BaseModel):
     """How the desktop app lives on this computer (only the window app has these)."""
 
