@@ -8,11 +8,12 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from desktop import cli, config, entries, instance, state
+from desktop import cli, config, entries, instance, shortcut, state
 from desktop.controls import Controls
 from desktop.service import Service, ServiceFailed
 
@@ -44,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    options = cli.parse(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [cli.DICTATE]:
+        return dictate(cli.dictate_parser().parse_args(arguments[1:]).action)
+    options = cli.parse(arguments)
     logging.basicConfig(
         level=logging.DEBUG if options.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -75,6 +79,8 @@ def serve(options: cli.Options, settings: Settings, lock: instance.Lock) -> int:
     controls = Controls(settings.data_dir, remembered)
     service = Service(settings, preferred_port=remembered.port, desktop=controls)
     service.start()  # torch imports on its own thread from here on; the window does not wait for it
+    if not options.browser:  # dictation records through the window
+        listen_for_dictation(controls)
     threading.Thread(target=announce, args=(service, lock, options.files), name="hush-announce", daemon=True).start()
     try:
         if options.browser:
@@ -94,6 +100,23 @@ def serve(options: cli.Options, settings: Settings, lock: instance.Lock) -> int:
     return code
 
 
+def listen_for_dictation(controls: Controls) -> None:
+    """The global dictation shortcut, as the user set it (the default if the remembered one is broken)."""
+    try:
+        shortcut.parse(controls.remembered.dictation_shortcut)
+        combo = controls.remembered.dictation_shortcut
+    except ValueError:
+        combo = shortcut.DEFAULT
+    keys = shortcut.Shortcut(
+        combo,
+        start=lambda: controls.dictate("start"),
+        stop=lambda: controls.dictate("stop"),
+        cancel=lambda: controls.dictate("cancel"),
+        dictating=lambda: controls.dictating,
+    )
+    controls.listen(keys, shortcut.listen(keys))
+
+
 def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> None:
     """Once the server answers: tell later launches where (``instance.json``), then queue the files
     this launch was given (``hush FILE…``, the file manager's "Open with") as soon as the model is ready."""
@@ -107,6 +130,24 @@ def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> No
             instance.open_files(running, files, deadline=time.monotonic() + instance.MODEL_WAIT_SECONDS)
         except (OSError, instance.Refused) as error:
             log.error("Hush could not transcribe %s: %s", ", ".join(map(str, files)), error)
+
+
+def dictate(action: str) -> int:
+    """``hush dictate ACTION``: passed to the running Hush through its instance file and local API."""
+    settings = config.load_settings(cli.Options())
+    running = instance.read(settings.data_dir)
+    if running is None:
+        print("Hush is not running: start it first, then dictate.", file=sys.stderr)
+        return 1
+    try:
+        running.call("POST", f"api/desktop/dictation/{action}")
+    except urllib.error.HTTPError as error:
+        print(instance.problem(error), file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"Hush (process {running.pid}) did not answer: {error}.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def install(add: bool) -> int:

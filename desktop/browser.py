@@ -29,6 +29,19 @@ class BrowserSurface:
     def close(self) -> None:
         self.stop.set()
 
+    def dictate(self, action: str) -> None:
+        raise ValueError("Dictation records through Hush's own window: start Hush without --browser to dictate.")
+
+    def set_clipboard(self, text: str) -> None:
+        raise ValueError("Hush in the browser cannot reach the clipboard.")
+
+    def get_clipboard(self) -> str | None:
+        raise ValueError("Hush in the browser cannot reach the clipboard.")
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        if text:  # no indicator window here: the terminal it runs in hears it
+            log.info("%s", text)
+
 
 def run(service: Service, controls: Controls) -> int:
     """Serve until Ctrl+C, SIGTERM or Quit (``/api/desktop/quit``); 1 if the server could not start."""

@@ -58,6 +58,22 @@ def parser() -> argparse.ArgumentParser:
     desktop.add_argument("--install", action="store_true", help="add Hush to the applications menu, then exit")
     desktop.add_argument("--uninstall", action="store_true", help="remove what --install and 'start at login' wrote")
     cli.add_argument("files", nargs="*", type=Path, metavar="FILE", help="audio or video files to transcribe")
+    cli.epilog += " 'hush dictate toggle|start|stop|cancel' controls dictation in the running Hush."
+    return cli
+
+
+#: ``hush dictate ACTION``: what the shortcut does, for desktops that bind commands to keys (Wayland).
+DICTATE = "dictate"
+DICTATE_ACTIONS = ("toggle", "start", "stop", "cancel")
+
+
+def dictate_parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog="hush dictate",
+        description="Start, finish or cancel a dictation in the running Hush: the words are typed into the app "
+        "you are typing in. Bind 'hush dictate toggle' to a key in your desktop's keyboard settings.",
+    )
+    cli.add_argument("action", choices=DICTATE_ACTIONS, help="toggle (start or finish), start, stop, cancel")
     return cli
 
 

@@ -1,5 +1,6 @@
 """What the server may ask of the desktop app (``backend.web.dependencies.Desktop``): come to the
-front, quit, and how Hush lives on this computer (menu entry, background, login).
+front, quit, how Hush lives on this computer (menu entry, background, login), and dictation into
+other apps (start, finish or cancel it; type its text into the focused app).
 
 The server calls these from its request threads (a second launch, the page's settings, the tray's
 twin in the API); the window or browser that shows Hush (a ``Surface``) is attached once it exists.
@@ -12,11 +13,19 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from backend.web.schemas import DesktopChange, DesktopPreferences
-from desktop import entries, state
+from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
+from desktop import entries, shortcut, state
+from desktop.shortcut import Shortcut
 from desktop.state import State
+from desktop.typing import Typist
 
 log = logging.getLogger(__name__)
+
+LISTENING = "Listening… release the keys, or tap again, to type it · Esc cancels"
+TRANSCRIBING = "Typing…"
+#: How long a problem stays in the indicator; how long "Typing…" at most (a failed transcription).
+PROBLEM_SECONDS = 8.0
+TRANSCRIBING_SECONDS = 60.0
 
 
 class Surface(Protocol):
@@ -30,6 +39,19 @@ class Surface(Protocol):
     def close(self) -> None:
         """Close it for good: Hush stops once it is closed."""
 
+    def dictate(self, action: str) -> None:
+        """Tell the page to ``start``, ``stop`` (then send) or ``cancel`` its dictation recording, without
+        taking the keyboard focus; ``ValueError`` (a sentence) where this surface cannot record one."""
+
+    def set_clipboard(self, text: str) -> None:
+        """Put ``text`` on the system clipboard (the dictation's fallback when nothing can type)."""
+
+    def get_clipboard(self) -> str | None:
+        """The system clipboard's text (``None`` when it holds none), to restore it after a paste."""
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        """Show ``text`` in the dictation indicator (``None`` hides it), for ``seconds`` if given."""
+
 
 class Controls:
     """The desktop app's side of ``/api/desktop``."""
@@ -41,6 +63,17 @@ class Controls:
         self.quitting = threading.Event()
         self._surface: Surface | None = None
         self._lock = threading.Lock()
+        self.dictating = False  # between a dictation's start and its stop or cancel
+        self.typist = Typist(self._set_clipboard, self._get_clipboard)
+        self.typist.paste = remembered.dictation_paste
+        self.typist.trailing_space = remembered.dictation_trailing_space
+        self.typist.keep_on_clipboard = remembered.dictation_keep_on_clipboard
+        self.shortcut: Shortcut | None = None
+        self.shortcut_note: str | None = None  # why no shortcut is heard here
+
+    def listen(self, shortcut: Shortcut, note: str | None) -> None:
+        """The global shortcut as started (``note``: why it cannot be heard here, if so)."""
+        self.shortcut, self.shortcut_note = shortcut, note
 
     def attach(self, surface: Surface) -> None:
         with self._lock:
@@ -60,6 +93,48 @@ class Controls:
         if surface is not None:
             surface.close()
 
+    def dictate(self, action: DictationAction) -> None:
+        """Start, finish or cancel a dictation (``toggle``: start one, or finish the one under way);
+        an action that does not fit the moment (``stop`` with none under way) does nothing."""
+        with self._lock:
+            surface = self._surface
+            if action == "toggle":
+                action = "stop" if self.dictating else "start"
+            if surface is None or (action == "start") == self.dictating:
+                return
+            surface.dictate(action)  # ValueError where it cannot record: nothing changes then
+            self.dictating = action == "start"
+            if action == "start":
+                surface.indicate(LISTENING)
+            elif action == "stop":
+                surface.indicate(TRANSCRIBING, TRANSCRIBING_SECONDS)
+            else:
+                surface.indicate(None)
+        log.info("dictation: %s", action)
+
+    def deliver(self, text: str) -> Delivery:
+        delivery = self.typist.deliver(text)
+        log.info("dictation delivered: %s%s", delivery.method, f" ({delivery.message})" if delivery.message else "")
+        with self._lock:
+            surface = self._surface
+        if surface is not None:
+            surface.indicate(delivery.message, PROBLEM_SECONDS) if delivery.message else surface.indicate(None)
+        return delivery
+
+    def _get_clipboard(self) -> str | None:
+        with self._lock:
+            surface = self._surface
+        if surface is None:
+            raise ValueError("Hush has no window to reach the clipboard through.")
+        return surface.get_clipboard()
+
+    def _set_clipboard(self, text: str) -> None:
+        with self._lock:
+            surface = self._surface
+        if surface is None:
+            raise ValueError("Hush has no window to reach the clipboard through.")
+        surface.set_clipboard(text)
+
     @property
     def keep_running(self) -> bool:
         return self.remembered.keep_running
@@ -76,9 +151,31 @@ class Controls:
             start_at_login=entries.supported() and entries.starts_at_login(),
             tray=bool(surface and surface.tray),
             can_install=entries.supported(),
+            dictation_shortcut=self.remembered.dictation_shortcut,
+            dictation_paste=self.remembered.dictation_paste,
+            dictation_trailing_space=self.remembered.dictation_trailing_space,
+            dictation_keep_on_clipboard=self.remembered.dictation_keep_on_clipboard,
+            dictation_shortcut_note=self.shortcut_note,
         )
 
     def change(self, change: DesktopChange) -> DesktopPreferences:
+        """``ValueError`` (a sentence) for a shortcut that is none; ``OSError`` if a file cannot be written."""
+        if change.dictation_shortcut is not None:
+            combo = "+".join(_ordered(change.dictation_shortcut))
+            if self.shortcut is not None:
+                self.shortcut.rebind(combo)
+            self.remembered.dictation_shortcut = combo
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_paste is not None:
+            self.remembered.dictation_paste = self.typist.paste = change.dictation_paste
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_trailing_space is not None:
+            self.remembered.dictation_trailing_space = self.typist.trailing_space = change.dictation_trailing_space
+            state.save(self.data_dir, self.remembered)
+        if change.dictation_keep_on_clipboard is not None:
+            keep = change.dictation_keep_on_clipboard
+            self.remembered.dictation_keep_on_clipboard = self.typist.keep_on_clipboard = keep
+            state.save(self.data_dir, self.remembered)
         if change.keep_running is not None:
             self.remembered.keep_running = change.keep_running
             state.save(self.data_dir, self.remembered)
@@ -91,3 +188,13 @@ class Controls:
                 entries.set_start_at_login(change.start_at_login)
         log.info("desktop preferences now: %s", self.preferences())
         return self.preferences()
+
+
+def _ordered(combo: str) -> list[str]:
+    """``"Shift+Ctrl+D"`` → ``["ctrl", "shift", "d"]``: the modifiers in one order, then the key."""
+    modifiers, key = shortcut.parse(combo)
+    if not modifiers:
+        raise ValueError(
+            f"{combo!r} has no Ctrl, Shift, Alt or Super: every press of {key} would start a dictation. Add one."
+        )
+    return [*(m for m in shortcut.ORDER if m in modifiers), key]

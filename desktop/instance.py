@@ -165,13 +165,13 @@ def open_files(running: Running, files: Sequence[Path], deadline: float) -> list
         try:
             return running.call("POST", "api/desktop/open", {"paths": paths})["ids"]
         except urllib.error.HTTPError as error:
-            detail = _detail(error)
+            detail = problem(error)
             if error.code != 503 or time.monotonic() > deadline:
                 raise Refused(detail) from error
             time.sleep(float(error.headers.get("Retry-After") or 1))
 
 
-def _detail(error: urllib.error.HTTPError) -> str:
+def problem(error: urllib.error.HTTPError) -> str:
     """The problem's sentence from an error answer (``{"detail": ...}``), else its status line."""
     try:
         return str(json.loads(error.read())["detail"])

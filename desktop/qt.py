@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
@@ -48,6 +49,19 @@ class GuiThread(QObject):
         """Queue ``function`` for the GUI thread; returns at once."""
         self._call.emit(function)
 
+    def call(self, function: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``function`` on the GUI thread and wait for its result (from another thread only)."""
+        result: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                result.set_result(function())
+            except Exception as error:
+                result.set_exception(error)
+
+        self._call.emit(run)
+        return result.result(timeout)
+
     @staticmethod
     def _run(function: Callable[[], Any]) -> None:
         try:
@@ -65,14 +79,32 @@ def bring_to_front(view: Any) -> None:
     view.activateWindow()
 
 
+def get_clipboard() -> str | None:
+    """On the GUI thread: the clipboard's text, ``None`` when it holds no text."""
+    data = QGuiApplication.clipboard().mimeData()
+    return data.text() if data is not None and data.hasText() else None
+
+
+def set_clipboard(text: str) -> None:
+    """On the GUI thread: ``text`` on the system clipboard (Qt keeps offering it while Hush runs)."""
+    QGuiApplication.clipboard().setText(text)
+
+
 class Tray:
     """The tray icon and its menu, where the desktop has a system tray (most do; GNOME with an extension)."""
 
-    def __init__(self, icon_path: str, show: Callable[[], None], record: Callable[[], None], quit_: Callable[[], None]):
+    def __init__(
+        self,
+        icon_path: str,
+        show: Callable[[], None],
+        record: Callable[[], None],
+        dictate: Callable[[], None],
+        quit_: Callable[[], None],
+    ):
         self.icon = QSystemTrayIcon(QIcon(icon_path))
         self.icon.setToolTip("Hush: speech to text")
         self.menu = QMenu()
-        for label, action in (("Show Hush", show), ("Record", record)):
+        for label, action in (("Show Hush", show), ("Record", record), ("Dictate", dictate)):
             self.menu.addAction(self._action(label, action))
         self.menu.addSeparator()
         self.menu.addAction(self._action("Quit Hush", quit_))

@@ -69,6 +69,14 @@ class State:
     port: int | None = None
     #: Closing the window keeps Hush running (in the tray): the user's choice in the page's settings.
     keep_running: bool = False
+    #: The global dictation shortcut (``desktop/shortcut.py``), as the user set it in the page.
+    dictation_shortcut: str = "ctrl+shift+space"
+    #: Dictation pastes (clipboard saved, text set, Ctrl+V, clipboard restored) instead of typing.
+    dictation_paste: bool = False
+    #: A space after each dictation's text, so the next one does not run into it.
+    dictation_trailing_space: bool = False
+    #: The dictation's text also stays on the clipboard after it is typed.
+    dictation_keep_on_clipboard: bool = False
 
 
 def load(folder: Path) -> State:
@@ -80,6 +88,10 @@ def load(folder: Path) -> State:
             window=Geometry(**{k: v for k, v in data.get("window", {}).items() if k in Geometry.__dataclass_fields__}),
             port=port if isinstance(port, int) and 0 < port < 65536 else None,
             keep_running=data.get("keep_running") is True,
+            dictation_paste=data.get("dictation_paste") is True,
+            dictation_trailing_space=data.get("dictation_trailing_space") is True,
+            dictation_keep_on_clipboard=data.get("dictation_keep_on_clipboard") is True,
+            **({"dictation_shortcut": shortcut} if isinstance(shortcut := data.get("dictation_shortcut"), str) else {}),
         )
     except FileNotFoundError:
         return State()

@@ -63,6 +63,8 @@ def _keep_cache_in_memory(window: Any) -> None:
 #: What the page hears when Hush comes to the front or the tray asks to record (``ui/app.js``).
 SHOWN_EVENT = "window.dispatchEvent(new CustomEvent('hush:shown'))"
 RECORD_EVENT = "window.dispatchEvent(new CustomEvent('hush:record'))"
+#: Dictation: start, stop or cancel its recording (``ui/dictation.js``); the window stays where it is.
+DICTATE_EVENT = "window.dispatchEvent(new CustomEvent('hush:dictate', {{detail: '{action}'}}))"
 
 
 class WindowSurface:
@@ -77,18 +79,27 @@ class WindowSurface:
         self.tray = False
         self._gui: Any = None  # qt.GuiThread, once the GUI thread exists
         self._tray: Any = None
+        self._indicator: Any = None
 
     def on_gui_thread(self) -> None:
         """Called once on the GUI thread, before the window is shown."""
         if self.window.gui.renderer != "qtwebengine":
             return
         from desktop import qt
+        from desktop.indicator import Indicator
 
         qt.keep_running_without_windows()
         self._gui = qt.GuiThread()
+        self._indicator = Indicator()
         icon = icon_path()
         if icon and qt.Tray.available():
-            self._tray = qt.Tray(icon, show=self._front, record=self._record, quit_=self.controls.quit)
+            self._tray = qt.Tray(
+                icon,
+                show=self._front,
+                record=self._record,
+                dictate=lambda: self.controls.dictate("toggle"),
+                quit_=self.controls.quit,
+            )
             self.tray = True
 
     def bring_to_front(self) -> None:
@@ -98,6 +109,38 @@ class WindowSurface:
             self.window.show()
             self.window.restore()
             threading.Thread(target=self.window.evaluate_js, args=(SHOWN_EVENT,), daemon=True).start()
+
+    def dictate(self, action: str) -> None:
+        script = DICTATE_EVENT.format(action=action)
+        if self._gui is not None:
+            self._gui.run(lambda: self._run_js(script))
+        else:
+            threading.Thread(target=self.window.evaluate_js, args=(script,), daemon=True).start()
+
+    def set_clipboard(self, text: str) -> None:
+        if self._gui is not None:
+            from desktop import qt
+
+            self._gui.call(lambda: qt.set_clipboard(text))  # on the clipboard before Ctrl+V is pressed
+        else:
+            raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+
+    def get_clipboard(self) -> str | None:
+        if self._gui is None:
+            raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+        from desktop import qt
+
+        return self._gui.call(qt.get_clipboard)
+
+    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+        if self._gui is not None:
+            self._gui.run(lambda: self._indicator.say(text, seconds))
+        elif text:  # Windows, macOS: no indicator window yet; the log says it
+            log.info("%s", text)
+
+    def _run_js(self, script: str) -> None:  # GUI thread (Qt)
+        if (view := self._view()) is not None:
+            view.webview.page().runJavaScript(script)
 
     def close(self) -> None:
         if self._gui is not None and self._tray is not None:

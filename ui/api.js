@@ -221,6 +221,28 @@ export const unmoveSegment = (id, index) => request(jobPath(id, `/segments/${ind
 /** The stored recording, for the player and the download link. */
 export const audioUrl = (id) => url(jobPath(id, "/audio"));
 
+// -- dictation into other apps (the window app only) ---------------------------------------------
+/**
+ * POST /api/desktop/dictations: a dictation's clip → {id, status, text, delivery: {method, message}},
+ * once it is stored, transcribed and typed (or, with `cancelled`, stored as cancelled).
+ */
+export async function sendDictation(blob, filename, { cancelled = false } = {}) {
+  const form = new FormData();
+  form.append("file", blob, filename);
+  form.append("cancelled", String(cancelled));
+  let response;
+  try {
+    response = await fetch(url("api/desktop/dictations"), { method: "POST", cache: "no-store", body: form });
+  } catch {
+    throw new ApiError("network", UNREACHABLE);
+  }
+  if (!response.ok) {
+    const text = await response.text().catch(() => "");
+    throw httpError(response.status, text, response.headers.get("Retry-After"));
+  }
+  return response.json();
+}
+
 // -- engines: this computer or servers ----------------------------------------------------------
 /**
  * GET /api/engines → {kind: "local"|"servers", servers: [{id, url, model, concurrency, allow_unencrypted,

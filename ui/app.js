@@ -40,7 +40,8 @@ import { createModels } from "./models.js";
 import { createModelsView } from "./models-view.js";
 import { copyToClipboard, desktopSaver, KEYS, saveBlob, settings } from "./platform.js";
 import { createQueue, fileItem, recordingItem } from "./queue.js";
-import { microphonePermission, recordingSupported } from "./recorder.js";
+import { microphonePermission, Recorder, recordingSupported } from "./recorder.js";
+import { createDictation } from "./dictation.js";
 import { createShortcuts } from "./shortcuts.js";
 import { createSpeakers, turnsText } from "./speakers.js";
 import { createToast } from "./toast.js";
@@ -210,6 +211,29 @@ window.addEventListener("hush:shown", () => {
 window.addEventListener("hush:record", () => {
   if (capture.state.phase === "idle") capture.toggle();
 });
+
+// Dictation into other apps: the shortcut, the tray's "Dictate" or `hush dictate` (see dictation.js).
+const dictation = createDictation({
+  api,
+  openRecorder: async () => {
+    const recorder = new Recorder();
+    await recorder.open(settings.get(KEYS.microphone) || "").catch(() => recorder.open(""));
+    await recorder.start();
+    return recorder;
+  },
+  events: {
+    changed: () => {
+      document.documentElement.dataset.dictation = dictation.state.phase;
+      document.documentElement.dataset.dictationSending = String(dictation.state.sending);
+    },
+    sent: (result) => {
+      history.refresh();
+      if (result.delivery.message) toast.show(result.delivery.message);
+    },
+    error: (error) => toast.show(`Dictation failed: ${error.detail || error.message}`),
+  },
+});
+window.addEventListener("hush:dictate", (event) => dictation.handle(event.detail));
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */

@@ -24,6 +24,21 @@ export const SWITCHES = [
     hint: "It starts hidden, in the tray, so that it is ready when you need it.",
     needsInstall: true,
   },
+  {
+    name: "dictation_paste",
+    label: "Dictate by pasting instead of typing",
+    hint: "Hush puts the text on the clipboard, presses Ctrl+V, then puts back what the clipboard held.",
+  },
+  {
+    name: "dictation_trailing_space",
+    label: "Add a space after dictated text",
+    hint: "So that the next dictation does not run into the last one.",
+  },
+  {
+    name: "dictation_keep_on_clipboard",
+    label: "Also leave dictated text on the clipboard",
+    hint: "To paste it again elsewhere.",
+  },
 ];
 
 /** What one switch shows: {checked, disabled, hint}. */
@@ -77,4 +92,35 @@ export function createDesktop({ api, events = {} }) {
   }
 
   return { state, load, set };
+}
+
+const MODIFIER_KEYS = ["Control", "Shift", "Alt", "Meta", "AltGraph", "OS"];
+const KEY_NAMES = { " ": "space", Escape: "esc", Enter: "return", Tab: "tab" };
+
+/**
+ * The shortcut a key press makes, as the server names it ("ctrl+shift+space"), or null while only
+ * modifiers are down or without any (a plain key would start a dictation at every press).
+ * `event`: a KeyboardEvent's {key, code, ctrlKey, shiftKey, altKey, metaKey}.
+ */
+export function comboFromKey(event) {
+  if (MODIFIER_KEYS.includes(event.key)) return null;
+  const modifiers = [
+    event.ctrlKey && "ctrl",
+    event.shiftKey && "shift",
+    event.altKey && "alt",
+    event.metaKey && "super",
+  ].filter(Boolean);
+  if (!modifiers.length) return null;
+  // The physical key (code) for letters and digits: Shift or Alt change what `key` says.
+  const letter = /^Key([A-Z])$/.exec(event.code || "") || /^Digit([0-9])$/.exec(event.code || "");
+  const key = letter ? letter[1].toLowerCase() : KEY_NAMES[event.key] || event.key.toLowerCase();
+  return [...modifiers, key].join("+");
+}
+
+/** "ctrl+shift+space" → "Ctrl+Shift+Space", as people read shortcuts. */
+export function formatCombo(combo) {
+  return (combo || "")
+    .split("+")
+    .map((part) => (part === "esc" ? "Esc" : part.charAt(0).toUpperCase() + part.slice(1)))
+    .join("+");
 }

@@ -72,7 +72,9 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
       element("span", { class: "history-name", text: job.filename }),
       element("span", {
         class: "history-meta",
-        text: [when(job.created), job.duration ? formatClock(Math.max(1, job.duration)) : ""].filter(Boolean).join(" · "),
+        text: [when(job.created), job.duration ? formatClock(Math.max(1, job.duration)) : "", job.dictation ? "Dictation" : ""]
+          .filter(Boolean)
+          .join(" · "),
       }),
       job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
     );

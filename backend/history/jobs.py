@@ -83,10 +83,11 @@ class Jobs:
             return self._idle.wait_for(lambda: not self._active, timeout)
 
     # -- starting ------------------------------------------------------------------
-    def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
-        """Check the options, then store the recording and a queued job (blocking: file I/O)."""
+    def add(self, source: BinaryIO, filename: str | None, options: Options, dictation: bool = False) -> Job:
+        """Check the options, then store the recording and a queued job (blocking: file I/O);
+        ``dictation``: spoken into another app."""
         options = self.models.engine().check(options)
-        return self.store.add(source, filename, options)
+        return self.store.add(source, filename, options, dictation)
 
     def start(
         self, job: Job, name: str = "", on_segments: Callable[[list[Segment]], None] | None = None

@@ -79,6 +79,9 @@ MIGRATIONS: list[str] = [
     # 3 -> 4: a person's changes to the labelled speakers (``transcript.SpeakerEdits``: names, merges,
     # segments moved), kept beside the labeller's speakers in ``segments`` so that each can be undone.
     "ALTER TABLE jobs ADD COLUMN speakers TEXT;",
+    # 4 -> 5: whether the recording was a dictation (spoken into another app through the shortcut or
+    # ``hush dictate``), so the history can mark it and offer to type it again.
+    "ALTER TABLE jobs ADD COLUMN dictation INTEGER NOT NULL DEFAULT 0;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -116,6 +119,8 @@ class Job:
     options: Options
     error: str | None = None
     transcript: Transcript | None = None
+    #: Spoken into another app (dictation), not recorded or imported in Hush's window.
+    dictation: bool = False
 
 
 def display_name(filename: str | None) -> str:
@@ -151,8 +156,9 @@ class Store:
             self._db.close()
 
     # -- writing -------------------------------------------------------------------
-    def add(self, source: BinaryIO, filename: str | None, options: Options) -> Job:
-        """Copy the upload into the recordings folder durably, then commit a ``queued`` job for it."""
+    def add(self, source: BinaryIO, filename: str | None, options: Options, dictation: bool = False) -> Job:
+        """Copy the upload into the recordings folder durably, then commit a ``queued`` job for it
+        (``dictation``: spoken into another app)."""
         job_id = uuid.uuid4().hex
         suffix = Path(display_name(filename)).suffix
         audio = self.recordings / (job_id + (suffix.lower() if SAFE_SUFFIX.fullmatch(suffix) else ""))
@@ -164,12 +170,12 @@ class Store:
         os.replace(partial, audio)
         sync_folder(self.recordings)
         now = time.time()
-        job = Job(job_id, now, now, display_name(filename), audio, Status.QUEUED, options)
+        job = Job(job_id, now, now, display_name(filename), audio, Status.QUEUED, options, dictation=dictation)
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO jobs (id, created, updated, filename, audio, status, options)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.to_dict())),
+                "INSERT INTO jobs (id, created, updated, filename, audio, status, options, dictation)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, now, now, job.filename, audio.name, job.status, json.dumps(options.to_dict()), int(dictation)),
             )
             self._db.execute("INSERT INTO search (id, filename, text) VALUES (?, ?, '')", (job.id, job.filename))
         return job
@@ -344,7 +350,7 @@ class Store:
             where, args = "WHERE id IN (SELECT id FROM search WHERE search MATCH ?)", [expression]
         columns = (
             "id, created, updated, filename, audio, status, options, error, text, language, duration, model, timings,"
-            " corrections, speakers, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
+            " corrections, speakers, dictation, CASE WHEN corrections IS NULL THEN NULL ELSE segments END AS segments"
         )
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
@@ -378,6 +384,7 @@ class Store:
             options=Options.from_dict(loads(row["options"], {})),
             error=row["error"],
             transcript=transcript,
+            dictation=bool(row["dictation"]),
         )
 
 

@@ -20,7 +20,7 @@ from backend.history.speakers import Speakers
 from backend.history.store import Job as StoredJob
 from backend.settings import Settings
 from backend.transcript import SPEAKERS_OFF, Options, Segment, Transcript
-from backend.web.schemas import DesktopChange, DesktopPreferences
+from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
 
 
 def get_settings(request: Request) -> Settings:
@@ -129,7 +129,15 @@ class Desktop(Protocol):
         """How Hush lives on this computer now."""
 
     def change(self, change: DesktopChange) -> DesktopPreferences:
-        """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written."""
+        """Apply ``change`` (writing or removing desktop entries); ``OSError`` if a file cannot be written,
+        ``ValueError`` (a sentence) for a dictation shortcut that is none."""
+
+    def dictate(self, action: DictationAction) -> None:
+        """Start, finish or cancel a dictation (the page records it; the window keeps out of the way)."""
+
+    def deliver(self, text: str) -> Delivery:
+        """Put ``text`` into the app that has the keyboard focus (typed, else left on the clipboard), blocking;
+        an empty text delivers nothing (the dictation is over all the same)."""
 
 
 def get_desktop(request: Request) -> Desktop:

@@ -129,6 +129,7 @@ class JobSummary(BaseModel):
     text: str = ""
     language: str | None = None
     duration: Duration | None = Field(None, description="Length of the audio in seconds, once transcribed.")
+    dictation: bool = Field(False, description="Spoken into another app with the dictation shortcut.")
 
 
 class Job(JobSummary):
@@ -371,6 +372,15 @@ class DesktopPreferences(BaseModel):
     start_at_login: bool = Field(description="Hush starts, hidden, when the user logs in.")
     tray: bool = Field(description="A tray icon is shown (the desktop has a system tray).")
     can_install: bool = Field(description="This platform has desktop entries Hush can write (Linux, BSD).")
+    dictation_shortcut: str = Field(description="The global dictation shortcut, e.g. ctrl+shift+space.")
+    dictation_paste: bool = Field(
+        False, description="Dictation pastes the text (clipboard restored afterwards) instead of typing it."
+    )
+    dictation_trailing_space: bool = Field(False, description="A space is typed after each dictation's text.")
+    dictation_keep_on_clipboard: bool = Field(False, description="The dictated text also stays on the clipboard.")
+    dictation_shortcut_note: str | None = Field(
+        None, description="Why the shortcut is not heard here (e.g. Wayland) and what to do instead."
+    )
 
 
 class DesktopChange(BaseModel):
@@ -379,6 +389,12 @@ class DesktopChange(BaseModel):
     menu_entry: bool | None = None
     keep_running: bool | None = None
     start_at_login: bool | None = None
+    dictation_shortcut: str | None = Field(
+        None, max_length=60, description="Modifiers and one key joined by +, e.g. ctrl+alt+d."
+    )
+    dictation_paste: bool | None = None
+    dictation_trailing_space: bool | None = None
+    dictation_keep_on_clipboard: bool | None = None
 
 
 class OpenFiles(BaseModel):
@@ -389,3 +405,25 @@ class OpenFiles(BaseModel):
 
 class OpenedFiles(BaseModel):
     ids: list[str] = Field(description="The queued transcriptions' ids, one per file, in the order given.")
+
+
+DictationAction = Literal["toggle", "start", "stop", "cancel"]
+
+
+class Delivery(BaseModel):
+    """How a dictation's text reached the app the user is typing in."""
+
+    method: Literal["typed", "pasted", "clipboard", "nothing"] = Field(
+        description="typed (keystrokes into the focused app), pasted (through the clipboard, restored afterwards), "
+        "clipboard (left there to paste), nothing (no text)."
+    )
+    message: str | None = Field(None, description="A sentence for the user when the text could not be typed.")
+
+
+class Dictated(BaseModel):
+    """A finished (or cancelled) dictation: stored in the history first, then typed."""
+
+    id: str = Field(description="Its transcription's id in the history.")
+    status: Status
+    text: str = ""
+    delivery: Delivery

@@ -74,3 +74,25 @@ describe("desktop preferences", () => {
     assert.match(switchState(spec, PREFS, "").hint, /tray/);
   });
 });
+
+describe("the dictation shortcut from a key press", async () => {
+  const { comboFromKey, formatCombo } = await import("../../ui/desktop.js");
+  const press = (key, code, mods = {}) => ({ key, code, ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...mods });
+
+  test("modifiers in a fixed order, then the physical key", () => {
+    assert.equal(comboFromKey(press(" ", "Space", { ctrlKey: true, shiftKey: true })), "ctrl+shift+space");
+    assert.equal(comboFromKey(press("∂", "KeyD", { altKey: true, ctrlKey: true })), "ctrl+alt+d");
+    assert.equal(comboFromKey(press("!", "Digit1", { shiftKey: true, metaKey: true })), "shift+super+1");
+    assert.equal(comboFromKey(press("F9", "F9", { ctrlKey: true })), "ctrl+f9");
+  });
+
+  test("only modifiers so far, or no modifier at all, is not a shortcut yet", () => {
+    assert.equal(comboFromKey(press("Control", "ControlLeft", { ctrlKey: true })), null);
+    assert.equal(comboFromKey(press("d", "KeyD")), null);
+  });
+
+  test("shown as people read shortcuts", () => {
+    assert.equal(formatCombo("ctrl+shift+space"), "Ctrl+Shift+Space");
+    assert.equal(formatCombo("ctrl+alt+d"), "Ctrl+Alt+D");
+  });
+});

@@ -3,24 +3,42 @@
 A second ``hush`` finds the running one through its instance file (``desktop/instance.py``) and
 asks it here to come to the front and to transcribe the files it was given; the page's settings
 put Hush in the applications menu, keep it running when the window closes, or start it at login.
+Dictation: the shortcut or ``hush dictate`` starts and ends it here; the page records it and sends
+the clip back to ``/dictations``, which stores it, transcribes it and types the text into the
+app that has the focus.
 ``python -m backend`` has no window: these answer 404 there."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Form, HTTPException, Response
 from starlette.concurrency import run_in_threadpool
 
+from backend.history.store import Status
 from backend.transcript import Options
-from backend.web.dependencies import DesktopDep, JobsDep, ReadyDep
-from backend.web.schemas import DesktopChange, DesktopPreferences, OpenedFiles, OpenFiles, Problem
+from backend.web.dependencies import DesktopDep, JobsDep, ReadyDep, UploadDep, describe_upload
+from backend.web.schemas import (
+    UPLOAD_PROBLEMS,
+    Delivery,
+    DesktopChange,
+    DesktopPreferences,
+    Dictated,
+    DictationAction,
+    OpenedFiles,
+    OpenFiles,
+    Problem,
+)
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/desktop", tags=["desktop"])
 
+#: How a dictation is transcribed: language detected, greedy, no word timings (the text is typed, not shown).
+DICTATION = Options(words=False)
 NO_WINDOW = {404: {"model": Problem, "description": "A server without a window"}}
 
 
@@ -29,10 +47,17 @@ def preferences(desktop: DesktopDep) -> DesktopPreferences:
     return desktop.preferences()
 
 
-@router.patch("", response_model=DesktopPreferences, responses=NO_WINDOW, summary="Change how Hush lives here")
+@router.patch(
+    "",
+    response_model=DesktopPreferences,
+    responses={**NO_WINDOW, 400: {"model": Problem, "description": "A dictation shortcut that is none"}},
+    summary="Change how Hush lives here",
+)
 def change(desktop: DesktopDep, change: DesktopChange) -> DesktopPreferences:
     try:
         return desktop.change(change)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from error
     except OSError as error:
         where = f" {error.filename}" if error.filename else ""
         raise HTTPException(500, f"Hush could not write{where}: {error.strerror or error}.") from error
@@ -74,3 +99,57 @@ async def open_files(desktop: DesktopDep, jobs: JobsDep, _ready: ReadyDep, body:
         ids.append(job.id)
     desktop.show()
     return OpenedFiles(ids=ids)
+
+
+@router.post(
+    "/dictation/{action}",
+    status_code=204,
+    responses={**NO_WINDOW, 409: {"model": Problem, "description": "This Hush cannot record a dictation"}},
+    summary="Start, finish or cancel a dictation (what the shortcut and `hush dictate` do)",
+)
+def dictate(desktop: DesktopDep, action: DictationAction) -> Response:
+    try:
+        desktop.dictate(action)
+    except ValueError as error:
+        raise HTTPException(409, str(error)) from error
+    return Response(status_code=204)
+
+
+@router.post(
+    "/dictations",
+    response_model=Dictated,
+    responses={**NO_WINDOW, **UPLOAD_PROBLEMS},
+    summary="A dictation's recording: stored, transcribed in one pass, typed into the focused app",
+)
+async def dictation(
+    desktop: DesktopDep,
+    jobs: JobsDep,
+    _ready: ReadyDep,
+    upload: UploadDep,
+    cancelled: Annotated[bool, Form(description="Escape was pressed: keep the recording, type nothing.")] = False,
+) -> Dictated:
+    """Stored first like every recording, so nothing said is lost if typing fails; a clip of one
+    window or less goes through the single-window path, without word timings (not shown anywhere
+    the text is typed)."""
+    job = await run_in_threadpool(jobs.add, upload.file, upload.filename, DICTATION, True)
+    if cancelled:
+        await run_in_threadpool(jobs.store.set_status, job.id, Status.CANCELLED, "The dictation was cancelled.")
+        return Dictated(id=job.id, status=Status.CANCELLED, delivery=Delivery(method="nothing"))
+    future = await run_in_threadpool(jobs.start, job, describe_upload(upload))
+    transcript = await asyncio.shield(asyncio.wrap_future(future))
+    text = transcript.text.strip()
+    delivery = await run_in_threadpool(desktop.deliver, text)
+    return Dictated(id=job.id, status=Status.DONE, text=text, delivery=delivery)
+
+
+@router.post(
+    "/dictations/{job_id}/type",
+    response_model=Delivery,
+    responses={**NO_WINDOW, 404: {"model": Problem, "description": "No such finished transcription"}},
+    summary="Type a stored transcript again into the focused app",
+)
+async def type_again(desktop: DesktopDep, jobs: JobsDep, job_id: str) -> Delivery:
+    job = jobs.store.get(job_id)
+    if job is None or job.transcript is None:
+        raise HTTPException(404, "There is no finished transcription with this id; it may have been deleted.")
+    return await run_in_threadpool(desktop.deliver, job.transcript.text.strip())

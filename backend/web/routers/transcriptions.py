@@ -115,6 +115,7 @@ def job_fields(jobs: Jobs, job: StoredJob) -> dict:
     transcript's own fields once it is done."""
     progress, position = jobs.progress(job.id)
     fields = {"id": job.id, "created": job.created, "filename": job.filename, "status": job.status}
+    fields["dictation"] = job.dictation
     fields |= {"error": job.error, "progress": progress, "position": position}
     if job.transcript is not None:
         fields |= {**vars(job.transcript), "progress": 1.0, "speakers": job.transcript.speaker_names()}
