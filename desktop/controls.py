@@ -137,7 +137,10 @@ class Controls:
 
     @property
     def keep_running(self) -> bool:
-        return self.remembered.keep_running
+        """The user's choice; until they make one, on where the dictation shortcut is heard, so that
+        closing the window does not take the shortcut away (it waits in the tray)."""
+        chosen = self.remembered.keep_running
+        return chosen if chosen is not None else self.shortcut is not None and self.shortcut_note is None
 
     def should_hide(self) -> bool:
         """Whether closing the window should only hide it: "keep running" is on and this is not Quit."""

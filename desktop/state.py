@@ -67,8 +67,9 @@ def _overlaps(screen: Rect, x: int, y: int) -> bool:
 class State:
     window: Geometry = field(default_factory=Geometry)
     port: int | None = None
-    #: Closing the window keeps Hush running (in the tray): the user's choice in the page's settings.
-    keep_running: bool = False
+    #: Closing the window keeps Hush running (in the tray): the user's choice in the page's settings;
+    #: ``None`` until they choose (then it is on where the dictation shortcut is heard: ``Controls``).
+    keep_running: bool | None = None
     #: The global dictation shortcut (``desktop/shortcut.py``), as the user set it in the page.
     dictation_shortcut: str = "ctrl+shift+space"
     #: Dictation pastes (clipboard saved, text set, Ctrl+V, clipboard restored) instead of typing.
@@ -87,7 +88,7 @@ def load(folder: Path) -> State:
         return State(
             window=Geometry(**{k: v for k, v in data.get("window", {}).items() if k in Geometry.__dataclass_fields__}),
             port=port if isinstance(port, int) and 0 < port < 65536 else None,
-            keep_running=data.get("keep_running") is True,
+            keep_running=keep if isinstance(keep := data.get("keep_running"), bool) else None,
             dictation_paste=data.get("dictation_paste") is True,
             dictation_trailing_space=data.get("dictation_trailing_space") is True,
             dictation_keep_on_clipboard=data.get("dictation_keep_on_clipboard") is True,

@@ -367,7 +367,7 @@ def test_one_hush_hands_over_runs_on_without_its_window_and_quits(display, check
         page.evaluate(PAINTED)
         display.screenshot(OUTPUT / "this-app.png", TITLE)
         page.click("#desktop-close")
-        _api(data, "PATCH", "api/desktop", {"keep_running": True})
+        assert _api(data, "GET", "api/desktop")["keep_running"] is True  # the shortcut is heard: on by default
         display.close(TITLE)
         wait_until(lambda: display.find(TITLE) is None, 10, "the window hidden")
         assert first.alive(), first.output()

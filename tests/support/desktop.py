@@ -480,7 +480,12 @@ def check_transcript(text: str) -> None:
 
 
 def close_and_check(display: Display, app: App) -> None:
-    """Close the window as the user would: the process exits 0 and the port is free again."""
+    """Close the window as the user would who chose not to keep Hush running in the background
+    (``/api/desktop``): the process exits 0 and the port is free again."""
+    from desktop import instance
+
+    running = wait_until(lambda: instance.read(Path(app.env["HUSH_DATA_DIR"])), 30, "the instance file")
+    running.call("PATCH", "api/desktop", {"keep_running": False})
     port = urlsplit(app.url).port if app.url else None
     closed = time.monotonic()
     display.close(TITLE)
