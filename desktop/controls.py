@@ -17,7 +17,7 @@ from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, Dic
 from desktop import entries, shortcut, state
 from desktop.shortcut import Shortcut
 from desktop.state import State
-from desktop.typing import Typist
+from desktop.typist import Typist
 
 log = logging.getLogger(__name__)
 

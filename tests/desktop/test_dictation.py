@@ -120,7 +120,7 @@ def words(text: str) -> list[str]:
 
 def test_non_ascii_text_arrives_intact_through_xtest(display, target, monkeypatch):
     monkeypatch.setenv("DISPLAY", display.name)
-    from desktop.typing import Typist
+    from desktop.typist import Typist
 
     copied = []
     text = "Grüße aus Köln: café, naïve Straße, «über» – 12 € ok."

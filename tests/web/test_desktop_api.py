@@ -15,7 +15,7 @@ from backend.web.server import Server
 from desktop import controls as controls_module
 from desktop import entries, state
 from desktop.controls import Controls
-from desktop.typing import Typist
+from desktop.typist import Typist
 from tests.support.helpers import wait_until
 
 
