@@ -519,6 +519,12 @@ def test_the_tray_shows_hush_records_and_quits_it(display, tray, checkpoint, mic
         wait_until(lambda: page.evaluate(recording) == "false", 10, "recording stopped")
         page.close()
 
+        def transcribed() -> bool:
+            items = _api(data, "GET", "api/transcriptions")["items"]
+            return bool(items) and all(item["status"] not in ("queued", "running") for item in items)
+
+        wait_until(transcribed, 60, "the tray's recording transcribed")  # Quit is timed with nothing to stop
+
         clicked = time.monotonic()
         tray_menu("Up", "Return")  # the last entry: Quit Hush
         assert app.wait_for_exit(10) == 0, app.output()
