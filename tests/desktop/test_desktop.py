@@ -515,6 +515,7 @@ def test_the_tray_shows_hush_records_and_quits_it(display, tray, checkpoint, mic
         wait_until(lambda: hush_windows() > shown, 10, "the tray's menu")
         display.screenshot(OUTPUT / "tray-menu.png")
         _xdotool(display, "key", "Escape")
+        wait_until(lambda: hush_windows() == shown, 10, "the tray's menu closed")  # before it is counted again
         page.click("#record")
         wait_until(lambda: page.evaluate(recording) == "false", 10, "recording stopped")
         page.close()
