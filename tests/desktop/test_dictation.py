@@ -33,6 +33,7 @@ from tests.support.desktop import (
     running,
     save_report,
     window_environment,
+    xdotool,
 )
 from tests.support.helpers import ROOT, require_tool, wait_until
 
@@ -46,18 +47,6 @@ EARLIER_CLIPBOARD = "copied earlier: Straße"
 @pytest.fixture(scope="module")
 def checkpoint(tiny_en_converted) -> Path:
     return tiny_en_converted
-
-
-def xdotool(display: Display, *arguments: str) -> str:
-    done = subprocess.run(
-        [require_tool("xdotool"), *arguments],
-        env={**os.environ, "DISPLAY": display.name},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @dataclass

@@ -56,6 +56,20 @@ def port_is_closed(port: int) -> bool:
 NOT_YET = (OSError, ValueError, KeyError)
 
 
+def xdotool(display: Display, *arguments: str, check: bool = True) -> str:
+    """``xdotool`` on ``display`` (keys, clicks, window searches); its output. ``check``: a failure
+    (a search that finds nothing exits 1) is an error."""
+    done = subprocess.run(
+        [require_tool("xdotool"), *arguments],
+        env={**os.environ, "DISPLAY": display.name},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert not check or done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 # -- the X display -----------------------------------------------------------------------------
 class _ClientMessage(ctypes.Structure):
     _fields_ = [
