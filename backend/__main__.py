@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from backend.engine import memory
 from backend.web import starting
 
 
@@ -18,6 +19,7 @@ def main() -> None:
     own teardown of torch and transformers would only delay every stop.
     The socket is bound and ``/api/health`` answered before the web app is even imported
     (``starting.py``)."""
+    memory.one_heap()  # before any thread starts
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

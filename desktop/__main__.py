@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from backend.engine import memory
 from desktop import cli, config, entries, instance, shortcut, state
 from desktop.controls import Controls
 from desktop.service import Service, ServiceFailed
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    memory.one_heap()  # before any thread starts: the server, the model's loader, Qt's
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [cli.DICTATE]:
         return dictate(cli.dictate_parser().parse_args(arguments[1:]).action)

@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 #: While loading: blocks from this size up are mapped on their own.
 LOADING_MMAP_THRESHOLD = 1 << 20
 #: Afterwards: where glibc's own adaptive thresholds end up (its maximum for 64-bit), held there.
@@ -72,6 +74,17 @@ def loading() -> Iterator[None]:
             if libc is not None and _loads == 0:
                 libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
                 libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
+def one_heap() -> None:
+    """Every thread started from now on allocates from the heap the process started with (glibc
+    makes one per thread that allocates, up to eight per core, and what one thread frees only that
+    thread reuses), unless the environment chose (``MALLOC_ARENA_MAX``, glibc's ``arena_max``
+    tunable). Threads that have a heap keep it: call this before threads start."""
+    libc = _libc()
+    chosen = "MALLOC_ARENA_MAX" in os.environ or "glibc.malloc.arena_max" in os.environ.get("GLIBC_TUNABLES", "")
+    if libc is not None and not chosen:
+        libc.mallopt(M_ARENA_MAX, 1)
 
 
 def trim_after(module: torch.nn.Module) -> None:

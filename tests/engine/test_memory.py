@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -93,3 +94,40 @@ def test_memory_is_trimmed_after_every_pass_of_a_module(monkeypatch):
     module(torch.zeros(1, 4))
     module(torch.zeros(2, 4))
     assert len(trims) == 2
+
+
+ONE_HEAP_CHILD = """
+import ctypes, sys, threading
+from backend.engine import memory
+
+def in_brk_heap(address):  # the main thread's glibc arena is the brk heap that [heap] names
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if line.rstrip().endswith("[heap]"):
+                start, end = (int(x, 16) for x in line.split()[0].split("-"))
+                if start <= address < end:
+                    return True
+    return False
+
+def allocate():
+    block = bytearray(64 << 10)  # under glibc's mmap threshold: from the thread's heap
+    address = ctypes.addressof((ctypes.c_char * len(block)).from_buffer(block))
+    print("main heap" if in_brk_heap(address) else "a heap of its own")
+
+if sys.argv[1] == "one_heap()":
+    memory.one_heap()
+thread = threading.Thread(target=allocate)
+thread.start()
+thread.join()
+"""
+
+
+@pytest.mark.skipif(memory._libc() is None, reason="glibc's malloc only")
+@pytest.mark.parametrize(("heaps", "expected"), [("one_heap()", "main heap"), ("glibc's default", "a heap of its own")])
+def test_after_one_heap_a_new_thread_allocates_from_the_main_heap(heaps, expected):
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    child = subprocess.run(
+        [sys.executable, "-c", ONE_HEAP_CHILD, heaps], capture_output=True, text=True, timeout=60, cwd=ROOT, env=env
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == expected
