@@ -16,8 +16,9 @@ from backend.engine import memory
 ROOT = Path(__file__).resolve().parents[2]
 
 
-CHILD = """
-import ctypes
+#: What both child programs below start with: where glibc put a block.
+HEAP_PRELUDE = """
+import ctypes, sys, threading
 from backend.engine import memory
 
 def in_brk_heap(address):  # the main thread's glibc arena is the brk heap that [heap] names
@@ -28,7 +29,11 @@ def in_brk_heap(address):  # the main thread's glibc arena is the brk heap that 
                 if start <= address < end:
                     return True
     return False
+"""
 
+CHILD = (
+    HEAP_PRELUDE
+    + """
 def heap_or_mapped():
     memory.trim()  # no free room left at the heap's top: the block must come from the system
     block = bytearray(4 << 20)
@@ -44,6 +49,7 @@ with memory.loading():
 found.append(heap_or_mapped())
 print(" ".join(found))
 """
+)
 
 
 @pytest.mark.skipif(memory._libc() is None, reason="glibc's malloc only")
@@ -96,19 +102,9 @@ def test_memory_is_trimmed_after_every_pass_of_a_module(monkeypatch):
     assert len(trims) == 2
 
 
-ONE_HEAP_CHILD = """
-import ctypes, sys, threading
-from backend.engine import memory
-
-def in_brk_heap(address):  # the main thread's glibc arena is the brk heap that [heap] names
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            if line.rstrip().endswith("[heap]"):
-                start, end = (int(x, 16) for x in line.split()[0].split("-"))
-                if start <= address < end:
-                    return True
-    return False
-
+ONE_HEAP_CHILD = (
+    HEAP_PRELUDE
+    + """
 def allocate():
     block = bytearray(64 << 10)  # under glibc's mmap threshold: from the thread's heap
     address = ctypes.addressof((ctypes.c_char * len(block)).from_buffer(block))
@@ -120,6 +116,7 @@ thread = threading.Thread(target=allocate)
 thread.start()
 thread.join()
 """
+)
 
 
 @pytest.mark.skipif(memory._libc() is None, reason="glibc's malloc only")
