@@ -21,7 +21,6 @@ ratio is Hush's time over faster-whisper's, measured side by side in this run.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -29,13 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 from common import CACHE, table
 from long_form import english_speech, fetch_weights, whisper_base, word_error_rate
 from wer import Server
+
+from backend.audio import wav_bytes
 
 SECONDS = 5.0
 FASTER_WHISPER = """
@@ -75,16 +75,6 @@ def clips(count: int) -> tuple[np.ndarray, list[str]]:
     return np.stack(audio), texts
 
 
-def wav(samples: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(english_speech.SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
-
-
 def hush(model: Path, audio: np.ndarray, repeats: int, threads: int) -> dict[str, dict]:
     """Latencies and texts over HTTP, with words placed and without."""
     results: dict[str, dict] = {}
@@ -96,7 +86,7 @@ def hush(model: Path, audio: np.ndarray, repeats: int, threads: int) -> dict[str
                 for words in (True, False):
                     times, texts = [], []
                     for clip in audio:
-                        upload = wav(clip)
+                        upload = wav_bytes(clip)
                         for attempt in range(repeats + 1):
                             started = time.perf_counter()
                             response = client.post(
@@ -157,7 +147,7 @@ def end_to_end(converted: Path, clip: np.ndarray, repeats: int) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="hush-dictation-e2e-") as folder:
         work = Path(folder)
         microphone = work / "clip.wav"
-        microphone.write_bytes(wav(clip))
+        microphone.write_bytes(wav_bytes(clip))
         state = work / "target.json"
         target = subprocess.Popen(
             [sys.executable, str(ROOT / "tests/support/text_target.py"), str(state)],

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import io
 import itertools
 import json
 import multiprocessing
@@ -40,7 +39,6 @@ import statistics
 import tempfile
 import threading
 import time
-import wave
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -49,6 +47,7 @@ import numpy as np
 import torch
 from common import whisper_small, with_fixed_tokens
 
+from backend.audio import pcm16, wav_bytes
 from scripts import fetch_weights
 from tests.support import english_speech
 from tests.support.word_error import normalise, wer
@@ -66,16 +65,6 @@ def converted(name: str) -> Path:
     from backend.checkpoints import locate
 
     return locate.locate(str(folder))
-
-
-def wav_bytes(samples: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
 
 
 def cpu_seconds() -> float:
@@ -122,7 +111,7 @@ def play(url: str, token: str, samples: np.ndarray, results: Connection) -> None
         reader.start()
         step = int(PACKET_SECONDS * SAMPLE_RATE)
         for n, first in enumerate(range(0, len(samples), step)):
-            pcm = (np.clip(samples[first : first + step], -1, 1) * 32767).astype("<i2").tobytes()
+            pcm = pcm16(samples[first : first + step]).tobytes()
             time.sleep(max(0.0, started + n * PACKET_SECONDS - time.monotonic()))
             socket.send(pcm)
         socket.send(json.dumps({"type": "stop"}))

@@ -42,7 +42,7 @@ class PcmProcessor extends AudioWorkletProcessor {
   }
 
   emit(sample) {
-    this.packet[this.filled++] = Math.max(-32768, Math.min(32767, Math.round(sample * 32767)));
+    this.packet[this.filled++] = Math.max(-32768, Math.min(32767, Math.round(sample * 32768)));
     if (this.filled === PACKET) {
       this.port.postMessage(this.packet.buffer, [this.packet.buffer]);
       this.packet = new Int16Array(PACKET);

@@ -57,10 +57,6 @@ NO_SPEECH = 0.6
 #: chunk, so a larger batch mostly adds memory.
 BATCH_BYTES = 96 * 1024 * 1024
 MAX_BATCH = 8
-#: VAD settings: faster-whisper's for its batched pipeline (pauses from 160 ms, 0.4 s of
-#: padding around speech so no word's edge is cut).
-MIN_SILENCE = 0.16
-SPEECH_PAD = 0.4
 #: A chunk ends this long before the window does. Speech up to the window's edge reads to
 #: Whisper as speech cut off there: it opens a last segment and stops, leaving it to the next
 #: window.
@@ -129,19 +125,6 @@ def one_window(options: Options, seconds: float, batched: BatchedWhisper | None)
     greedy audio of one window or less. Its decoding loop is cheaper per token than transformers'
     ``generate``, which keeps beam search and the sequential long form."""
     return batched is not None and options.beam_size == 1 and seconds <= batched.window
-
-
-def pack(spans: list[tuple[float, float]], window: float, length: int) -> list[Chunk]:
-    """Stretches of speech (seconds) joined into chunks of at most ``window`` seconds, in order;
-    a chunk ends with its last stretch, so every cut lies in a pause."""
-    chunks: list[Chunk] = []
-    for start, end in spans:
-        first, last = max(0, round(start * SAMPLE_RATE)), min(length, round(end * SAMPLE_RATE))
-        if chunks and last - chunks[-1].start <= window * SAMPLE_RATE:
-            chunks[-1] = Chunk(chunks[-1].start, last)
-        elif last > first:
-            chunks.append(Chunk(first, last))
-    return chunks
 
 
 def batch_size(model: WhisperForConditionalGeneration) -> int:
@@ -353,9 +336,7 @@ class BatchedWhisper:
 
     def chunks(self, audio: np.ndarray) -> list[Chunk]:
         """The recording's speech packed into chunks that each end in a pause."""
-        longest = self.window - END_MARGIN
-        spans = vad.speech_spans(audio, min_silence=MIN_SILENCE, max_speech=longest, pad=SPEECH_PAD)
-        return pack(spans, longest, len(audio))
+        return [Chunk(start, end) for start, end in vad.windows(audio, self.window - END_MARGIN)]
 
     def decode_chunks(
         self, request: Request, chunks: list[Chunk], language: str | None, steps: Steps

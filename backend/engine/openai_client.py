@@ -22,14 +22,13 @@ import json
 import ssl
 import threading
 import time
-import wave
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import numpy as np
 
-from backend.audio import SAMPLE_RATE
+from backend.audio import SAMPLE_RATE, wav_bytes
 from backend.engine.servers import Server
 from backend.transcript import Cancelled, Options, Segment, Word
 
@@ -67,17 +66,6 @@ class Answer:
     #: Whether the server placed words in time (segments without words get none made up).
     timed_words: bool
     seconds: float = 0.0
-
-
-def wav_bytes(samples: np.ndarray) -> bytes:
-    """16 kHz mono 16-bit PCM WAV: what every Whisper server reads, a third of float32's size."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
 
 
 class Upload(io.BytesIO):

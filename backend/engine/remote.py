@@ -2,13 +2,14 @@
 
 It takes the same ``Request`` and gives the same ``Transcript`` as the local engine, so the
 job queue, the history and resuming do not care where the work ran. Nothing is loaded here
-but Silero VAD (small, on torch, already installed): the audio is cut at its pauses into
-chunks of at most ``CHUNK_SECONDS``, every configured server is given as many chunks at once
-as it takes, and the answers are shifted back to their place and joined in order. A chunk
-that fails for a reason worth retrying (``openai_client.Unavailable``) goes to another server
-where there is one, after a backoff on the same one otherwise; a server that refuses
-(``Refused``: the key, the address) stops the job with its sentence, without retries. The
-finished prefix is saved after each chunk (``Partial``), so a restart resumes from there.
+but Silero VAD (small, on torch, already installed): the audio is cut into chunks of at most
+``CHUNK_SECONDS`` in the pauses between the windows the local long form would decode, every
+configured server is given as many chunks at once as it takes, and the answers are shifted
+back to their place and joined in order. A chunk that fails for a reason worth retrying
+(``openai_client.Unavailable``) goes to another server where there is one, after a backoff on
+the same one otherwise; a server that refuses (``Refused``: the key, the address) stops the
+job with its sentence, without retries. The finished prefix is saved after each chunk
+(``Partial``), so a restart resumes from there.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 #: the ~28 s windows a Hush server cuts a chunk into, whisper-base's batch on the CPU: each chunk
 #: is then one full batch, not a full one and a remnant.
 CHUNK_SECONDS = 140.0
+#: Whisper's window: every model decodes 30 s at a time.
+WINDOW_SECONDS = 30.0
 #: Tries per chunk (over all servers) before the job fails.
 MAX_ATTEMPTS = 5
 #: Seconds before a chunk is tried again on the same server: doubling from this, at most ``MAX_BACKOFF``.
@@ -319,7 +322,7 @@ class RemoteEngine:
         return self._stopping.is_set() or (request.cancel is not None and request.cancel.is_set())
 
     def _transcribe(self, request: Request, queued: float) -> Transcript:
-        from backend.engine import vad  # torch: imported by the first job, not by the server's start
+        from backend.engine import decoding, vad  # torch: imported by the first job, not by the server's start
 
         started = time.perf_counter()
         if self._stop_asked(request):
@@ -330,7 +333,11 @@ class RemoteEngine:
         language = resume.language if resume else None
         offset = resume.until if resume else 0.0
         rest = request.audio[int(offset * SAMPLE_RATE) :]
-        spans = vad.speech_spans(rest, max_speech=self.chunk_seconds)
+        # Cut between the windows this computer's long form would decode: a Hush server finds the
+        # same windows in each chunk and its transcript is this computer's (other cuts moved every
+        # window, and whisper-base's word error rate on ten minutes from 6.1 % to 6.7-8.1 %).
+        windows = vad.windows(rest, WINDOW_SECONDS - decoding.END_MARGIN)
+        spans = [(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end in windows]
         planned = plan_chunks(spans, len(rest) / SAMPLE_RATE, self.chunk_seconds)
         chunks = [Chunk(i, offset + a, offset + b) for i, (a, b) in enumerate(planned)]
         split = time.perf_counter()

@@ -32,6 +32,11 @@ CONTEXT = 64  # samples of the frame before that each frame sees
 #: Frames through the network at a time (33 s): ~15 MB of intermediates, whatever the length.
 BLOCK_FRAMES = 1024
 
+#: How the long form looks for pauses to cut at: faster-whisper's settings for its batched
+#: pipeline (pauses from 160 ms, 0.4 s of padding around speech so no word's edge is cut).
+LONG_FORM_SILENCE = 0.16
+LONG_FORM_PAD = 0.4
+
 _network: Any = None
 _loading = threading.Lock()
 #: The last recording asked about (a weak reference: never kept alive for this) and its probabilities.
@@ -163,3 +168,24 @@ def silero(name: str) -> Any:
     finally:
         torch.set_num_threads(threads)
     return getattr(silero_vad, name)
+
+
+def windows(audio: np.ndarray, longest: float) -> list[tuple[int, int]]:
+    """The long form's windows: the recording's speech packed into stretches (samples) of at most
+    ``longest`` seconds that each end in a pause. The remote engine cuts its chunks between them,
+    so that a Hush server given a chunk finds the windows this computer would have decoded."""
+    spans = speech_spans(audio, min_silence=LONG_FORM_SILENCE, max_speech=longest, pad=LONG_FORM_PAD)
+    return pack(spans, longest, len(audio))
+
+
+def pack(spans: list[tuple[float, float]], longest: float, length: int) -> list[tuple[int, int]]:
+    """Stretches of speech (seconds) joined in order into ``(start, end)`` samples of at most
+    ``longest`` seconds; each ends with its last stretch, so every cut lies in a pause."""
+    packed: list[tuple[int, int]] = []
+    for start, end in spans:
+        first, last = max(0, round(start * SAMPLE_RATE)), min(length, round(end * SAMPLE_RATE))
+        if packed and last - packed[-1][0] <= longest * SAMPLE_RATE:
+            packed[-1] = (packed[-1][0], last)
+        elif last > first:
+            packed.append((first, last))
+    return packed

@@ -12,8 +12,9 @@ import torch
 
 from backend import audio
 from backend.engine import decoding
-from backend.engine.decoding import Chunk, Decoding, Rules, pack
+from backend.engine.decoding import Chunk, Decoding, Rules
 from backend.engine.engine import Engine
+from backend.engine.vad import pack
 from backend.settings import LongForm
 from backend.status import ModelState
 from backend.transcript import Cancelled, Options, Request
@@ -65,7 +66,7 @@ def test_speech_is_packed_into_chunks_of_one_window_that_end_in_pauses():
     chunks = pack(spans, 30.0, 65 * audio.SAMPLE_RATE)  # the last span runs past the audio's end
     rate = audio.SAMPLE_RATE
     expected = [(0.5, 29), (30, 33), (34, 62), (63, 65)]
-    assert chunks == [Chunk(round(start * rate), end * rate) for start, end in expected]
+    assert chunks == [(round(start * rate), end * rate) for start, end in expected]
 
 
 @pytest.mark.parametrize(

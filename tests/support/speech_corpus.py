@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.audio import pcm16
 from tests.support.tiny_whisper import WORDS
 
 SAMPLE_RATE = 16_000
@@ -407,7 +408,7 @@ def long_form(seconds: float, seed: int, variants: tuple[str, ...] = ALL_VARIANT
 
 def write_wav(path: str | Path, audio: np.ndarray) -> None:
     """16-bit PCM WAV."""
-    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    pcm = pcm16(audio)
     with wave.open(str(path), "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)
