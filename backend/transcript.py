@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 Task = Literal["transcribe", "translate"]
 TASKS: tuple[str, ...] = get_args(Task)
 
-#: Called with the fraction of the audio done (0..1) as the windows go by.
-Progress = Callable[[float], None]
+
+class Progress(Protocol):
+    """Hears the fraction of the audio done (0..1) as the windows go by; and where the engine has
+    more to say than a fraction (a remote engine: how much audio is sent, how much is back), a sentence."""
+
+    def __call__(self, done: float, stage: str | None = None) -> None: ...
+
+
 #: OpenAI's threshold: a text that compresses more than this repeats itself (a decoding loop).
 COMPRESSION_RATIO = 2.4
 

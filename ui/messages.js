@@ -124,7 +124,11 @@ export function workingText(item, model, now = Date.now(), clock = performance.n
   if (model.remote) {
     const where = model.engine.replace(/^Servers?: /, "");
     details.uploading = `Sending ${formatBytes(item.blob?.size || 0)} to Hush, which stores it here and sends it on to ${where}.`;
-    if (!item.position) details.transcribing = `Transcribed by ${where}${elapsed}; long audio is shared out in pieces.`;
+    if (!item.position) {
+      details.transcribing = item.stage
+        ? `${item.stage}${elapsed}`
+        : `Transcribed by ${where}${elapsed}; long audio is shared out in pieces.`;
+    }
   }
   const cancel = item.phase === "held" || item.phase === "queued" ? "Don't transcribe" : "Cancel";
   return { title: titles[item.phase], detail: details[item.phase], cancel };

@@ -184,6 +184,7 @@ export function createQueue({ api, model, options, events = {}, pollMs = POLL_MS
       item.workStarted ||= performance.now();
       item.position = job.status === "queued" ? job.position || 0 : 0;
       item.serverProgress = job.progress || 0;
+      item.stage = job.stage || null; // a remote engine's words: how much audio is sent, how much is back
       item.partial = job.segments || []; // the windows decoded so far
     } else {
       // failed, cancelled (elsewhere: the history, another client) or interrupted

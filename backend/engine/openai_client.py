@@ -22,6 +22,7 @@ import json
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,18 +69,26 @@ class Answer:
     seconds: float = 0.0
 
 
+#: Hears how many bytes of a piece's audio have gone to the connection so far (from 0 again when
+#: the piece is sent again in a simpler form).
+Sent = Callable[[int], None]
+
+
 class Upload(io.BytesIO):
     """The audio as httpx reads it into the request body: the cancel event is checked between
-    pieces, so a cancel stops an upload under way."""
+    pieces, so a cancel stops an upload under way, and ``sent`` hears the bytes handed over."""
 
-    def __init__(self, data: bytes, cancel: threading.Event | None) -> None:
+    def __init__(self, data: bytes, cancel: threading.Event | None, sent: Sent | None = None) -> None:
         super().__init__(data)
-        self.cancel = cancel
+        self.cancel, self.sent = cancel, sent
 
     def read(self, size: int | None = -1) -> bytes:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("The transcription was cancelled.")
-        return super().read(UPLOAD_PIECE if size is None or size < 0 else min(size, UPLOAD_PIECE))
+        piece = super().read(UPLOAD_PIECE if size is None or size < 0 else min(size, UPLOAD_PIECE))
+        if self.sent is not None:
+            self.sent(self.tell())
+        return piece
 
 
 def said(response: httpx.Response, key: str | None = None) -> str:
@@ -208,6 +217,7 @@ class ServerClient:
         samples: np.ndarray,
         options: Options,
         cancel: threading.Event | None = None,
+        sent: Sent | None = None,
     ) -> Answer:
         """``samples`` (16 kHz mono) transcribed by this server, in the richest form it gives."""
         audio = wav_bytes(samples)
@@ -225,7 +235,7 @@ class ServerClient:
                 data["prompt"] = options.prompt
             if options.temperature is not None:
                 data["temperature"] = str(options.temperature)
-            upload = Upload(audio, cancel)
+            upload = Upload(audio, cancel, sent)
             response = self._send("POST", path, data=data, files={"file": ("audio.wav", upload, "audio/wav")})
             if response.status_code in FORMAT_REFUSED and index < len(FORMATS) - 1:
                 continue

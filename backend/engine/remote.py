@@ -14,6 +14,7 @@ job with its sentence, without retries. The finished prefix is saved after each 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -91,6 +92,16 @@ def shifted(segment: Segment, offset: float, end: float) -> Segment:
     return Segment(at(segment.start), at(segment.end), segment.text, words)
 
 
+def wav_size(chunk: Chunk) -> int:
+    """Bytes of a chunk's audio as sent (``audio.wav_bytes``: a 44-byte header, two bytes a sample)."""
+    return 44 + 2 * (int(chunk.end * SAMPLE_RATE) - int(chunk.start * SAMPLE_RATE))
+
+
+def megabytes(size: int) -> str:
+    """As the page writes sizes (units of 1024)."""
+    return f"{size / 2**20:.1f} MB"
+
+
 def clamp(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
@@ -121,6 +132,8 @@ class Fanout:
         self.clients, self.audio, self.options = clients, audio, options
         self.pending = list(chunks)
         self.results: dict[int, Answer] = {}
+        #: Bytes of each chunk's audio handed to its connection so far (the upload's progress).
+        self.sent: dict[int, int] = {}
         self.error: ServerError | None = None
         self.stopped = threading.Event()  # set on cancel, failure or the end: workers take no more
         self.changed = threading.Condition()
@@ -170,7 +183,8 @@ class Fanout:
                     return
             piece = self.audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
             try:
-                answer = client.transcribe(piece, self.options, self.stopped)
+                sent = functools.partial(self.sent.__setitem__, chunk.index)
+                answer = client.transcribe(piece, self.options, self.stopped, sent)
             except Cancelled:
                 return
             except Refused as error:
@@ -193,6 +207,7 @@ class Fanout:
         with self.changed:
             chunk.attempts += 1
             chunk.tried.add(client.server.id)
+            self.sent.pop(chunk.index, None)
             failures = self._failures[number] = self._failures.get(number, 0) + 1
             self._cooldown[number] = time.monotonic() + min(BACKOFF * 2 ** (failures - 1), MAX_BACKOFF)
             if chunk.attempts >= MAX_ATTEMPTS:
@@ -318,6 +333,15 @@ class RemoteEngine:
     def transcribe(self, audio: np.ndarray, options: Options = Options()) -> Transcript:
         return self.submit(Request(audio=audio, options=options)).result()
 
+    def _stage(self, sent: int, total: int, back: int, chunks: int) -> str:
+        """Where a job's audio is, for the page: how much is sent, how much is back."""
+        hosts = ", ".join(dict.fromkeys(c.host for c in self._clients))
+        returned = f"{back} of {chunks} pieces transcribed" if chunks > 1 else "waiting for the transcript"
+        if sent < total:
+            share = f"{megabytes(sent)} of {megabytes(total)} ({sent / total:.0%})"
+            return f"Sending the audio to {hosts}: {share}; {returned}."
+        return f"All {megabytes(total)} sent to {hosts}; {returned}."
+
     def _stop_asked(self, request: Request) -> bool:
         return self._stopping.is_set() or (request.cancel is not None and request.cancel.is_set())
 
@@ -341,23 +365,26 @@ class RemoteEngine:
         planned = plan_chunks(spans, len(rest) / SAMPLE_RATE, self.chunk_seconds)
         chunks = [Chunk(i, offset + a, offset + b) for i, (a, b) in enumerate(planned)]
         split = time.perf_counter()
+        total = sum(wav_size(c) for c in chunks)
         if request.on_progress is not None:
-            request.on_progress(offset / length if length else 0.0)
+            request.on_progress(offset / length if length else 0.0, self._stage(0, total, 0, len(chunks)))
         fanout = Fanout(self._clients, chunks, request.audio, request.options)
         fanout.start()
         try:
-            emitted = reported = 0
+            emitted, reported = 0, (-1.0, "")
             while emitted < len(chunks):
                 fanout.wait(0.2)
                 if self._stop_asked(request):
                     raise Cancelled("The transcription was cancelled.")
                 if fanout.error is not None:
                     raise RemoteFailed(str(fanout.error))
-                finished_chunks = [chunks[i] for i in list(fanout.results)]
-                if request.on_progress is not None and len(finished_chunks) > reported:  # in any order
-                    reported = len(finished_chunks)
-                    seconds = offset + sum(c.end - c.start for c in finished_chunks)
-                    request.on_progress(1.0 if reported == len(chunks) else min(seconds / length, 1.0))
+                finished_chunks = [chunks[i] for i in list(fanout.results)]  # in any order
+                seconds = offset + sum(c.end - c.start for c in finished_chunks)
+                done_fraction = 1.0 if len(finished_chunks) == len(chunks) else min(seconds / length, 1.0)
+                now = (done_fraction, self._stage(sum(fanout.sent.values()), total, len(finished_chunks), len(chunks)))
+                if request.on_progress is not None and now != reported:
+                    reported = now
+                    request.on_progress(*now)
                 while emitted in fanout.results:
                     chunk, answer = chunks[emitted], fanout.results[emitted]
                     after = done[-1].end if done else 0.0

@@ -44,8 +44,21 @@ class Active:
     future: Future[Transcript] | None = None
     running: bool = False
     progress: float = 0.0
+    stage: str | None = None
     segments: list[Segment] = field(default_factory=list)  # the windows decoded so far
     listener: Callable[[list[Segment]], None] | None = None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a job not yet finished stands, as the API shows it."""
+
+    #: Fraction of the audio transcribed (0..1).
+    progress: float = 0.0
+    #: Jobs ahead of it in the queue: 0 while it runs, ``None`` when it is neither queued nor running.
+    position: int | None = None
+    #: What the engine is doing, where it says more than the fraction (a remote engine's upload).
+    stage: str | None = None
 
 
 def is_silent(samples: np.ndarray) -> bool:
@@ -152,16 +165,16 @@ class Jobs:
         if active.future is not None:
             active.future.cancel()  # succeeds only while it is still queued
 
-    def progress(self, job_id: str) -> tuple[float, int | None]:
-        """Fraction of the audio done, and how many jobs are ahead in the queue (0 while running)."""
+    def standing(self, job_id: str) -> Standing:
+        """How far a queued or running job is, and how many jobs are ahead of it."""
         with self._lock:
             active = self._active.get(job_id)
             if active is None:
-                return 0.0, None
+                return Standing()
             waiting = [i for i, a in self._active.items() if not a.running]
             ahead = sum(a.running for a in self._active.values())
             position = 0 if active.running else ahead + waiting.index(job_id)
-            return active.progress, position
+            return Standing(active.progress, position, active.stage)
 
     def segments_so_far(self, job_id: str) -> list[Segment]:
         """The segments a running job has decoded so far (empty when it is not running)."""
@@ -173,12 +186,12 @@ class Jobs:
         with self._lock:
             return job_id in self._active
 
-    def _progress(self, job_id: str, done: float) -> None:
+    def _progress(self, job_id: str, done: float, stage: str | None = None) -> None:
         with self._lock:
             active = self._active.get(job_id)
             first = active is not None and not active.running
             if active is not None:
-                active.running, active.progress = True, done
+                active.running, active.progress, active.stage = True, done, stage
         if first:
             self.store.set_status(job_id, Status.RUNNING)
 

@@ -126,6 +126,11 @@ class JobSummary(BaseModel):
     error: str | None = Field(None, description="Why it failed, was cancelled or interrupted.")
     progress: float = Field(0.0, description="Fraction of the audio transcribed so far (0..1).")
     position: int | None = Field(None, description="Jobs ahead of this one in the queue; null when not queued.")
+    stage: str | None = Field(
+        None,
+        description="While it runs, what the engine is doing where it says more than the progress "
+        "(a remote engine: how much audio is sent to the server and how much is back).",
+    )
     text: str = ""
     language: str | None = None
     duration: Duration | None = Field(None, description="Length of the audio in seconds, once transcribed.")

@@ -10,6 +10,8 @@ import time
 import numpy as np
 import pytest
 
+from backend.audio import wav_bytes
+from backend.engine.openai_client import ServerClient
 from backend.engine.remote import RemoteEngine, RemoteFailed, in_sequence, plan_chunks
 from backend.engine.servers import EngineChoice, Server
 from backend.transcript import Cancelled, Options, Partial, Request, Segment, Word
@@ -90,14 +92,26 @@ def test_faster_whisper_server_transcribes_a_clip(fws_peer, hear):
     engine.close()
 
 
+def test_the_upload_is_heard_as_it_goes(fws_peer, spoken):
+    """The bytes handed to the connection are reported piece by piece, up to the whole WAV."""
+    audio = spoken[0][: 16_000 * 20]
+    client = ServerClient(Server(fws_peer.url).checked())
+    heard: list[int] = []
+    answer = client.transcribe(audio, Options(language="en"), sent=heard.append)
+    assert answer.text
+    assert len(heard) >= 5 and heard == sorted(heard), heard
+    assert heard[-1] == len(wav_bytes(audio)) == 44 + 2 * len(audio)
+    client.close()
+
+
 def test_three_minutes_are_split_across_two_servers(fws_peer, fws_second_peer, spoken):
     audio, spans = spoken
     proxies = [FaultProxy(root(fws_peer.url)), FaultProxy(root(fws_second_peer.url))]
     engine = remote(*(p.url for p in proxies), chunk_seconds=45)
-    progress: list[float] = []
+    progress: list[tuple[float, str | None]] = []
     partials: list[Partial] = []
-    request = Request(audio=audio, options=Options(language="en"), on_progress=progress.append,
-                      on_partial=partials.append)  # fmt: skip
+    request = Request(audio=audio, options=Options(language="en"), on_partial=partials.append,
+                      on_progress=lambda done, stage=None: progress.append((done, stage)))  # fmt: skip
     transcript = engine.submit(request).result(600)
     chunks = int(transcript.timings["chunks"])
     assert chunks >= 4 and len(audio) / 16_000 >= 175
@@ -106,7 +120,10 @@ def test_three_minutes_are_split_across_two_servers(fws_peer, fws_second_peer, s
     assert not out_of_order(transcript.segments, transcript.duration)
     assert not unheard(transcript.segments, spans)
     assert len(words(transcript.text)) <= 1.1 * sum(len(words(s)) for s in LONG_FORM), transcript.text
-    assert progress == sorted(progress) and progress[-1] == 1.0
+    fractions = [done for done, _ in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert progress[-1][1].startswith("All ") and f"{chunks} of {chunks} pieces transcribed" in progress[-1][1]
+    assert all(stage and "127.0.0.1" in stage for _, stage in progress), "each report says where the audio goes"
     assert len(partials) == chunks and partials[-1].segments == tuple(transcript.segments)
     for proxy in proxies:
         proxy.stop()

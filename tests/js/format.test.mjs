@@ -50,3 +50,12 @@ test("the server's queue position and progress while transcribing", () => {
   const running = { phase: "transcribing", position: 0, serverProgress: 0.25, workStarted: 0 };
   assert.equal(workingText(running, model).title, "Transcribing 25%");
 });
+
+test("a remote job says how much audio is sent and how much is back", () => {
+  const model = { reachable: true, state: "ready", remote: true, engine: "Server: gpu-box:8000" };
+  const stage = "Sending the audio to gpu-box: 1.2 of 4.8 MB (25%); 0 of 3 pieces transcribed.";
+  const running = { phase: "transcribing", position: 0, serverProgress: 0, stage };
+  assert.equal(workingText(running, model).detail, stage);
+  const before = { phase: "transcribing", position: 0, serverProgress: 0, stage: null };
+  assert.match(workingText(before, model).detail, /^Transcribed by gpu-box:8000/);
+});

@@ -17,11 +17,13 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -125,6 +127,34 @@ def fws_second_peer(peer_factory, base_ct2) -> PeerServer:
 
 
 # -- faults ------------------------------------------------------------------------------------
+@contextmanager
+def self_signed_server(folder: Path) -> Iterator[str]:
+    """An HTTPS server on 127.0.0.1 with a certificate nobody vouches for (as a box set up in a hurry
+    has), answering every GET with an empty model list: its base URL (``https://127.0.0.1:PORT/v1``)."""
+    key, certificate = folder / "key.pem", folder / "certificate.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)  # fmt: skip
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            FaultProxy.send(self, 200, b'{"data": []}', "application/json")
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    server.handle_error = lambda *_: None  # the client hanging up on the certificate is the point
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class FaultProxy:
     """An HTTP server on 127.0.0.1 that forwards every request to ``upstream`` (a base URL such as
     ``http://127.0.0.1:PORT``), except transcription requests while ``faults`` has entries: each

@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from backend.engine.servers import ENGINES_FILE
 from tests.engine.test_real_weights import ENGLISH
 from tests.support.helpers import wait_until
-from tests.support.peers import FaultProxy, free_port
+from tests.support.peers import FaultProxy, free_port, self_signed_server
 from tests.support.real_weights import overlap
 
 KEY = "sk-hush-test-0123456789abcdef"
@@ -123,6 +123,14 @@ def test_the_test_button_reports_the_answer_or_what_is_wrong(client_server, fws_
     assert not gone["ok"] and "cannot be reached" in gone["detail"], gone
     path = client.post("/api/engines/test", json={"url": root(fws_peer.url)}).json()
     assert not path["ok"] and "check the base URL" in path["detail"], path
+
+
+def test_a_certificate_nobody_vouches_for_is_named(client_server, tmp_path):
+    _, client = client_server
+    with self_signed_server(tmp_path) as url:
+        answer = client.post("/api/engines/test", json={"url": url}).json()
+    assert not answer["ok"], answer
+    assert "secure connection to 127.0.0.1" in answer["detail"] and "certificate" in answer["detail"], answer
 
 
 def test_hush_engine_sets_the_server_for_the_launch(start_server, fws_peer):

@@ -113,10 +113,10 @@ def stored(jobs: Jobs, job_id: str) -> StoredJob:
 def job_fields(jobs: Jobs, job: StoredJob) -> dict:
     """A stored job's fields as the API shows them: with live progress and queue position, and the
     transcript's own fields once it is done."""
-    progress, position = jobs.progress(job.id)
+    standing = jobs.standing(job.id)
     fields = {"id": job.id, "created": job.created, "filename": job.filename, "status": job.status}
     fields["dictation"] = job.dictation
-    fields |= {"error": job.error, "progress": progress, "position": position}
+    fields |= {"error": job.error, **vars(standing)}
     if job.transcript is not None:
         fields |= {**vars(job.transcript), "progress": 1.0, "speakers": job.transcript.speaker_names()}
     return fields
