@@ -11,6 +11,7 @@
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //                  and who speaks (speakers-view.js; speakers.js saves names, merges and moves)
+//                  (both send through edits.js: the newest answer wins)
 //   views.js       the rest rendered; messages.js says it in words
 //   meter.js, toast.js, dropzone.js, shortcuts.js  the level meter, messages in passing,
 //                  dropped files, the keyboard

@@ -1,6 +1,7 @@
 // Who said what in a transcript the server keeps: naming speakers, merging two, giving a
 // segment to another speaker, labelling speakers afterwards, each sent at once and the item's
 // transcript replaced by the server's answer. No DOM: node tests drive it with a stubbed API.
+import { createEdits } from "./edits.js";
 
 /** How many colours speakers cycle through (css/speakers.css has one class per colour). */
 export const COLOURS = 8;
@@ -59,23 +60,7 @@ export function turnsText(result) {
  */
 export function createSpeakers({ api, events = {} }) {
   const emit = (name, ...args) => events[name]?.(...args);
-  const sent = new WeakMap();
-  const applied = new WeakMap();
-
-  async function send(item, request) {
-    const number = (sent.get(item) || 0) + 1;
-    sent.set(item, number);
-    try {
-      const job = await request();
-      if (number > (applied.get(item) || 0) && job.status === "done") {
-        applied.set(item, number);
-        item.result = job;
-      }
-    } catch (error) {
-      emit("error", error);
-    }
-    emit("changed", item);
-  }
+  const send = createEdits(emit);
 
   return {
     /** Name speaker `speaker` (an empty name: "Speaker N" again). */

@@ -22,7 +22,7 @@ from backend.web import errors
 from backend.web.dependencies import Desktop
 from backend.web.limits import UploadLimit
 from backend.web.routers import desktop as desktop_routes
-from backend.web.routers import engines, health, live, models, openai, transcriptions
+from backend.web.routers import engines, health, live, models, openai, speakers, transcriptions
 from backend.web.security import Guard
 
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, desktop: Desktop | None = None)
     )
     app.include_router(health.router)
     app.include_router(transcriptions.router)
+    app.include_router(speakers.router)
     app.include_router(openai.router)
     app.include_router(models.router)
     app.include_router(engines.router)
