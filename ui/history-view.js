@@ -14,9 +14,10 @@ function when(iso) {
 
 /**
  * `history`: history.js's state; `panel`, `list`, `search` and `empty` are the panel's elements.
- * `onOpen(job)` shows a job in the result view. Returns {render}: call it when `history` changed.
+ * `onOpen(job)` shows a job in the result view; `typeAgain`: type-again.js, for dictations (the window
+ * app only; without it they offer no "Type again"). Returns {render}: call it when `history` or `typeAgain` changed.
  */
-export function createHistoryView({ history, panel, list, search, empty, onOpen }) {
+export function createHistoryView({ history, panel, list, search, empty, onOpen, typeAgain = null }) {
   let current = ""; // the id of the job opened last, marked in the list
 
   /** The pressed button stays off while its request runs; the list is drawn again after it. */
@@ -41,6 +42,17 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
         text: "Transcribe again",
         title: job.error || "",
         onclick: (event) => press(event, history.retry, job),
+      }),
+    type: (job) =>
+      typeAgain &&
+      element("button", {
+        type: "button",
+        class: "button button-secondary history-type",
+        text: typeAgain.label(job),
+        title: "Click into the app the text should go to before the countdown ends",
+        "aria-live": "polite",
+        "data-phase": typeAgain.state.id === job.id ? typeAgain.state.phase : "idle",
+        onclick: () => typeAgain.press(job),
       }),
     delete: (job) =>
       element("button", {
