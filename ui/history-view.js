@@ -68,6 +68,13 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
       }),
   };
 
+  /** The button for `action`, marked with it so that the focus can find it again after a render. */
+  function actionButton(action, job) {
+    const button = buttons[action](job);
+    button?.setAttribute("data-action", action);
+    return button;
+  }
+
   function row(job) {
     const name = element(
       "button",
@@ -90,7 +97,11 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
       }),
       job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
     );
-    const actions = element("div", { class: "history-actions" }, ...jobActions(job).map((action) => buttons[action](job)));
+    const actions = element(
+      "div",
+      { class: "history-actions" },
+      ...jobActions(job).map((action) => actionButton(action, job)),
+    );
     const badge = element("span", { class: "badge", "data-phase": job.status, text: badgeText(job) });
     const progress =
       job.status === "running"
@@ -117,9 +128,17 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
     );
   }
 
+  /** The list is drawn anew (a poll, each second of a countdown): the button that had the keyboard
+   * focus gets it back, so a keyboard user can press "Type again" a second time to stop it. */
   function render() {
     const jobs = history.jobs;
+    const focused = document.activeElement;
+    const had = list.contains(focused) ? [focused.closest("li")?.dataset.id, focused.dataset.action] : null;
     list.replaceChildren(...jobs.map(row));
+    if (had?.[1]) {
+      const item = [...list.children].find((li) => li.dataset.id === had[0]);
+      item?.querySelector(`[data-action="${had[1]}"]`)?.focus();
+    }
     empty.hidden = jobs.length > 0;
     empty.textContent = emptyText(history.query);
     panel.dataset.count = String(jobs.length);

@@ -278,9 +278,14 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         wait_until(lambda: page.evaluate(f"!!document.querySelector({json.dumps(again)})"), 10, "Type again")
         page.evaluate(f"document.querySelector({json.dumps(again)}).scrollIntoView({{block: 'center'}})")
         before = target.text()
-        page.click(again)
+        page.evaluate(f"document.querySelector({json.dumps(again)}).focus()")  # as Tab would reach it
+        enter = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+        page.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **enter)  # Enter presses it
+        page.call("Input.dispatchKeyEvent", type="keyUp", **enter)
         label = f"document.querySelector({json.dumps(again)}).textContent"
-        wait_until(lambda: page.evaluate(label).startswith("Typing in "), 5, "the countdown", ignoring=NOT_YET)
+        wait_until(lambda: page.evaluate(label).startswith("Typing in 2"), 5, "the countdown", ignoring=NOT_YET)
+        focused = f"document.activeElement === document.querySelector({json.dumps(again)})"
+        assert page.evaluate(focused), "the button lost the keyboard focus when the list was drawn again"
         page.evaluate(PAINTED)
         display.screenshot(OUTPUT / "dictation-type-again.png", TITLE)
         target.focus()  # the person clicks into the target app meanwhile
