@@ -3,7 +3,10 @@
 //
 // The level is taken from the live text's PCM packets, not from animation frames: the page records
 // while its window is in the background, where browsers stop animation frames and slow timers.
-// At most one message every `intervalMs`, and never two at once (a slow answer skips a beat).
+// At most one message every `intervalMs`, and never two at once (a slow answer skips a beat); of a
+// long dictation's text only the newest `TAIL_CHARS` go (the indicator shows the newest words).
+
+export const TAIL_CHARS = 1000;
 
 /** The level of 16-bit PCM (an ArrayBuffer) on the page meter's scale: -60 dBFS … 0 dBFS → 0 … 1. */
 export function pcmLevel(packet) {
@@ -47,7 +50,7 @@ export function createDictationProgress({ send, intervalMs = 100, now = () => pe
       if (!sending && now() - sentAt >= intervalMs) flush();
     },
     text(value) {
-      text = value;
+      text = value.length > TAIL_CHARS ? value.slice(-TAIL_CHARS) : value;
     },
     stop() {
       stopped = true;

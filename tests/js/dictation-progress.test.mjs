@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createDictationProgress, pcmLevel } from "../../ui/dictation-progress.js";
+import { createDictationProgress, pcmLevel, TAIL_CHARS } from "../../ui/dictation-progress.js";
 
 const tone = (amplitude, n = 160) => new Int16Array(n).fill(Math.round(amplitude * 32767)).buffer;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -59,4 +59,14 @@ test("a slow answer is not stacked on, a failed one is retried with the next pac
   clock = 1000;
   progress.pcm(tone(0.1));
   assert.equal(sent.length, 2);
+});
+
+test("of a long dictation only the newest words are sent", async () => {
+  const sent = [];
+  const progress = createDictationProgress({ send: async (m) => sent.push(m), now: () => 0 });
+  progress.text(`${"older words ".repeat(200)}newest`);
+  progress.pcm(tone(0.1));
+  await settle();
+  assert.equal(sent[0].text.length, TAIL_CHARS);
+  assert.ok(sent[0].text.endsWith("newest"));
 });
