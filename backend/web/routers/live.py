@@ -85,7 +85,7 @@ async def live(
                 used.taken += 1
                 serving = True
             if session.due():
-                await answer(websocket, session, final=False)
+                await answer_unless_gone(websocket, session, receiving)
             else:
                 await wait(stopped, 0.1)
         if serving and receiving.done() and receiving.exception() is None:
@@ -100,6 +100,18 @@ async def live(
             await receiving
         with contextlib.suppress(RuntimeError):
             await websocket.close()
+
+
+async def answer_unless_gone(websocket: WebSocket, session: LiveSession, receiving: asyncio.Task[None]) -> None:
+    """One pass, dropped when the page goes meanwhile: what is still queued of it (its transcription
+    after the speech search) is cancelled on the inference thread. A dictation's preview is closed
+    at the shortcut's release, and its last pass must not delay the dictation's transcription."""
+    passing = asyncio.create_task(answer(websocket, session, final=False))
+    await asyncio.wait({passing, receiving}, return_when=asyncio.FIRST_COMPLETED)
+    if not passing.done() and receiving.exception() is not None:  # gone, not stopped
+        passing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await passing
 
 
 async def answer(websocket: WebSocket, session: LiveSession, final: bool, done: bool = False) -> None:
