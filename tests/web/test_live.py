@@ -162,8 +162,10 @@ def test_a_pass_under_way_is_dropped_when_the_page_goes(random_server, monkeypat
     from tests.support.helpers import wait_until
 
     stuck = StuckSession()
-    monkeypatch.setattr(live_router, "live_session", lambda *_args: stuck)
+    given: list[threading.Event] = []
+    monkeypatch.setattr(live_router, "live_session", lambda *args: given.append(args[-1]) or stuck)
     with connect(socket_url(random_server, token=random_server.token), open_timeout=30) as socket:
         socket.send(pcm(np.zeros(8000, np.float32)))
         wait_until(stuck.passing.is_set, 10, "a pass under way")
     wait_until(stuck.cancelled.is_set, 10, "the pass dropped once the page went")
+    assert given[0].is_set()  # on the inference thread, a pass stops at its next decoding step
