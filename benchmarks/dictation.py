@@ -7,7 +7,8 @@
 records a 5 s clip through Chromium's fake microphone while Ctrl+Shift+Space is held (XTest),
 and the time is taken from the keys' release to the whole text read back from a separate Tk app
 that has the focus (it saves its text every 20 ms), with real whisper-base and tiny.en; beside
-it, faster-whisper int8's transcription time of the same clip (no recording, no typing).
+it, faster-whisper int8's transcription time of the same clip (no recording, no typing). The
+indicator's live text runs while the keys are held (its own ``/api/live`` session), as in use.
 
 Real whisper-base (``scripts/fetch_weights.py``): Hush as ``python -m backend`` on
 127.0.0.1 gets each clip as a WAV upload (language detected, greedy: ``temperature=0``),

@@ -116,7 +116,7 @@ def listen_for_dictation(controls: Controls) -> None:
         cancel=lambda: controls.dictate("cancel"),
         dictating=lambda: controls.dictating,
     )
-    controls.listen(keys, shortcut.listen(keys))
+    shortcut.listen(keys, lambda note: controls.listen(keys, note))
 
 
 def announce(service: Service, lock: instance.Lock, files: Sequence[Path]) -> None:

@@ -8,6 +8,7 @@ import threading
 import webbrowser
 from typing import Any
 
+from backend.web.schemas import IndicatorState
 from desktop.controls import Controls
 from desktop.service import Service, ServiceFailed
 
@@ -38,9 +39,14 @@ class BrowserSurface:
     def get_clipboard(self) -> str | None:
         raise ValueError("Hush in the browser cannot reach the clipboard.")
 
-    def indicate(self, text: str | None, seconds: float | None = None) -> None:
-        if text:  # no indicator window here: the terminal it runs in hears it
+    def indicate(
+        self, text: str | None, seconds: float | None = None, *, hint: str | None = None, level: float | None = None
+    ) -> None:
+        if text and level is None:  # no indicator window here: the terminal it runs in hears what is said
             log.info("%s", text)
+
+    def showing(self) -> IndicatorState:
+        return IndicatorState(text=None)
 
 
 def run(service: Service, controls: Controls) -> int:

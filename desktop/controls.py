@@ -13,7 +13,15 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
+from backend.web.schemas import (
+    Delivery,
+    DesktopChange,
+    DesktopPreferences,
+    DictationAction,
+    DictationProgress,
+    DictationState,
+    IndicatorState,
+)
 from desktop import entries, shortcut, state
 from desktop.shortcut import Shortcut
 from desktop.state import State
@@ -21,7 +29,9 @@ from desktop.typist import Typist
 
 log = logging.getLogger(__name__)
 
-LISTENING = "Listening… release the keys, or tap again, to type it · Esc cancels"
+LISTENING = "Listening…"
+#: Under the live text while listening: how to finish.
+HINT = "Release the keys, or tap again, to type it · Esc cancels"
 TRANSCRIBING = "Typing…"
 #: How long a problem stays in the indicator; how long "Typing…" at most (a failed transcription).
 PROBLEM_SECONDS = 8.0
@@ -49,8 +59,14 @@ class Surface(Protocol):
     def get_clipboard(self) -> str | None:
         """The system clipboard's text (``None`` when it holds none), to restore it after a paste."""
 
-    def indicate(self, text: str | None, seconds: float | None = None) -> None:
-        """Show ``text`` in the dictation indicator (``None`` hides it), for ``seconds`` if given."""
+    def indicate(
+        self, text: str | None, seconds: float | None = None, *, hint: str | None = None, level: float | None = None
+    ) -> None:
+        """Show ``text`` in the dictation indicator (``None`` hides it), for ``seconds`` if given; ``hint``
+        a smaller line under it, ``level`` (0…1) the microphone's level on its meter (``None``: no meter)."""
+
+    def showing(self) -> IndicatorState:
+        """What the indicator shows now."""
 
 
 class Controls:
@@ -105,12 +121,27 @@ class Controls:
             surface.dictate(action)  # ValueError where it cannot record: nothing changes then
             self.dictating = action == "start"
             if action == "start":
-                surface.indicate(LISTENING)
+                surface.indicate(LISTENING, hint=HINT, level=0.0)
             elif action == "stop":
                 surface.indicate(TRANSCRIBING, TRANSCRIBING_SECONDS)
             else:
                 surface.indicate(None)
         log.info("dictation: %s", action)
+
+    def progress(self, progress: DictationProgress) -> None:
+        """The page's level and live text while it records; one that arrives after the stop (the
+        indicator says "Typing…" by then) is dropped."""
+        with self._lock:
+            if self._surface is not None and self.dictating:
+                self._surface.indicate(progress.text.strip() or LISTENING, hint=HINT, level=progress.level)
+
+    def dictation(self) -> DictationState:
+        with self._lock:
+            surface = self._surface
+            dictating = self.dictating
+        return DictationState(
+            dictating=dictating, indicator=surface.showing() if surface is not None else IndicatorState(text=None)
+        )
 
     def deliver(self, text: str) -> Delivery:
         delivery = self.typist.deliver(text)

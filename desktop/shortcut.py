@@ -5,8 +5,9 @@ pynput's keyboard listener hears the keys whichever app has the focus (X11: the 
 Windows: a low-level keyboard hook; macOS: an event tap, which needs the Input Monitoring and
 Accessibility permissions). On X11 the shortcut is also grabbed (``xtest.Grab``), so the focused
 app does not get it (a text box would type a space); elsewhere the app sees it too. Wayland has
-no global key listening for ordinary apps: there the user binds ``hush dictate toggle`` in the
-desktop's settings.
+no global key listening for ordinary apps: there the desktop's GlobalShortcuts portal says when the
+shortcut goes down and up (``portal.py``) where it offers one; elsewhere the user binds
+``hush dictate toggle`` in the desktop's settings.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Shortcut:
         self.modifiers, self.key = parse(combo)
         self.start, self.stop, self.cancel, self.dictating = start, stop, cancel, dictating
         self.grabbed: Any = None  # X11: the key grab that keeps the shortcut from the focused app
+        self.portal: Any = None  # Wayland: the GlobalShortcuts portal's session that hears it
         self._held: set[str] = set()
         self._down = False  # the shortcut's key is held
         self._pressed_at = 0.0
@@ -80,7 +82,17 @@ class Shortcut:
         if self.grabbed is not None:
             self.grabbed.close()
             grab(self)
+        if self.portal is not None:  # the desktop may ask the user, so not on the caller's thread
+            threading.Thread(target=self._rebind_portal, args=(modifiers, key), daemon=True).start()
         log.info("dictation shortcut now: %s", combo)
+
+    def _rebind_portal(self, modifiers: frozenset[str], key: str) -> None:
+        from desktop.portal import PortalUnavailable
+
+        try:
+            self.portal.bind(modifiers, key)
+        except PortalUnavailable as error:
+            log.warning("the desktop kept the dictation shortcut it had: %s", error)
 
     def pressed(self, name: str) -> None:
         with self._lock:
@@ -93,9 +105,7 @@ class Shortcut:
                     self._release.cancel()
                     self._release = None
             elif name == self.key and self.modifiers <= self._held:
-                self._down, self._pressed_at = True, time.monotonic()
-                self._finishing = self.dictating()
-                (self.stop if self._finishing else self.start)()
+                self._press()
 
     def released(self, name: str) -> None:
         with self._lock:
@@ -107,27 +117,77 @@ class Shortcut:
                 self._release.daemon = True
                 self._release.start()
 
+    def down(self) -> None:
+        """The whole shortcut went down: what the GlobalShortcuts portal says (no keys, no auto-repeat)."""
+        with self._lock:
+            if not self._down:
+                self._press()
+
+    def up(self) -> None:
+        """The whole shortcut went up."""
+        with self._lock:
+            if self._down:
+                self._lift(time.monotonic() - self._pressed_at)
+
+    def _press(self) -> None:  # the lock held
+        self._down, self._pressed_at = True, time.monotonic()
+        self._finishing = self.dictating()
+        (self.stop if self._finishing else self.start)()
+
+    def _lift(self, held: float) -> None:  # the lock held
+        self._down, self._release = False, None
+        if not self._finishing and held >= HOLD_SECONDS and self.dictating():
+            self.stop()
+
     def _let_go(self, held: float) -> None:
         with self._lock:
-            self._down, self._release = False, None
-            if not self._finishing and held >= HOLD_SECONDS and self.dictating():
-                self.stop()
+            self._lift(held)
+
+
+def on_wayland() -> bool:
+    return sys.platform.startswith("linux") and bool(
+        os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland"
+    )
 
 
 def available() -> str | None:
     """Why the global shortcut cannot work here, or ``None`` when it can."""
     if sys.platform.startswith("linux"):
-        if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
+        if on_wayland():
             return (
-                "Wayland lets no app listen to the keyboard. Bind the command 'hush dictate toggle' to a key in "
-                "your desktop's keyboard settings (GNOME: Keyboard → Custom Shortcuts; KDE: Shortcuts → Add New)."
+                "Wayland lets no app listen to the keyboard, and this desktop offers no GlobalShortcuts portal. "
+                "Bind the command 'hush dictate toggle' to a key in your desktop's keyboard settings "
+                "(GNOME: Keyboard → Custom Shortcuts; KDE: Shortcuts → Add New)."
             )
         if not os.environ.get("DISPLAY"):
             return "there is no display to listen on. Bind 'hush dictate toggle' to a key instead."
     return None
 
 
-def listen(shortcut: Shortcut) -> str | None:
+def listen(shortcut: Shortcut, heard: Callable[[str | None], None]) -> None:
+    """Start listening for ``shortcut``; ``heard(note)`` learns whether it works (``None``) or why not
+    (a sentence). On Wayland it is told twice: at once that it cannot yet, then, from a thread, once
+    the desktop's portal answered (binding may wait for the user in a dialog)."""
+    if on_wayland():
+        heard(f"Hush cannot hear a global shortcut here: {available()}")
+        threading.Thread(target=_through_portal, args=(shortcut, heard), name="hush-portal", daemon=True).start()
+        return
+    heard(_listen_to_keys(shortcut))
+
+
+def _through_portal(shortcut: Shortcut, heard: Callable[[str | None], None]) -> None:
+    from desktop import portal
+
+    try:
+        shortcut.portal = portal.bind(shortcut.modifiers, shortcut.key, shortcut.down, shortcut.up)
+    except portal.PortalUnavailable as error:
+        log.info("no GlobalShortcuts portal: %s", error)
+        return
+    log.info("dictation shortcut through the desktop's GlobalShortcuts portal (hold to talk, or tap)")
+    heard(None)
+
+
+def _listen_to_keys(shortcut: Shortcut) -> str | None:
     """Start pynput's listener for ``shortcut`` (a daemon thread); where none works, why (a sentence)."""
     problem = available()
     if problem is None:

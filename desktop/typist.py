@@ -7,8 +7,8 @@ such as é, ß or € on a US map, through a spare keycode mapped for the moment
 sends X11 apps synthetic events instead, which some ignore, and it garbled é and – once a few
 characters had been borrowed. Windows and macOS: pynput's keyboard controller. Wayland gives ordinary
 apps no way to type into others: ``wtype``, ``dotool`` or ``ydotool``, whichever is installed, do it
-through the compositor's virtual-keyboard protocol or uinput. With none of them, the text goes to
-the clipboard and the user pastes it.
+through the compositor's virtual-keyboard protocol or uinput (and press Ctrl+V to paste). With none
+of them, the text goes to the clipboard and the user pastes it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from backend.web.schemas import Delivery
@@ -30,11 +31,41 @@ log = logging.getLogger(__name__)
 PASTE = "Cmd+V" if sys.platform == "darwin" else "Ctrl+V"
 #: How long the pasted text stays on the clipboard: the app asks for it after it gets Ctrl+V.
 PASTE_SECONDS = 0.5
-#: Wayland typing tools, in order of preference, and how each is given the text.
-WAYLAND_TOOLS: tuple[tuple[str, Callable[[str, str], tuple[list[str], str | None]]], ...] = (
-    ("wtype", lambda tool, text: ([tool, "--", text], None)),
-    ("dotool", lambda tool, text: ([tool], f"type {text}\n")),
-    ("ydotool", lambda tool, text: ([tool, "type", "--file", "-"], text)),
+#: wtype uploads a keymap of just the characters it types; a key sent at once after it can reach the
+#: app before the keymap does and is lost (sway dropped the G of "Grüße"): it waits this long first.
+WTYPE_SETTLE_MS = "50"
+#: A command line and what goes to its standard input (``None``: nothing).
+Command = tuple[list[str], str | None]
+
+
+@dataclass(frozen=True)
+class WaylandTool:
+    """A program that types on Wayland: how it types a text, and how it presses Ctrl+V."""
+
+    name: str
+    typing: Callable[[str, str], Command]
+    pasting: Callable[[str], Command]
+
+
+#: In order of preference: wtype (the compositor's virtual-keyboard protocol: any character, no
+#: daemon, wlroots compositors and KDE), dotool and ydotool (uinput: every compositor, GNOME too, but
+#: they need access to /dev/uinput, and ydotool a daemon; Debian's ydotool 0.1 syntax).
+WAYLAND_TOOLS = (
+    WaylandTool(
+        "wtype",
+        lambda tool, text: ([tool, "-s", WTYPE_SETTLE_MS, "--", text], None),
+        lambda tool: ([tool, "-s", WTYPE_SETTLE_MS, "-M", "ctrl", "-k", "v", "-m", "ctrl"], None),
+    ),
+    WaylandTool(
+        "dotool",
+        lambda tool, text: ([tool], f"type {' '.join(text.splitlines())}\n"),
+        lambda tool: ([tool], "key ctrl+v\n"),
+    ),
+    WaylandTool(
+        "ydotool",
+        lambda tool, text: ([tool, "type", "--file", "-"], text),
+        lambda tool: ([tool, "key", "ctrl+v"], None),
+    ),
 )
 
 
@@ -85,12 +116,16 @@ class Typist:
             pasting = f"The text is on the clipboard: paste it with {PASTE}."
             return Delivery(method="clipboard", message=f"{reason} {pasting}")
 
+    @property
+    def on_wayland(self) -> bool:
+        return sys.platform.startswith("linux") and bool(
+            self.environ.get("WAYLAND_DISPLAY") or self.environ.get("XDG_SESSION_TYPE") == "wayland"
+        )
+
     def type(self, text: str) -> None:
         """Keystrokes into the focused app; ``CannotType`` when this desktop offers no way."""
-        if sys.platform.startswith("linux") and (
-            self.environ.get("WAYLAND_DISPLAY") or self.environ.get("XDG_SESSION_TYPE") == "wayland"
-        ):
-            self._type_on_wayland(text)
+        if self.on_wayland:
+            self._run_wayland_tool(lambda tool, path: tool.typing(path, text))
             return
         if sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
             raise CannotType("Hush found no display to type on.")
@@ -101,17 +136,20 @@ class Typist:
     def paste_text(self, text: str) -> None:
         """The text through the clipboard, pasted with Ctrl+V (Cmd+V); what the clipboard held before is
         put back once the app has had time to take the text."""
-        if sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
+        if not self.on_wayland and sys.platform.startswith("linux") and not self.environ.get("DISPLAY"):
             raise CannotType("Hush found no display to paste on.")
         try:
             earlier = self.clipboard_text()
             self.clipboard(text)
         except Exception as error:
             raise CannotType(f"Hush could not use the clipboard ({error}).") from error
-        if self._keyboard is None:
-            self._keyboard = self._open_keyboard()
         try:
-            self._keyboard.paste() if hasattr(self._keyboard, "paste") else _pynput_paste(self._keyboard)
+            if self.on_wayland:
+                self._run_wayland_tool(lambda tool, path: tool.pasting(path))
+            else:
+                if self._keyboard is None:
+                    self._keyboard = self._open_keyboard()
+                self._keyboard.paste() if hasattr(self._keyboard, "paste") else _pynput_paste(self._keyboard)
             time.sleep(PASTE_SECONDS)
         finally:
             if earlier is not None:
@@ -129,17 +167,29 @@ class Typist:
         except Exception as error:  # no X server, no XTest; pynput raises at import when no backend works
             raise CannotType(f"Hush cannot type on this desktop ({error}).") from error
 
-    def _type_on_wayland(self, text: str) -> None:
-        for name, command in WAYLAND_TOOLS:
-            tool = shutil.which(name, path=self.environ.get("PATH"))
-            if tool is None:
+    def _run_wayland_tool(self, command: Callable[[WaylandTool, str], Command]) -> None:
+        """The first installed tool that works, given ``command(tool, its path)``; ``CannotType`` if none."""
+        for tool in WAYLAND_TOOLS:
+            path = shutil.which(tool.name, path=self.environ.get("PATH"))
+            if path is None:
                 continue
-            argv, given = command(tool, text)
-            done = subprocess.run(argv, input=given, text=True, capture_output=True, timeout=60, env=dict(self.environ))
+            argv, given = command(tool, path)
+            done = subprocess.run(
+                argv, input=given, encoding="utf-8", capture_output=True, timeout=60, env=self._utf8_environ()
+            )
             if done.returncode == 0:
                 return
-            log.warning("%s could not type: %s", name, done.stderr.strip())
+            log.warning("%s could not type: %s", tool.name, done.stderr.strip())
         raise CannotType("Hush cannot type into other apps on Wayland by itself: install wtype (or dotool or ydotool).")
+
+    def _utf8_environ(self) -> dict[str, str]:
+        """The tools read their text in the locale's encoding (wtype: "Failed to deencode input argv"
+        under C): a UTF-8 one, unless the user's already is."""
+        environ = dict(self.environ)
+        chosen = environ.get("LC_ALL") or environ.get("LC_CTYPE") or environ.get("LANG") or ""
+        if "utf-8" not in chosen.lower() and "utf8" not in chosen.lower():
+            environ["LC_ALL"] = "C.UTF-8"
+        return environ
 
 
 def _pynput_paste(keyboard: Any) -> None:

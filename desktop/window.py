@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backend.web.schemas import IndicatorState
 from desktop import pages, permissions
 from desktop.bridge import Bridge
 from desktop.controls import Controls
@@ -132,11 +133,18 @@ class WindowSurface:
 
         return self._gui.call(qt.get_clipboard)
 
-    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+    def indicate(
+        self, text: str | None, seconds: float | None = None, *, hint: str | None = None, level: float | None = None
+    ) -> None:
         if self._gui is not None:
-            self._gui.run(lambda: self._indicator.say(text, seconds))
-        elif text:  # Windows, macOS: no indicator window yet; the log says it
+            self._gui.run(lambda: self._indicator.say(text, seconds, hint=hint, level=level))
+        elif text and level is None:  # Windows, macOS: no indicator window yet; the log says what is said
             log.info("%s", text)
+
+    def showing(self) -> IndicatorState:
+        if self._gui is None:
+            return IndicatorState(text=None)
+        return self._gui.call(self._indicator.state)
 
     def _run_js(self, script: str) -> None:  # GUI thread (Qt)
         if (view := self._view()) is not None:

@@ -243,6 +243,12 @@ export async function sendDictation(blob, filename, { cancelled = false } = {}) 
   return response.json();
 }
 
+/** PUT /api/desktop/dictation/progress {level, text}: what the indicator shows while a dictation records. */
+export const sendDictationProgress = (progress) =>
+  request("api/desktop/dictation/progress", { method: "PUT", body: progress });
+/** POST /api/desktop/dictations/{id}/type: a stored transcript typed again where the focus is → {method, message}. */
+export const typeAgain = (id) => request(`api/desktop/dictations/${encodeURIComponent(id)}/type`, { method: "POST" });
+
 // -- engines: this computer or servers ----------------------------------------------------------
 /**
  * GET /api/engines → {kind: "local"|"servers", servers: [{id, url, model, concurrency, allow_unencrypted,

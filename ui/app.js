@@ -8,6 +8,8 @@
 //   models.js      the speech models: downloads, the one in use; models-view.js is its panel
 //   engines.js     where transcription runs (this computer or servers); engines-view.js, in the same panel
 //   desktop.js     the window app's place on this computer (menu, background, login); desktop-view.js
+//   dictation.js   dictation into other apps; dictation-progress.js feeds its indicator, type-again.js
+//                  types a dictation from the history again
 //   live.js        live text while recording (the /api/live socket); live-view.js shows it
 //   transcript.js  the transcript in time with the player, corrected in place (corrections.js saves)
 //                  and who speaks (speakers-view.js; speakers.js saves names, merges and moves)
@@ -35,18 +37,20 @@ import { createHealth } from "./health.js";
 import { createHistory } from "./history.js";
 import { createHistoryView } from "./history-view.js";
 import { createMeter } from "./meter.js";
-import { createLive } from "./live.js";
+import { createLive, liveText } from "./live.js";
 import { createLiveView } from "./live-view.js";
 import { createModels } from "./models.js";
 import { createModelsView } from "./models-view.js";
-import { copyToClipboard, desktopSaver, KEYS, saveBlob, settings } from "./platform.js";
+import { copyToClipboard, desktopSaver, inDesktopApp, KEYS, saveBlob, settings } from "./platform.js";
 import { createQueue, fileItem, recordingItem } from "./queue.js";
 import { microphonePermission, Recorder, recordingSupported } from "./recorder.js";
 import { createDictation } from "./dictation.js";
+import { createDictationProgress } from "./dictation-progress.js";
 import { createShortcuts } from "./shortcuts.js";
 import { createSpeakers, turnsText } from "./speakers.js";
 import { createToast } from "./toast.js";
 import { createTranscriptView, loadPlayer } from "./transcript.js";
+import { createTypeAgain } from "./type-again.js";
 import { createViews } from "./views.js";
 
 const toast = createToast({ node: ui.toast });
@@ -172,6 +176,15 @@ const history = createHistory({
   },
 });
 
+const typeAgain = createTypeAgain({
+  api,
+  events: {
+    changed: () => historyView.render(),
+    typed: (delivery) => delivery.message && toast.show(delivery.message),
+    error: (error) => toast.show(`Couldn't type it again: ${error.detail || error.message}`),
+  },
+});
+
 const historyView = createHistoryView({
   history,
   panel: ui.history,
@@ -179,6 +192,7 @@ const historyView = createHistoryView({
   search: ui.historySearch,
   empty: ui.historyEmpty,
   onOpen: openStored,
+  typeAgain: inDesktopApp() ? typeAgain : null,
 });
 
 const models = createModels({
@@ -214,13 +228,28 @@ window.addEventListener("hush:record", () => {
 });
 
 // Dictation into other apps: the shortcut, the tray's "Dictate" or `hush dictate` (see dictation.js).
+// While it records, the indicator over the other app shows its level and live text (dictation-progress.js).
 const dictation = createDictation({
   api,
   openRecorder: async () => {
-    const recorder = new Recorder();
+    const progress = createDictationProgress({ send: api.sendDictationProgress });
+    const preview = createLive({ onChange: (state) => progress.text(joinedLive(state)) });
+    const recorder = new Recorder({
+      onPcm: (packet) => {
+        progress.pcm(packet);
+        preview.send(packet);
+      },
+    });
     await recorder.open(settings.get(KEYS.microphone) || "").catch(() => recorder.open(""));
     await recorder.start();
-    return recorder;
+    preview.start({ language: ui.language.value, task: "transcribe" });
+    return {
+      stop: () => {
+        progress.stop();
+        preview.close();
+        return recorder.stop();
+      },
+    };
   },
   events: {
     changed: () => {
@@ -235,6 +264,12 @@ const dictation = createDictation({
   },
 });
 window.addEventListener("hush:dictate", (event) => dictation.handle(event.detail));
+
+/** The live text as one line: confirmed words, then the tentative tail. */
+function joinedLive(state) {
+  const { confirmed, tentative } = liveText(state);
+  return [confirmed, tentative].filter(Boolean).join(" ");
+}
 
 // -- what the result panel shows ----------------------------------------------------------------
 /** Live text while recording, and after Stop until the recording's full transcript replaces it. */

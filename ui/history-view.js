@@ -14,9 +14,10 @@ function when(iso) {
 
 /**
  * `history`: history.js's state; `panel`, `list`, `search` and `empty` are the panel's elements.
- * `onOpen(job)` shows a job in the result view. Returns {render}: call it when `history` changed.
+ * `onOpen(job)` shows a job in the result view; `typeAgain`: type-again.js, for dictations (the window
+ * app only; without it they offer no "Type again"). Returns {render}: call it when `history` or `typeAgain` changed.
  */
-export function createHistoryView({ history, panel, list, search, empty, onOpen }) {
+export function createHistoryView({ history, panel, list, search, empty, onOpen, typeAgain = null }) {
   let current = ""; // the id of the job opened last, marked in the list
 
   /** The pressed button stays off while its request runs; the list is drawn again after it. */
@@ -42,6 +43,17 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
         title: job.error || "",
         onclick: (event) => press(event, history.retry, job),
       }),
+    type: (job) =>
+      typeAgain &&
+      element("button", {
+        type: "button",
+        class: "button button-secondary history-type",
+        text: typeAgain.label(job),
+        title: "Click into the app the text should go to before the countdown ends",
+        "aria-live": "polite",
+        "data-phase": typeAgain.state.id === job.id ? typeAgain.state.phase : "idle",
+        onclick: () => typeAgain.press(job),
+      }),
     delete: (job) =>
       element("button", {
         type: "button",
@@ -55,6 +67,13 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
         },
       }),
   };
+
+  /** The button for `action`, marked with it so that the focus can find it again after a render. */
+  function actionButton(action, job) {
+    const button = buttons[action](job);
+    button?.setAttribute("data-action", action);
+    return button;
+  }
 
   function row(job) {
     const name = element(
@@ -78,7 +97,11 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
       }),
       job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
     );
-    const actions = element("div", { class: "history-actions" }, ...jobActions(job).map((action) => buttons[action](job)));
+    const actions = element(
+      "div",
+      { class: "history-actions" },
+      ...jobActions(job).map((action) => actionButton(action, job)),
+    );
     const badge = element("span", { class: "badge", "data-phase": job.status, text: badgeText(job) });
     const progress =
       job.status === "running"
@@ -105,9 +128,17 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen 
     );
   }
 
+  /** The list is drawn anew (a poll, each second of a countdown): the button that had the keyboard
+   * focus gets it back, so a keyboard user can press "Type again" a second time to stop it. */
   function render() {
     const jobs = history.jobs;
+    const focused = document.activeElement;
+    const had = list.contains(focused) ? [focused.closest("li")?.dataset.id, focused.dataset.action] : null;
     list.replaceChildren(...jobs.map(row));
+    if (had?.[1]) {
+      const item = [...list.children].find((li) => li.dataset.id === had[0]);
+      item?.querySelector(`[data-action="${had[1]}"]`)?.focus();
+    }
     empty.hidden = jobs.length > 0;
     empty.textContent = emptyText(history.query);
     panel.dataset.count = String(jobs.length);

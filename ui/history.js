@@ -32,10 +32,12 @@ export function badgeText(job) {
   return BADGES[job.status] || job.status;
 }
 
-/** The buttons a job's row offers: Cancel while active; else Delete, after "Transcribe again" if it did not finish. */
+/** The buttons a job's row offers: Cancel while active; else Delete, after "Transcribe again" if it did
+ * not finish, or after "Type again" for a finished dictation. */
 export function jobActions(job) {
   if (isActive(job)) return ["cancel"];
-  return UNFINISHED.has(job.status) ? ["retry", "delete"] : ["delete"];
+  if (UNFINISHED.has(job.status)) return ["retry", "delete"];
+  return job.dictation && job.status === "done" ? ["type", "delete"] : ["delete"];
 }
 
 /** What an empty list says: nothing found for the search, or nothing stored yet. */

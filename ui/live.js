@@ -128,6 +128,16 @@ export function createLive({ onChange, Socket = globalThis.WebSocket, retryMs = 
       let bytes = pending.reduce((sum, p) => sum + p.byteLength, 0);
       while (bytes > maxPendingBytes) bytes -= pending.shift().byteLength;
     },
+    /** The recording went elsewhere (a dictation, transcribed in one pass): drop the socket without
+     * asking for the last words, so no last live pass competes with the transcription. */
+    close() {
+      recording = false;
+      const current = socket;
+      socket = null;
+      pending = [];
+      current?.close();
+      if (state.status !== "off") set({ type: "end" });
+    },
     /** The recording ended: ask the server for its last words, wait for them (at most `timeoutMs`). */
     async stop(timeoutMs = 15000) {
       recording = false;

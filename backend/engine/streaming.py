@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
@@ -406,13 +407,16 @@ def live_options(
     )
 
 
-def live_session(models: ModelManager, language: str | None, task: Task) -> LiveSession:
+def live_session(
+    models: ModelManager, language: str | None, task: Task, gone: threading.Event | None = None
+) -> LiveSession:
     """A live session on the model in use: its passes and its voice activity detector run on the
-    inference thread (``Engine.submit``, ``Engine.speech``) at live priority, ahead of file jobs."""
+    inference thread (``Engine.submit``, ``Engine.speech``) at live priority, ahead of file jobs.
+    ``gone``, once set, stops a pass under way at its next decoding step (the page went)."""
 
     async def transcribe(audio: np.ndarray, prompt: str | None, spoken: str | None, draft: tuple[Segment, ...]):
         options = live_options(len(audio) / SAMPLE_RATE, prompt, spoken, task, draft)
-        request = Request(audio=audio, options=options, priority=Priority.LIVE)
+        request = Request(audio=audio, options=options, priority=Priority.LIVE, cancel=gone)
         return await asyncio.wrap_future(models.engine().submit(request))
 
     async def speech(audio: np.ndarray) -> list[tuple[float, float]]:

@@ -20,7 +20,14 @@ from backend.history.speakers import Speakers
 from backend.history.store import Job as StoredJob
 from backend.settings import Settings
 from backend.transcript import SPEAKERS_OFF, Options, Segment, Transcript
-from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
+from backend.web.schemas import (
+    Delivery,
+    DesktopChange,
+    DesktopPreferences,
+    DictationAction,
+    DictationProgress,
+    DictationState,
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -134,6 +141,12 @@ class Desktop(Protocol):
 
     def dictate(self, action: DictationAction) -> None:
         """Start, finish or cancel a dictation (the page records it; the window keeps out of the way)."""
+
+    def progress(self, progress: DictationProgress) -> None:
+        """The level and live text of the dictation being recorded, for its indicator (ignored after it ends)."""
+
+    def dictation(self) -> DictationState:
+        """Whether a dictation is being recorded, and what its indicator shows."""
 
     def deliver(self, text: str) -> Delivery:
         """Put ``text`` into the app that has the keyboard focus (typed, else left on the clipboard), blocking;

@@ -425,6 +425,25 @@ class Delivery(BaseModel):
     message: str | None = Field(None, description="A sentence for the user when the text could not be typed.")
 
 
+class DictationProgress(BaseModel):
+    """What the page hears while it records a dictation, for the indicator over the app being typed in."""
+
+    level: float = Field(ge=0, le=1, description="The microphone's level since the last message, 0 (silence) to 1.")
+    text: str = Field("", max_length=4000, description="The live text so far (confirmed and tentative words).")
+
+
+class IndicatorState(BaseModel):
+    """What the dictation indicator shows now."""
+
+    text: str | None = Field(description="Its main line (live text, Listening…, Typing… or a problem); null: hidden.")
+    level: float | None = Field(None, description="The level its meter shows last (null: no meter, not listening).")
+
+
+class DictationState(BaseModel):
+    dictating: bool = Field(description="A dictation is being recorded (started and not yet finished or cancelled).")
+    indicator: IndicatorState
+
+
 class Dictated(BaseModel):
     """A finished (or cancelled) dictation: stored in the history first, then typed."""
 

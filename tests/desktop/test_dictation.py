@@ -1,18 +1,20 @@
 """Dictation into another app, under Xvfb: the real window records through the fake microphone
 (an espeak-ng sentence), real whisper-tiny.en transcribes, and the words are typed through XTest
-into a separate Tk program that has the keyboard focus (``tests/support/text_target.py``).
+into a separate Tk program that has the keyboard focus (``tests/support/text_target.py``);
+meanwhile the indicator over it shows the level and the live text.
 
 The shortcut is held and tapped with XTest (``xdotool keydown``/``keyup``), as a person's keyboard
 would; ``hush dictate toggle`` is run from a shell as a desktop's key binding would run it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from tests.support.desktop import (
     RECORD_SECONDS,
     TITLE,
     App,
+    DevTools,
     Display,
     free_port,
     open_page,
@@ -119,13 +122,62 @@ def test_non_ascii_text_arrives_intact_through_xtest(display, target, monkeypatc
     assert arrived == text, f"{arrived!r} arrived instead of {text!r}"
 
 
-@pytest.mark.desktop
-def test_dictation_types_into_the_focused_app(display, target, checkpoint, microphone, tmp_path):
-    data = tmp_path / "data"
+@dataclass
+class Hush:
+    """The running window app: its page over DevTools, its local API, and dictations spoken to it."""
+
+    page: DevTools
+    api: instance.Running
+    env: dict[str, str]
+
+    def phase(self) -> str | None:
+        return self.page.evaluate("document.documentElement.dataset.dictation || null")
+
+    def history(self) -> list[dict]:
+        return self.api.call("GET", "api/transcriptions")["items"]
+
+    def indicator(self) -> dict:
+        """What the indicator widget shows now, as ``GET /api/desktop/dictation`` reads it from Qt."""
+        return self.api.call("GET", "api/desktop/dictation")["indicator"]
+
+    def dictate(self, action: str) -> None:
+        """``hush dictate ACTION`` from a shell, as a desktop's key binding runs it (Wayland)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "desktop", "dictate", action],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
+    def speak(
+        self,
+        start: Callable[[], object],
+        stop: Callable[[], object],
+        target: Target,
+        name: str,
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> float:
+        """Start a dictation, let the fake microphone say the sentence (``meanwhile`` runs then), finish
+        it; when it was finished."""
+        start()
+        wait_until(lambda: self.phase() == "recording", 20, f"{name}: the recording", ignoring=NOT_YET)
+        started = time.monotonic()
+        assert target.has_focus(), f"{name}: the focus moved when the dictation started"
+        meanwhile()
+        time.sleep(max(0.0, RECORD_SECONDS - (time.monotonic() - started)))  # the sentence is this long
+        stop()
+        return time.monotonic()
+
+
+@contextlib.contextmanager
+def hush_window(display: Display, checkpoint: Path, microphone: Path, data: Path, log: str, **extra: str):
+    """The window app with real weights, once its model is ready; ``extra``: more environment."""
     debug_port = free_port()
-    env = window_environment(display, data, microphone, debug_port)
-    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "dictation.log")
-    report: dict[str, float | str] = {}
+    env = window_environment(display, data, microphone, debug_port) | extra
+    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / log)
     with running(app):
         app.wait_for_window(display)
         page = open_page(debug_port, app.wait_for_url())
@@ -135,25 +187,21 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
             "the model",
             ignoring=NOT_YET,
         )
-        running_hush = wait_until(lambda: instance.read(data), 30, "the instance file")
+        yield Hush(page, wait_until(lambda: instance.read(data), 30, "the instance file"), env)
+        page.close()
+
+
+@pytest.mark.desktop
+def test_dictation_types_into_the_focused_app(display, target, checkpoint, microphone, tmp_path):
+    report: dict[str, float | str] = {}
+    with hush_window(display, checkpoint, microphone, tmp_path / "data", "dictation.log") as hush:
         target.focus()
         wait_until(target.has_focus, 10, "the focus back on the target app")
 
-        def phase() -> str | None:
-            return page.evaluate("document.documentElement.dataset.dictation || null")
-
-        def history() -> list[dict]:
-            return running_hush.call("GET", "api/transcriptions")["items"]
-
-        def dictated(start, stop, name: str) -> str:
+        def dictated(start, stop, name: str, meanwhile: Callable[[], object] = lambda: None) -> str:
             """One dictation started and finished by ``start``/``stop``: the text that arrived."""
             before = target.text()
-            start()
-            wait_until(lambda: phase() == "recording", 20, f"{name}: the recording", ignoring=NOT_YET)
-            assert target.has_focus(), f"{name}: the focus moved when the dictation started"
-            time.sleep(RECORD_SECONDS)  # the fake microphone speaks the sentence meanwhile
-            released = time.monotonic()
-            stop()
+            released = hush.speak(start, stop, target, name, meanwhile)
             new = wait_until(
                 lambda: set(PHRASE.split()) <= set(words(t := target.text()[len(before) :])) and t,
                 60,
@@ -165,13 +213,39 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
             wait_until(lambda: display.find(INDICATOR) is None, 10, f"{name}: the indicator gone", ignoring=NOT_YET)
             return new
 
+        shown: list[dict] = []
+
+        def live_words_in_the_indicator() -> None:
+            """While the keys are still held: the indicator listens, its meter moves, and live words
+            from the sentence appear in it and grow; photographed over the target app."""
+
+            def heard() -> bool:
+                shown.append(hush.indicator())
+                return len(set(words(shown[-1]["text"] or "")) & set(PHRASE.split())) >= 6
+
+            wait_until(heard, 20, "the sentence's words in the indicator", ignoring=NOT_YET)
+            # Photographed with the target app just above the indicator (no window manager here: moved
+            # and raised by hand, the keyboard focus untouched), then put back under Hush's window.
+            xdotool(display, "windowmove", "--sync", target.window, "290", "520")
+            xdotool(display, "windowraise", target.window)
+            xdotool(display, "windowraise", str(display.find(INDICATOR).id))  # as its next line would raise it
+            display.screenshot(OUTPUT / "dictation-indicator.png")
+            xdotool(display, "windowmove", "--sync", target.window, "40", "40")
+            xdotool(display, "windowraise", str(display.find(TITLE).id))
+
         # Hold: press and keep the keys down while speaking, release to finish.
         held = dictated(
             lambda: xdotool(display, "keydown", SHORTCUT),
             lambda: xdotool(display, "keyup", SHORTCUT),
             "hold",
+            live_words_in_the_indicator,
         )
-        first = history()[0]
+        texts = [s["text"] for s in shown if s["text"]]
+        assert texts[0] == "Listening…", texts  # before the first words
+        spoken = list(dict.fromkeys(t for t in texts if t != "Listening…"))
+        assert len(spoken) >= 2 and len(words(spoken[-1])) > len(words(spoken[0])), f"no growing text: {texts}"
+        assert max(s["level"] or 0 for s in shown) > 0.2, shown  # the meter heard the voice
+        first = hush.history()[0]
         assert first["dictation"] is True and first["status"] == "done"
         assert held == first["text"].strip()  # exactly the text: the shortcut's keys typed nothing
 
@@ -179,35 +253,48 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         dictated(lambda: xdotool(display, "key", SHORTCUT), lambda: xdotool(display, "key", SHORTCUT), "tap")
 
         # From a shell, as a desktop's key binding runs it (Wayland).
-        def hush_dictate(action: str) -> None:
-            done = subprocess.run(
-                [sys.executable, "-m", "desktop", "dictate", action],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert done.returncode == 0, done.stderr
-
-        dictated(lambda: hush_dictate("toggle"), lambda: hush_dictate("toggle"), "hush dictate toggle")
+        dictated(lambda: hush.dictate("toggle"), lambda: hush.dictate("toggle"), "hush dictate toggle")
 
         # Escape cancels: nothing typed, the recording kept in the history as a cancelled dictation.
-        before, count = target.text(), len(history())
+        before, count = target.text(), len(hush.history())
         xdotool(display, "key", SHORTCUT)
-        wait_until(lambda: phase() == "recording", 20, "the recording to cancel", ignoring=NOT_YET)
+        wait_until(lambda: hush.phase() == "recording", 20, "the recording to cancel", ignoring=NOT_YET)
         wait_until(lambda: display.find(INDICATOR), 10, "the indicator", ignoring=NOT_YET)
         assert target.has_focus()
-        display.screenshot(OUTPUT / "dictation-indicator.png")
         xdotool(display, "key", "Escape")
         cancelled = wait_until(
-            lambda: len(items := history()) > count and items[0]["status"] != "queued" and items[0],
+            lambda: len(items := hush.history()) > count and items[0]["status"] != "queued" and items[0],
             30,
             "the cancelled dictation",
         )
         assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
         assert target.text() == before and target.has_focus()
         wait_until(lambda: display.find(INDICATOR) is None, 10, "the indicator gone", ignoring=NOT_YET)
+
+        # "Type again" in the history: a countdown on the button, time to click into the target app.
+        page = hush.page
+        page.evaluate("window.dispatchEvent(new CustomEvent('hush:shown'))")  # the history refreshes
+        again = f"#history-list li[data-id='{first['id']}'] .history-type"
+        wait_until(lambda: page.evaluate(f"!!document.querySelector({json.dumps(again)})"), 10, "Type again")
+        page.evaluate(f"document.querySelector({json.dumps(again)}).scrollIntoView({{block: 'center'}})")
+        before = target.text()
+        page.evaluate(f"document.querySelector({json.dumps(again)}).focus()")  # as Tab would reach it
+        enter = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+        page.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **enter)  # Enter presses it
+        page.call("Input.dispatchKeyEvent", type="keyUp", **enter)
+        label = f"document.querySelector({json.dumps(again)}).textContent"
+        wait_until(lambda: page.evaluate(label).startswith("Typing in 2"), 5, "the countdown", ignoring=NOT_YET)
+        focused = f"document.activeElement === document.querySelector({json.dumps(again)})"
+        assert page.evaluate(focused), "the button lost the keyboard focus when the list was drawn again"
+        page.evaluate(PAINTED)
+        display.screenshot(OUTPUT / "dictation-type-again.png", TITLE)
+        target.focus()  # the person clicks into the target app meanwhile
+        wait_until(
+            lambda: target.text() == before + first["text"].strip(), 20, f"the dictation typed again in {target!r}"
+        )
+        assert target.has_focus()
+        wait_until(lambda: page.evaluate(label) == "Type again", 10, "the button back", ignoring=NOT_YET)
+        page.evaluate("window.scrollTo(0, 0)")
 
         # Another shortcut, chosen in the page's "This app" panel by pressing it.
         page.click("#desktop-open")
@@ -217,7 +304,7 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         )
         for kind in ("rawKeyDown", "keyUp"):  # Ctrl+Alt+D (modifiers: Alt 1, Ctrl 2)
             page.call("Input.dispatchKeyEvent", type=kind, modifiers=3, key="d", code="KeyD", windowsVirtualKeyCode=68)
-        wait_until(lambda: running_hush.call("GET", "api/desktop")["dictation_shortcut"] == "ctrl+alt+d", 10, "saved")
+        wait_until(lambda: hush.api.call("GET", "api/desktop")["dictation_shortcut"] == "ctrl+alt+d", 10, "saved")
         wait_until(lambda: page.evaluate("document.querySelector('#desktop-shortcut').textContent") == "Ctrl+Alt+D", 5)
         page.evaluate(PAINTED)
         display.screenshot(OUTPUT / "dictation-shortcut-setting.png", TITLE)
@@ -228,7 +315,7 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
 
         # Pasting instead of typing: the text arrives, the clipboard holds what it held before.
         assert clipboard(display) == EARLIER_CLIPBOARD
-        running_hush.call("PATCH", "api/desktop", {"dictation_paste": True})
+        hush.api.call("PATCH", "api/desktop", {"dictation_paste": True})
         dictated(lambda: xdotool(display, "key", "ctrl+alt+d"), lambda: xdotool(display, "key", "ctrl+alt+d"), "paste")
         wait_until(lambda: clipboard(display) == EARLIER_CLIPBOARD, 10, "the clipboard restored")
 
@@ -238,7 +325,6 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         )
         page.evaluate("window.dispatchEvent(new CustomEvent('hush:shown'))")  # the history refreshes
         wait_until(lambda: page.evaluate(listed) >= 6, 10, "the dictations marked in the history", ignoring=NOT_YET)
-        page.close()
     save_report("desktop-dictation", report)
 
 
@@ -257,45 +343,17 @@ def test_where_nothing_can_type_the_text_goes_to_the_clipboard_with_a_sentence(
 ):
     """A Wayland session without wtype, dotool or ydotool (the window itself still on X11 through
     XWayland): the dictation is started from a shell, and its text is left on the clipboard."""
-    data = tmp_path / "data"
-    debug_port = free_port()
-    env = window_environment(display, data, microphone, debug_port)
-    env |= {"WAYLAND_DISPLAY": "hush-test-no-compositor", "QT_QPA_PLATFORM": "xcb"}
-    app = App([sys.executable, "-m", "desktop", "--model", str(checkpoint)], env, OUTPUT / "dictation-clipboard.log")
-    with running(app):
-        app.wait_for_window(display)
-        page = open_page(debug_port, app.wait_for_url())
-        wait_until(
-            lambda: page.evaluate("document.querySelector('#model-pill').dataset.state") == "ready",
-            180,
-            "the model",
-            ignoring=NOT_YET,
-        )
-        hush = wait_until(lambda: instance.read(data), 30, "the instance file")
-        assert "hush dictate toggle" in hush.call("GET", "api/desktop")["dictation_shortcut_note"]  # the page says it
+    no_tools = {"WAYLAND_DISPLAY": "hush-test-no-compositor", "QT_QPA_PLATFORM": "xcb"}
+    with hush_window(display, checkpoint, microphone, tmp_path / "data", "dictation-clipboard.log", **no_tools) as hush:
+        assert (
+            "hush dictate toggle" in hush.api.call("GET", "api/desktop")["dictation_shortcut_note"]
+        )  # the page says it
         target.focus()
         wait_until(target.has_focus, 10, "the focus back on the target app")
         before = target.text()
-
-        def hush_dictate(action: str) -> None:
-            done = subprocess.run(
-                [sys.executable, "-m", "desktop", "dictate", action], env=env, cwd=ROOT, capture_output=True, timeout=60
-            )
-            assert done.returncode == 0, done.stderr
-
-        hush_dictate("toggle")
-        wait_until(
-            lambda: page.evaluate("document.documentElement.dataset.dictation") == "recording",
-            20,
-            "the recording",
-            ignoring=NOT_YET,
-        )
-        time.sleep(RECORD_SECONDS)
-        hush_dictate("toggle")
+        hush.speak(lambda: hush.dictate("toggle"), lambda: hush.dictate("toggle"), target, "toggle")
         done = wait_until(
-            lambda: (
-                (items := hush.call("GET", "api/transcriptions")["items"]) and items[0]["status"] == "done" and items[0]
-            ),
+            lambda: (items := hush.history()) and items[0]["status"] == "done" and items[0],
             60,
             "the dictation's transcript",
         )
@@ -304,8 +362,8 @@ def test_where_nothing_can_type_the_text_goes_to_the_clipboard_with_a_sentence(
         assert set(PHRASE.split()) <= set(words(text))
         wait_until(lambda: clipboard(display) == text, 20, "the text on the clipboard")
         wait_until(lambda: display.find(INDICATOR), 10, "the indicator's sentence", ignoring=NOT_YET)
+        assert "install wtype" in hush.indicator()["text"]
         display.screenshot(OUTPUT / "dictation-clipboard.png")
-        toast = page.evaluate("document.querySelector('#toast')?.textContent || ''")
+        toast = hush.page.evaluate("document.querySelector('#toast')?.textContent || ''")
         assert "install wtype" in toast and "paste it with Ctrl+V" in toast, toast
         assert target.text() == before and target.has_focus()  # nothing typed, the focus where it was
-        page.close()

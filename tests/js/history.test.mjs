@@ -88,6 +88,8 @@ describe("a job's row", () => {
       assert.deepEqual(jobActions(job("a", status)), ["retry", "delete"], status);
     }
     assert.deepEqual(jobActions(job("a", "done")), ["delete"]);
+    assert.deepEqual(jobActions({ ...job("a", "done"), dictation: true }), ["type", "delete"]);
+    assert.deepEqual(jobActions({ ...job("a", "cancelled"), dictation: true }), ["retry", "delete"]);
   });
 
   test("an empty list says whether the search found nothing", () => {

@@ -120,3 +120,18 @@ test("pending audio is bounded while the server cannot be reached", () => {
   FakeSocket.made[0].opened();
   assert.deepEqual(FakeSocket.made[0].sent.map((p) => p.byteLength), [40, 40]);
 });
+
+test("close drops the socket without asking for the last words, and later packets go nowhere", () => {
+  FakeSocket.made = [];
+  const live = createLive({ onChange: () => {}, Socket: FakeSocket });
+  live.start({});
+  const socket = FakeSocket.made[0];
+  socket.opened();
+  live.send(packet(4));
+  live.close();
+  assert.equal(socket.readyState, 3);
+  assert.equal(socket.sent.length, 1, "only the packet: no stop message");
+  assert.equal(live.state.status, "off");
+  live.send(packet(4));
+  assert.equal(FakeSocket.made.length, 1, "no new socket after close");
+});

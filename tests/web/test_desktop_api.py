@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
+from backend.web.schemas import IndicatorState
 from backend.web.server import Server
 from desktop import controls as controls_module
 from desktop import entries, state
@@ -28,6 +29,7 @@ class RecordingSurface:
         self.dictations: list[str] = []
         self.clipboard: str | None = None
         self.indicated: list[str | None] = []
+        self.level: float | None = None
 
     def bring_to_front(self) -> None:
         self.fronts += 1
@@ -44,8 +46,14 @@ class RecordingSurface:
     def get_clipboard(self) -> str | None:
         return self.clipboard
 
-    def indicate(self, text: str | None, seconds: float | None = None) -> None:
+    def indicate(
+        self, text: str | None, seconds: float | None = None, *, hint: str | None = None, level: float | None = None
+    ) -> None:
         self.indicated.append(text)
+        self.level = level
+
+    def showing(self) -> IndicatorState:
+        return IndicatorState(text=self.indicated[-1] if self.indicated else None, level=self.level)
 
 
 @pytest.fixture
@@ -167,8 +175,36 @@ def test_dictation_actions_reach_the_page_in_order_and_toggle_alternates(desktop
         controls_module.LISTENING,
         None,
     ]
+    assert surface.level is None  # the meter goes with the listening
     assert not controls.dictating
     assert client.post("/api/desktop/dictation/louder").status_code == 422
+
+
+def test_the_indicator_shows_the_pages_level_and_live_text_while_dictating_only(desktop_server):
+    _, client, _, surface = desktop_server
+    idle = client.get("/api/desktop/dictation").json()
+    assert idle == {"dictating": False, "indicator": {"text": None, "level": None}}
+    assert client.put("/api/desktop/dictation/progress", json={"level": 0.4, "text": "early"}).status_code == 204
+    assert surface.indicated == []  # no dictation: nothing to show
+
+    client.post("/api/desktop/dictation/start")
+    assert client.get("/api/desktop/dictation").json() == {
+        "dictating": True,
+        "indicator": {"text": controls_module.LISTENING, "level": 0.0},
+    }
+    client.put("/api/desktop/dictation/progress", json={"level": 0.1, "text": ""})
+    client.put("/api/desktop/dictation/progress", json={"level": 0.62, "text": " hello wor "})
+    assert surface.indicated[-2:] == [controls_module.LISTENING, "hello wor"]  # no words yet: still listening
+    assert client.get("/api/desktop/dictation").json()["indicator"] == {"text": "hello wor", "level": 0.62}
+
+    client.post("/api/desktop/dictation/stop")
+    client.put("/api/desktop/dictation/progress", json={"level": 0.5, "text": "hello world"})  # late: dropped
+    assert client.get("/api/desktop/dictation").json() == {
+        "dictating": False,
+        "indicator": {"text": controls_module.TRANSCRIBING, "level": None},
+    }
+    too_loud = client.put("/api/desktop/dictation/progress", json={"level": 1.5, "text": ""})
+    assert too_loud.status_code == 422
 
 
 def test_a_dictation_is_stored_marked_and_without_a_way_to_type_lands_on_the_clipboard(desktop_server, media):

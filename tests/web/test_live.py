@@ -123,3 +123,49 @@ def test_the_cookie_or_bearer_token_opens_it(random_server):
         with connect(socket_url(random_server), additional_headers=headers, open_timeout=10) as socket:
             socket.send(json.dumps({"type": "stop"}))
             assert json.loads(socket.recv(30))["type"] == "done"
+
+
+class StuckSession:
+    """A live session whose pass never ends by itself: it says when it is cancelled."""
+
+    language = None
+
+    def __init__(self) -> None:
+        self.fed = 0
+        self.passing = threading.Event()
+        self.cancelled = threading.Event()
+
+    async def speech(self, _audio: np.ndarray) -> list[tuple[float, float]]:
+        return []
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.fed += len(samples)
+
+    def due(self) -> bool:
+        return self.fed > 0 and not self.passing.is_set()
+
+    async def step(self, final: bool = False):
+        import asyncio
+
+        self.passing.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+
+
+def test_a_pass_under_way_is_dropped_when_the_page_goes(random_server, monkeypatch):
+    """A dictation's preview socket is closed at the release: the pass it started must not keep
+    the inference thread from the dictation's transcription."""
+    from backend.web.routers import live as live_router
+    from tests.support.helpers import wait_until
+
+    stuck = StuckSession()
+    given: list[threading.Event] = []
+    monkeypatch.setattr(live_router, "live_session", lambda *args: given.append(args[-1]) or stuck)
+    with connect(socket_url(random_server, token=random_server.token), open_timeout=30) as socket:
+        socket.send(pcm(np.zeros(8000, np.float32)))
+        wait_until(stuck.passing.is_set, 10, "a pass under way")
+    wait_until(stuck.cancelled.is_set, 10, "the pass dropped once the page went")
+    assert given[0].is_set()  # on the inference thread, a pass stops at its next decoding step

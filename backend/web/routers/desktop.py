@@ -3,9 +3,9 @@
 A second ``hush`` finds the running one through its instance file (``desktop/instance.py``) and
 asks it here to come to the front and to transcribe the files it was given; the page's settings
 put Hush in the applications menu, keep it running when the window closes, or start it at login.
-Dictation: the shortcut or ``hush dictate`` starts and ends it here; the page records it and sends
-the clip back to ``/dictations``, which stores it, transcribes it and types the text into the
-app that has the focus.
+Dictation: the shortcut or ``hush dictate`` starts and ends it here; the page records it, tells
+``/dictation/progress`` the level and live text for the indicator meanwhile, and sends the clip back
+to ``/dictations``, which stores it, transcribes it and types the text into the app that has the focus.
 ``python -m backend`` has no window: these answer 404 there."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from backend.web.schemas import (
     DesktopPreferences,
     Dictated,
     DictationAction,
+    DictationProgress,
+    DictationState,
     OpenedFiles,
     OpenFiles,
     Problem,
@@ -99,6 +101,27 @@ async def open_files(desktop: DesktopDep, jobs: JobsDep, _ready: ReadyDep, body:
         ids.append(job.id)
     desktop.show()
     return OpenedFiles(ids=ids)
+
+
+@router.get(
+    "/dictation",
+    response_model=DictationState,
+    responses=NO_WINDOW,
+    summary="Whether a dictation is being recorded, and what its indicator shows",
+)
+def dictation_state(desktop: DesktopDep) -> DictationState:
+    return desktop.dictation()
+
+
+@router.put(
+    "/dictation/progress",
+    status_code=204,
+    responses=NO_WINDOW,
+    summary="The recording dictation's level and live text, for its indicator (the page sends them)",
+)
+def progress(desktop: DesktopDep, body: DictationProgress) -> Response:
+    desktop.progress(body)
+    return Response(status_code=204)
 
 
 @router.post(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from typing import Annotated
 
 import numpy as np
@@ -68,7 +69,8 @@ async def live(
         with contextlib.suppress(RuntimeError):
             await websocket.close()
         return
-    session = live_session(models, blank_to_none(language), task)
+    gone = threading.Event()  # set when the page goes: a pass under way stops at its next decoding step
+    session = live_session(models, blank_to_none(language), task, gone)
     with contextlib.suppress(ModelNotReady):  # loads the detector before the first words, if the model is there
         await session.speech(np.zeros(SAMPLE_RATE, np.float32))
     stopped = asyncio.Event()
@@ -85,7 +87,7 @@ async def live(
                 used.taken += 1
                 serving = True
             if session.due():
-                await answer(websocket, session, final=False)
+                await answer_unless_gone(websocket, session, receiving, gone)
             else:
                 await wait(stopped, 0.1)
         if serving and receiving.done() and receiving.exception() is None:
@@ -100,6 +102,21 @@ async def live(
             await receiving
         with contextlib.suppress(RuntimeError):
             await websocket.close()
+
+
+async def answer_unless_gone(
+    websocket: WebSocket, session: LiveSession, receiving: asyncio.Task[None], gone: threading.Event
+) -> None:
+    """One pass, dropped when the page goes meanwhile: it stops at its next decoding step (``gone``),
+    and what is still queued of it is cancelled. A dictation's preview is closed at the shortcut's
+    release, and its last pass must not delay the dictation's transcription."""
+    passing = asyncio.create_task(answer(websocket, session, final=False))
+    await asyncio.wait({passing, receiving}, return_when=asyncio.FIRST_COMPLETED)
+    if not passing.done() and receiving.exception() is not None:  # gone, not stopped
+        gone.set()
+        passing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await passing
 
 
 async def answer(websocket: WebSocket, session: LiveSession, final: bool, done: bool = False) -> None:
