@@ -21,6 +21,7 @@ from backend.history.store import Job as StoredJob
 from backend.settings import Settings
 from backend.transcript import SPEAKERS_OFF, Options, Segment, Transcript
 from backend.web.schemas import Delivery, DesktopChange, DesktopPreferences, DictationAction
+from backend.web.served_by import served_by
 
 
 def get_settings(request: Request) -> Settings:
@@ -95,8 +96,9 @@ class Transcriber:
     worker, awaited without blocking the server. The job belongs to the history, not to
     the request: a client that disconnects does not cancel it, it finishes and is kept."""
 
-    def __init__(self, jobs: JobsDep, ready: ReadyDep) -> None:
+    def __init__(self, jobs: JobsDep, ready: ReadyDep, request: Request) -> None:
         self.jobs = jobs
+        self.request = request
 
     async def queue(
         self, upload: UploadFile, options: Options, on_segments: Callable[[list[Segment]], None] | None = None
@@ -108,7 +110,9 @@ class Transcriber:
 
     async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
         job, future = await self.queue(upload, options)
-        return job.id, await asyncio.shield(asyncio.wrap_future(future))
+        transcript = await asyncio.shield(asyncio.wrap_future(future))
+        served_by(self.request.scope, transcript.served_by)
+        return job.id, transcript
 
 
 TranscriberDep = Annotated[Transcriber, Depends()]
