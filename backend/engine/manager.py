@@ -97,6 +97,11 @@ class ModelManager:
         """Where work goes: this computer or the servers."""
         return self._choice
 
+    @property
+    def fixed(self) -> bool:
+        """Whether the engine was given for the server's life (a cluster's ingress)."""
+        return self._fixed is not None
+
     def describe(self) -> str:
         """Where work goes, in words: the fixed engine's own words, else the engine choice's."""
         return (self._fixed.describe() if self._fixed is not None else None) or self._choice.describe()

@@ -7,6 +7,7 @@ torn down at the end and leaves no Ray process behind. The tests that kill repli
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import signal
@@ -24,11 +25,13 @@ import ray
 from ray import serve
 from ray.serve.context import _get_global_client
 from ray.serve.schema import ReplicaState, ServeInstanceDetails
+from websockets.sync.client import connect
 
 from backend.cluster.deployments import APP, ENGINE, Scale, application
 from backend.cluster.serve import deploy
 from backend.settings import read_settings
 from backend.transcript import Segment
+from backend.web.live_relay import LIVE_ON_CLUSTER
 from tests.engine.test_remote import out_of_order, spoken, unheard  # noqa: F401 (spoken: a fixture)
 from tests.support.helpers import wait_until
 from tests.support.peers import free_port
@@ -135,6 +138,13 @@ def test_health_lists_both_replicas_ready(cluster):
     assert health["model"]["state"] == "ready"
     assert {w["id"] for w in health["workers"]} == {r.replica_id for r in cluster.replicas()}
     assert health["engine"].startswith("Cluster:"), health["engine"]
+
+
+def test_live_text_is_off_with_a_sentence(cluster):
+    address = cluster.url.replace("http://", "ws://") + f"api/live?token={TOKEN}"
+    with connect(address, open_timeout=30) as socket:
+        message = json.loads(socket.recv(timeout=30))
+    assert message["type"] == "paused" and message["detail"] == LIVE_ON_CLUSTER
 
 
 def test_eight_concurrent_openai_requests_all_succeed_on_both_replicas(cluster, hear):
