@@ -275,7 +275,7 @@ class ChunkedEngine:
     ) -> None:
         self.model_id = model_id
         self.chunk_seconds = chunk_seconds
-        self._clients = targets
+        self._targets = targets
         self._jobs = ThreadPoolExecutor(jobs_at_once, thread_name_prefix="hush-chunked-job")
         self._stopping = threading.Event()
         self._status = status
@@ -284,7 +284,7 @@ class ChunkedEngine:
 
     # -- the engine's lifecycle, as the manager drives it ------------------------------
     def start(self) -> None:
-        """Nothing to load: the servers are asked when there is work."""
+        """Nothing to load here: the targets are asked when there is work."""
 
     def wait_until_loaded(self, timeout: float | None = None) -> ModelStatus:
         return self._status
@@ -296,12 +296,12 @@ class ChunkedEngine:
         if not cancel_pending:  # switching engines: the queue finishes, then the connections go
             threading.Thread(target=self._close_when_done, daemon=True).start()
         else:
-            for client in self._clients:
+            for client in self._targets:
                 client.close()
 
     def _close_when_done(self) -> None:
         self._jobs.shutdown(wait=True)
-        for client in self._clients:
+        for client in self._targets:
             client.close()
 
     @property
@@ -360,7 +360,7 @@ class ChunkedEngine:
 
     def _stage(self, sent: int, total: int, back: int, chunks: int) -> str:
         """Where a job's audio is, for the page: how much is sent, how much is back."""
-        hosts = ", ".join(dict.fromkeys(c.host for c in self._clients))
+        hosts = ", ".join(dict.fromkeys(c.host for c in self._targets))
         returned = f"{back} of {chunks} pieces transcribed" if chunks > 1 else "waiting for the transcript"
         if sent < total:
             share = f"{megabytes(sent)} of {megabytes(total)} ({sent / total:.0%})"
@@ -393,7 +393,7 @@ class ChunkedEngine:
         total = sum(wav_size(c) for c in chunks)
         if request.on_progress is not None:
             request.on_progress(offset / length if length else 0.0, self._stage(0, total, 0, len(chunks)))
-        fanout = Fanout(self._clients, chunks, request.audio, request.options)
+        fanout = Fanout(self._targets, chunks, request.audio, request.options)
         fanout.start()
         try:
             emitted, reported = 0, (-1.0, "")
