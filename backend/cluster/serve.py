@@ -3,8 +3,8 @@
 ``hush-serve --ray-address auto --replicas 4`` joins the running cluster (``ray start --head`` /
 ``ray start --address``), starts Ray Serve's HTTP proxy on ``HUSH_HOST:HUSH_PORT`` (8000 when unset)
 and deploys the application of ``deployments.py``; without ``--ray-address`` it starts Ray on this
-machine alone. It prints the address once a replica is ready, and takes the application down again
-when stopped.
+machine alone. It prints the address once Ray Serve reports the application running, and takes
+the application down again when stopped.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def deploy(app: Application, settings: Settings) -> str:
-    """Start Serve's proxy on the settings' host and port and deploy Hush; its base URL once a replica runs."""
+    """Start Serve's proxy on the settings' host and port and deploy Hush; its base URL once Serve says it runs."""
     port = settings.port or DEFAULT_PORT
     serve.start(http_options={"host": settings.host, "port": port})
     serve.run(app, name=APP, route_prefix="/")

@@ -28,6 +28,7 @@ from ray.serve.schema import ReplicaState, ServeInstanceDetails
 from websockets.sync.client import connect
 
 from backend.cluster.deployments import APP, ENGINE, Scale, application
+from backend.cluster.replica import EngineReplica
 from backend.cluster.serve import deploy
 from backend.settings import read_settings
 from backend.transcript import Segment
@@ -122,6 +123,26 @@ def wav(samples: np.ndarray) -> bytes:
 
 def served_by(response: httpx.Response) -> list[str]:
     return [name.strip() for name in response.headers.get("x-hush-served-by", "").split(",") if name.strip()]
+
+
+# -- the scale -------------------------------------------------------------------------------------
+def test_autoscaling_aims_at_one_ongoing_request_per_replica_with_threads_from_its_cpus():
+    options = Scale(min_replicas=1, max_replicas=4, cpus_per_replica=2).options()
+    assert options["autoscaling_config"] == {"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 1}
+    assert options["max_ongoing_requests"] == 1 and "num_replicas" not in options
+    actor = options["ray_actor_options"]
+    assert actor["num_cpus"] == 2 and actor["runtime_env"]["env_vars"]["OMP_NUM_THREADS"] == "2"
+    deployment = serve.deployment(EngineReplica, name=ENGINE, **options)  # Serve checks the options here
+    assert deployment.max_ongoing_requests == 1 and deployment.ray_actor_options["num_cpus"] == 2
+
+
+def test_a_fixed_number_of_replicas_or_autoscaling_not_both():
+    assert Scale().options()["num_replicas"] == 2 and Scale().most == 2
+    assert Scale(replicas=3).options()["num_replicas"] == 3
+    with pytest.raises(ValueError, match="not both"):
+        Scale(replicas=2, max_replicas=4)
+    with pytest.raises(ValueError, match="above"):
+        Scale(min_replicas=5, max_replicas=2)
 
 
 # -- serving -----------------------------------------------------------------------------------------
