@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import wave
 from collections.abc import Iterator
@@ -109,6 +110,7 @@ def cluster(tiny_en_converted, tmp_path_factory) -> Iterator[Cluster]:
         serve.shutdown()
         ray.shutdown()
     wait_until(lambda: not ray_processes(temp), 30, "every Ray process of the test cluster to exit")
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 def wav(samples: np.ndarray) -> bytes:
@@ -179,7 +181,9 @@ def test_eight_concurrent_openai_requests_all_succeed_on_both_replicas(cluster, 
 
     with ThreadPoolExecutor(len(CLIPS)) as pool:
         answers = list(pool.map(ask, CLIPS))
-    assert all(overlap(sentence, text) >= 0.6 for sentence, text, _ in answers), answers
+    # each answer is its own clip's (tiny.en mishears a word here and there, never a whole other sentence)
+    assert all(max(CLIPS, key=lambda clip: overlap(clip, text)) == sentence for sentence, text, _ in answers), answers
+    assert sum(overlap(sentence, text) for sentence, text, _ in answers) / len(answers) >= 0.6, answers
     assert {replica for *_, replica in answers} == {r.replica_id for r in cluster.running()}, answers
 
 
