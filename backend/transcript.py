@@ -259,6 +259,8 @@ class Transcript:
     speakers: dict[int, str] = field(default_factory=dict)
     #: Speakers a person merged into another (undone by unmerging them).
     merged: dict[int, int] = field(default_factory=dict)
+    #: Who transcribed it where that is not this process: servers, a cluster's replicas (in the order used).
+    served_by: tuple[str, ...] = ()
 
     @property
     def labelled(self) -> bool:

@@ -1,12 +1,13 @@
 """The backend's layers: imports go one way, no module imports itself round a circle, and the web
 layer loads without torch.
 
-``backend.web`` → ``backend.history`` → ``backend.engine`` → ``backend.checkpoints`` → the shared
+``backend.cluster`` → ``backend.web`` → ``backend.history`` → ``backend.engine`` → ``backend.checkpoints`` → the shared
 modules (``backend/settings.py``, ``transcript.py``, ``audio.py``, ``status.py``). A package may
 import the packages after it and the shared modules; the shared modules import only each other;
 ``backend.__main__`` (``python -m backend``) may import anything, as ``desktop/`` may. Every
 import counts wherever it is written (inside a function, under ``TYPE_CHECKING``): a lazy import
-is still a dependency, only a later one.
+is still a dependency, only a later one. Ray is the cluster's alone: only ``backend/cluster`` imports
+it, and neither ``python -m backend`` nor the desktop app loads it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from tests.support.helpers import ROOT
 
 BACKEND = ROOT / "backend"
 #: The packages in import order: each may import those of a lower rank (and the shared modules).
-RANKS = {"backend.web": 4, "backend.history": 3, "backend.engine": 2, "backend.checkpoints": 1}
+RANKS = {"backend.cluster": 5, "backend.web": 4, "backend.history": 3, "backend.engine": 2, "backend.checkpoints": 1}
 SHARED = {"backend", "backend.settings", "backend.transcript", "backend.audio", "backend.status"}
 ENTRY_POINTS = {"backend.__main__"}
 HEAVY = {"torch", "transformers"}
+#: The optional cluster extra: imported by backend/cluster only.
+CLUSTER_ONLY = {"ray"}
 
 
 @cache
@@ -113,7 +116,7 @@ def test_imports_go_one_way():
             allowed = theirs == "shared" if own == "shared" else theirs in ("shared", own) or their_rank < rank
             if not allowed:
                 wrong.append(f"{where(name, line)}: {name} ({own}) imports {imported} ({theirs})")
-    order = "web → history → engine → checkpoints → shared"
+    order = "cluster → web → history → engine → checkpoints → shared"
     assert not wrong, f"imports against the layer order {order}:\n" + "\n".join(wrong)
 
 
@@ -158,3 +161,34 @@ def test_the_issues_one_liner_prints_false():
     code = "import backend.web.app, sys; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# -- Ray, the cluster's alone -----------------------------------------------------------------------
+def all_imports(path: Path) -> set[str]:
+    """The top-level packages a file imports anywhere (inside functions and TYPE_CHECKING too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_cluster_package_imports_ray():
+    sources = [*BACKEND.rglob("*.py"), *(ROOT / "desktop").rglob("*.py")]
+    outside = [p for p in sources if not p.is_relative_to(BACKEND / "cluster") and all_imports(p) & CLUSTER_ONLY]
+    assert not outside, f"Ray imported outside backend/cluster: {[str(p.relative_to(ROOT)) for p in outside]}"
+    inside = [p for p in (BACKEND / "cluster").rglob("*.py") if all_imports(p) & CLUSTER_ONLY]
+    assert inside, "backend/cluster imports no ray: the check above checks nothing"
+    into_cluster = [p for p in (ROOT / "desktop").rglob("*.py") if "backend.cluster" in p.read_text()]
+    assert not into_cluster, f"the desktop app reaches into backend.cluster: {into_cluster}"
+
+
+def test_the_desktop_app_and_python_m_backend_never_load_ray():
+    code = (
+        "import sys, backend.__main__, backend.web.server, desktop.__main__; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'ray', 'backend'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "['backend']", result.stdout + result.stderr

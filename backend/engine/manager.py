@@ -10,6 +10,9 @@ servers of the engine choice, ``servers.py``); while a server is the engine no m
 here, and a model picked meanwhile is only remembered for when this computer is chosen again.
 A switch of either kind retires the old engine without cancelling it: jobs queued on it finish
 on it. Shutting down stops every engine, the running job at its next decoding step.
+
+A server started with its engine given (``fixed``: a cluster's replicas, ``backend/cluster``) uses
+that one for its whole life; switching the model or the engine is then refused with a sentence.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ from backend.checkpoints import choice
 from backend.engine import servers
 from backend.engine.servers import EngineChoice, UnusableServer
 from backend.settings import Settings
-from backend.status import ModelNotReady, ModelState, ModelStatus
+from backend.status import ModelNotReady, ModelState, ModelStatus, Unchangeable
 
 if TYPE_CHECKING:
     from backend.engine.engine import Engine
-    from backend.engine.remote import RemoteEngine
+    from backend.engine.remote import ChunkedEngine, RemoteEngine
+
+#: Why a fixed engine's server refuses a switch.
+FIXED = (
+    "This server's model and engine were chosen by whoever started it (hush-serve); they cannot be changed "
+    "through the API. Restart it with other settings to change them."
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +44,9 @@ log = logging.getLogger(__name__)
 class ModelManager:
     """Owns the engine in use and the ones retired by a switch that are still finishing their queue."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fixed: ChunkedEngine | None = None) -> None:
         self.settings = settings
+        self._fixed = fixed
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._model_id = choice.for_settings(settings)
@@ -59,6 +69,10 @@ class ModelManager:
                 return
             self._started = True
             model_id = self._model_id
+            if self._fixed is not None:
+                self._engine = self._fixed
+                self._fixed.start()
+                return
             if self._choice.remote:
                 self._engine = self._remote(self._choice)
                 return
@@ -83,12 +97,23 @@ class ModelManager:
         """Where work goes: this computer or the servers."""
         return self._choice
 
+    @property
+    def fixed(self) -> bool:
+        """Whether the engine was given for the server's life (a cluster's ingress)."""
+        return self._fixed is not None
+
+    def describe(self) -> str:
+        """Where work goes, in words: the fixed engine's own words, else the engine choice's."""
+        return (self._fixed.describe() if self._fixed is not None else None) or self._choice.describe()
+
     def use(self, engines: EngineChoice) -> ModelStatus:
         """Make ``engines`` the engine choice, remembered for the next launch. The old engine finishes
         what was queued on it; choosing this computer loads the picked model."""
         with self._lock:
             if self._closed:
                 raise ModelNotReady(ModelStatus(self._model_id, ModelState.ERROR, "Hush is shutting down."))
+            if self._fixed is not None:
+                raise Unchangeable(FIXED)
             servers.remember_choice(self.settings.data_dir, engines)
             if not engines.remote and not self._choice.remote:  # this computer already: its model stays
                 self._choice = engines
@@ -115,6 +140,8 @@ class ModelManager:
         with self._lock:
             if self._closed:
                 raise ModelNotReady(ModelStatus(model_id, ModelState.ERROR, "Hush is shutting down."))
+            if self._fixed is not None:
+                raise Unchangeable(FIXED)
             if model_id != self._model_id and self._choice.remote:  # remembered for this computer's next turn
                 self._model_id = model_id
                 choice.remember_model(self.settings, model_id)
@@ -175,7 +202,7 @@ class ModelManager:
     # -- what the routes and the queue ask -------------------------------------------
     @property
     def model_id(self) -> str:
-        return self._model_id
+        return self._fixed.model_id if self._fixed is not None else self._model_id
 
     @property
     def status(self) -> ModelStatus:

@@ -67,6 +67,8 @@ class Answer:
     #: Whether the server placed words in time (segments without words get none made up).
     timed_words: bool
     seconds: float = 0.0
+    #: Who transcribed it, as the answer's ``X-Hush-Served-By`` header names it (a server, a cluster's replica).
+    by: str = ""
 
 
 #: Hears how many bytes of a piece's audio have gone to the connection so far (from 0 again when
@@ -207,6 +209,14 @@ class ServerClient:
     @property
     def host(self) -> str:
         return self.server.host
+
+    @property
+    def id(self) -> str:
+        return self.server.id
+
+    @property
+    def concurrency(self) -> int:
+        return self.server.concurrency
 
     def close(self) -> None:
         self._http.close()

@@ -10,6 +10,11 @@ back to their place and joined in order. A chunk that fails for a reason worth r
 the same one otherwise; a server that refuses (``Refused``: the key, the address) stops the
 job with its sentence, without retries. The finished prefix is saved after each chunk
 (``Partial``), so a restart resumes from there.
+
+The transport is one small protocol, ``Target`` ("transcribe this chunk there"): a server's
+``ServerClient`` here, a Ray Serve deployment's replicas in ``backend/cluster``. ``ChunkedEngine``
+is the split, dispatch, retry and merge over any targets; ``RemoteEngine`` is it over the servers
+of an ``EngineChoice``.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ import functools
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
 from backend.audio import SAMPLE_RATE
-from backend.engine.openai_client import Answer, Refused, ServerClient, ServerError, Unavailable
+from backend.engine.openai_client import Answer, Refused, Sent, ServerClient, ServerError, Unavailable
 from backend.engine.servers import EngineChoice, Server
 from backend.status import ModelNotReady, ModelState, ModelStatus
 from backend.transcript import Cancelled, Failed, InvalidOptions, Options, Partial, Request, Segment, Transcript, Word
@@ -119,12 +126,37 @@ def in_sequence(segments: list[Segment], after: float) -> list[Segment]:
     return ordered
 
 
+class Target(Protocol):
+    """Somewhere a chunk is transcribed: an OpenAI-compatible server (``ServerClient``) or a cluster's replicas."""
+
+    @property
+    def id(self) -> str:
+        """Stable for the engine's life: which chunks this target failed is remembered by it."""
+
+    @property
+    def host(self) -> str:
+        """How messages name it."""
+
+    @property
+    def concurrency(self) -> int:
+        """How many chunks it is given at once."""
+
+    def transcribe(
+        self, samples: np.ndarray, options: Options, cancel: threading.Event | None = None, sent: Sent | None = None
+    ) -> Answer:
+        """``samples`` (16 kHz mono) transcribed, times from their start; ``sent`` hears how many bytes of
+        them are on their way. ``Unavailable`` is worth a retry, ``Refused`` stops the job, ``Cancelled``
+        once ``cancel`` is set."""
+
+    def close(self) -> None: ...
+
+
 class Fanout:
-    """One job's chunks spread over the servers: a thread per request a server takes at once."""
+    """One job's chunks spread over the targets: a thread per request a target takes at once."""
 
     def __init__(
         self,
-        clients: list[ServerClient],
+        clients: list[Target],
         chunks: list[Chunk],
         audio: np.ndarray,
         options: Options,
@@ -135,6 +167,7 @@ class Fanout:
         #: Bytes of each chunk's audio handed to its connection so far (the upload's progress).
         self.sent: dict[int, int] = {}
         self.error: ServerError | None = None
+        self.retries = 0
         self.stopped = threading.Event()  # set on cancel, failure or the end: workers take no more
         self.changed = threading.Condition()
         self._cooldown: dict[int, float] = {}
@@ -142,7 +175,7 @@ class Fanout:
 
     def start(self) -> None:
         for number, client in enumerate(self.clients):
-            for slot in range(client.server.concurrency):
+            for slot in range(client.concurrency):
                 name = f"hush-remote-{client.host}-{slot}"
                 threading.Thread(target=self._work, args=(number, client), name=name, daemon=True).start()
 
@@ -156,21 +189,21 @@ class Fanout:
             self.changed.notify_all()
 
     # -- a worker ------------------------------------------------------------------
-    def _take(self, number: int, client: ServerClient) -> Chunk | None:
+    def _take(self, number: int, client: Target) -> Chunk | None:
         """The next chunk for this server (under the lock): one it has not failed yet, at once;
         one every server has failed, after its backoff."""
         now = time.monotonic()
         if now < self._cooldown.get(number, 0.0):
             return None
-        everyone = {c.server.id for c in self.clients}
+        everyone = {c.id for c in self.clients}
         for chunk in self.pending:
-            fresh = client.server.id not in chunk.tried
+            fresh = client.id not in chunk.tried
             if fresh or (chunk.tried >= everyone and now >= chunk.not_before):
                 self.pending.remove(chunk)
                 return chunk
         return None
 
-    def _work(self, number: int, client: ServerClient) -> None:
+    def _work(self, number: int, client: Target) -> None:
         while True:
             with self.changed:
                 chunk = None
@@ -199,14 +232,15 @@ class Fanout:
                 return
             with self.changed:
                 self._failures[number] = 0
-                self.results[chunk.index] = answer
+                self.results[chunk.index] = replace(answer, by=answer.by or client.host)
                 self.changed.notify_all()
 
-    def _retry(self, number: int, client: ServerClient, chunk: Chunk, error: Unavailable) -> None:
+    def _retry(self, number: int, client: Target, chunk: Chunk, error: Unavailable) -> None:
         log.warning("chunk %d (%.0f-%.0f s) failed on %s: %s", chunk.index, chunk.start, chunk.end, client.host, error)
         with self.changed:
             chunk.attempts += 1
-            chunk.tried.add(client.server.id)
+            self.retries += 1
+            chunk.tried.add(client.id)
             self.sent.pop(chunk.index, None)
             failures = self._failures[number] = self._failures.get(number, 0) + 1
             self._cooldown[number] = time.monotonic() + min(BACKOFF * 2 ** (failures - 1), MAX_BACKOFF)
@@ -226,25 +260,31 @@ class Fanout:
             self.changed.notify_all()
 
 
-class RemoteEngine:
-    """The servers of an ``EngineChoice`` as one engine: the local engine's interface, no model loaded."""
+class ChunkedEngine:
+    """Targets as one engine: the local engine's interface, no model loaded here. Each job is cut at its
+    pauses and its chunks fanned out over the targets; ``jobs_at_once`` jobs run side by side (one for a
+    desktop's servers, so that a job finishes before the next starts; a cluster's replicas serve a team)."""
 
-    def __init__(self, choice: EngineChoice, chunk_seconds: float = CHUNK_SECONDS) -> None:
-        self.choice = choice
+    def __init__(
+        self,
+        model_id: str,
+        targets: list[Target],
+        status: ModelStatus,
+        chunk_seconds: float = CHUNK_SECONDS,
+        jobs_at_once: int = 1,
+    ) -> None:
+        self.model_id = model_id
         self.chunk_seconds = chunk_seconds
-        self.model_id = ", ".join(dict.fromkeys(s.name for s in choice.servers))
-        self._clients = [ServerClient(server) for server in choice.servers]
-        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="hush-remote-job")  # one job at a time, fanned out
+        self._targets = targets
+        self._jobs = ThreadPoolExecutor(jobs_at_once, thread_name_prefix="hush-chunked-job")
         self._stopping = threading.Event()
-        self._probing = threading.Lock()
-        self._live: list[Server] | None = None
-        threading.Thread(target=self.live_server, name="hush-remote-probe", daemon=True).start()
-        hosts = ", ".join(dict.fromkeys(s.host for s in choice.servers))
-        self._status = ModelStatus(self.model_id, ModelState.READY, f"Audio goes to {hosts} to be transcribed.")
+        self._status = status
+        #: Chunks each target (a server, a replica) transcribed, by the name its answers carry.
+        self.served: Counter[str] = Counter()
 
     # -- the engine's lifecycle, as the manager drives it ------------------------------
     def start(self) -> None:
-        """Nothing to load: the servers are asked when there is work."""
+        """Nothing to load here: the targets are asked when there is work."""
 
     def wait_until_loaded(self, timeout: float | None = None) -> ModelStatus:
         return self._status
@@ -256,17 +296,21 @@ class RemoteEngine:
         if not cancel_pending:  # switching engines: the queue finishes, then the connections go
             threading.Thread(target=self._close_when_done, daemon=True).start()
         else:
-            for client in self._clients:
+            for client in self._targets:
                 client.close()
 
     def _close_when_done(self) -> None:
         self._jobs.shutdown(wait=True)
-        for client in self._clients:
+        for client in self._targets:
             client.close()
 
     @property
     def status(self) -> ModelStatus:
         return self._status
+
+    def describe(self) -> str | None:
+        """Where work goes, in words, where the engine choice does not say it (``None``: it does)."""
+        return None
 
     # -- what it can do --------------------------------------------------------------
     @property
@@ -292,27 +336,6 @@ class RemoteEngine:
             language = TO_LANGUAGE_CODE[language]
         return replace(options, language=language, prompt=options.prompt or None)
 
-    def live_server(self, wait: bool = True) -> Server | None:
-        """The first server that is a Hush (asked once, in the background from the start): live text
-        is relayed to its ``/api/live``. ``wait=False``: ``None`` while the servers are being asked."""
-        if not self._probing.acquire(blocking=wait):
-            return None
-        try:
-            if self._live is None:
-                found: list[Server] = []
-                for client in self._clients:
-                    try:
-                        if client.is_hush():
-                            found.append(client.server)
-                            break
-                    except (ServerError, RuntimeError) as error:  # RuntimeError: the engine was closed meanwhile
-                        log.info("could not ask %s whether it serves live text: %s", client.host, error)
-                        return None  # asked again next time: the server may be starting
-                self._live = found
-            return self._live[0] if self._live else None
-        finally:
-            self._probing.release()
-
     def realign(
         self, clip: np.ndarray, start: float, end: float, text: str, language: str | None
     ) -> Future[tuple[Word, ...]]:
@@ -327,6 +350,8 @@ class RemoteEngine:
         set (a queued job is dropped, a running one stops its uploads at once)."""
         if self._stopping.is_set():
             raise ModelNotReady(ModelStatus(self.model_id, ModelState.ERROR, "Hush is shutting down."))
+        if self.status.state is not ModelState.READY:
+            raise ModelNotReady(self.status)
         request = replace(request, options=self.check(request.options))
         return self._jobs.submit(self._transcribe, request, time.perf_counter())
 
@@ -335,7 +360,7 @@ class RemoteEngine:
 
     def _stage(self, sent: int, total: int, back: int, chunks: int) -> str:
         """Where a job's audio is, for the page: how much is sent, how much is back."""
-        hosts = ", ".join(dict.fromkeys(c.host for c in self._clients))
+        hosts = ", ".join(dict.fromkeys(c.host for c in self._targets))
         returned = f"{back} of {chunks} pieces transcribed" if chunks > 1 else "waiting for the transcript"
         if sent < total:
             share = f"{megabytes(sent)} of {megabytes(total)} ({sent / total:.0%})"
@@ -368,10 +393,11 @@ class RemoteEngine:
         total = sum(wav_size(c) for c in chunks)
         if request.on_progress is not None:
             request.on_progress(offset / length if length else 0.0, self._stage(0, total, 0, len(chunks)))
-        fanout = Fanout(self._clients, chunks, request.audio, request.options)
+        fanout = Fanout(self._targets, chunks, request.audio, request.options)
         fanout.start()
         try:
             emitted, reported = 0, (-1.0, "")
+            served_by: list[str] = []
             while emitted < len(chunks):
                 fanout.wait(0.2)
                 if self._stop_asked(request):
@@ -391,6 +417,8 @@ class RemoteEngine:
                     segments = in_sequence([shifted(s, chunk.start, chunk.end) for s in answer.segments], after)
                     done += segments
                     language = language or answer.language
+                    served_by.append(answer.by)
+                    self.served[answer.by] += 1
                     emitted += 1
                     if request.on_segments is not None and segments:
                         request.on_segments([replace(s, words=()) for s in segments])
@@ -406,11 +434,49 @@ class RemoteEngine:
             duration=length,
             segments=done,
             model=self.model_id,
+            served_by=tuple(dict.fromkeys(served_by)),
             timings={
                 "queued": round(started - queued, 4),
                 "split": round(split - started, 4),
                 "remote": round(finished - split, 4),
                 "chunks": float(len(chunks)),
+                "retries": float(fanout.retries),
                 "total": round(finished - started, 4),
             },
         )
+
+
+class RemoteEngine(ChunkedEngine):
+    """The servers of an ``EngineChoice`` as one engine; one job at a time, its chunks over every server."""
+
+    def __init__(self, choice: EngineChoice, chunk_seconds: float = CHUNK_SECONDS) -> None:
+        self.choice = choice
+        model_id = ", ".join(dict.fromkeys(s.name for s in choice.servers))
+        hosts = ", ".join(dict.fromkeys(s.host for s in choice.servers))
+        status = ModelStatus(model_id, ModelState.READY, f"Audio goes to {hosts} to be transcribed.")
+        self._servers = [ServerClient(server) for server in choice.servers]
+        super().__init__(model_id, list(self._servers), status, chunk_seconds)
+        self._probing = threading.Lock()
+        self._live: list[Server] | None = None
+        threading.Thread(target=self.live_server, name="hush-remote-probe", daemon=True).start()
+
+    def live_server(self, wait: bool = True) -> Server | None:
+        """The first server that is a Hush (asked once, in the background from the start): live text
+        is relayed to its ``/api/live``. ``wait=False``: ``None`` while the servers are being asked."""
+        if not self._probing.acquire(blocking=wait):
+            return None
+        try:
+            if self._live is None:
+                found: list[Server] = []
+                for client in self._servers:
+                    try:
+                        if client.is_hush():
+                            found.append(client.server)
+                            break
+                    except (ServerError, RuntimeError) as error:  # RuntimeError: the engine was closed meanwhile
+                        log.info("could not ask %s whether it serves live text: %s", client.host, error)
+                        return None  # asked again next time: the server may be starting
+                self._live = found
+            return self._live[0] if self._live else None
+        finally:
+            self._probing.release()

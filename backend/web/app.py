@@ -6,6 +6,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -24,6 +25,10 @@ from backend.web.limits import UploadLimit
 from backend.web.routers import desktop as desktop_routes
 from backend.web.routers import engines, health, live, models, openai, speakers, transcriptions
 from backend.web.security import Guard
+from backend.web.served_by import ServedBy
+
+if TYPE_CHECKING:
+    from backend.engine.remote import ChunkedEngine
 
 
 def ui_folder() -> Path:
@@ -41,12 +46,15 @@ class FreshStaticFiles(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None, desktop: Desktop | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, desktop: Desktop | None = None, engine: ChunkedEngine | None = None
+) -> FastAPI:
     """Build the app; when it starts up, the model starts loading in the background and jobs a
     previous run left unfinished are marked interrupted. ``desktop``: the window app's controls
-    (``desktop/controls.py``), for ``/api/desktop``."""
+    (``desktop/controls.py``), for ``/api/desktop``; ``engine``: the engine for the server's whole life
+    (a cluster's replicas, ``backend/cluster``) instead of the chosen model or servers."""
     settings = settings or Settings()
-    manager = ModelManager(settings)
+    manager = ModelManager(settings, engine)
     store = Store(settings.database, settings.recordings_dir)
     jobs = Jobs(store, manager, settings.max_duration_minutes * 60)
 
@@ -70,6 +78,7 @@ def create_app(settings: Settings | None = None, desktop: Desktop | None = None)
     app.state.speakers = Speakers(store, manager, settings.max_duration_minutes * 60)
     app.state.downloads = catalog.Downloads(settings.hub_endpoint)
     app.state.desktop = desktop
+    app.add_middleware(ServedBy)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, stall_seconds=settings.upload_stall_seconds)
     errors.install(app)
     # Added last, so it runs first: nothing else sees a request without the token.

@@ -28,6 +28,7 @@ from backend.web.schemas import (
     DictationProgress,
     DictationState,
 )
+from backend.web.served_by import served_by
 
 
 def get_settings(request: Request) -> Settings:
@@ -102,8 +103,9 @@ class Transcriber:
     worker, awaited without blocking the server. The job belongs to the history, not to
     the request: a client that disconnects does not cancel it, it finishes and is kept."""
 
-    def __init__(self, jobs: JobsDep, ready: ReadyDep) -> None:
+    def __init__(self, jobs: JobsDep, ready: ReadyDep, request: Request) -> None:
         self.jobs = jobs
+        self.request = request
 
     async def queue(
         self, upload: UploadFile, options: Options, on_segments: Callable[[list[Segment]], None] | None = None
@@ -115,7 +117,9 @@ class Transcriber:
 
     async def __call__(self, upload: UploadFile, options: Options) -> tuple[str, Transcript]:
         job, future = await self.queue(upload, options)
-        return job.id, await asyncio.shield(asyncio.wrap_future(future))
+        transcript = await asyncio.shield(asyncio.wrap_future(future))
+        served_by(self.request.scope, transcript.served_by)
+        return job.id, transcript
 
 
 TranscriberDep = Annotated[Transcriber, Depends()]

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.audio import AudioError, TooLong
 from backend.history.jobs import NotActive
-from backend.status import ModelNotReady, ModelState
+from backend.status import ModelNotReady, ModelState, Unchangeable
 from backend.transcript import Cancelled, InvalidOptions
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ def install(app: FastAPI) -> None:
     async def not_ready(request: Request, error: ModelNotReady) -> JSONResponse:
         retry = RETRY_AFTER.get(error.status.state, 5)
         return problem(503, error.status.detail, {"Retry-After": str(retry)}, request.url.path)
+
+    @app.exception_handler(Unchangeable)
+    async def unchangeable(request: Request, error: Unchangeable) -> JSONResponse:
+        return problem(409, str(error), path=request.url.path)
 
     @app.exception_handler(Cancelled)
     async def cancelled(request: Request, error: Cancelled) -> JSONResponse:

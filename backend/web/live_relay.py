@@ -25,6 +25,10 @@ from backend.web.schemas import LiveMessage
 
 log = logging.getLogger(__name__)
 
+LIVE_ON_CLUSTER = (
+    "Live text is off: this Hush runs on a cluster (hush-serve), which transcribes recordings and files but "
+    "serves no live text. The transcript comes when you stop."
+)
 LIVE_OFF = (
     "Live text is off: the chosen server is not a Hush server, and only Hush serves live text. The transcript "
     "still comes from the server when you stop."

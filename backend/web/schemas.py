@@ -25,6 +25,14 @@ class ModelInfo(BaseModel):
     languages: list[str] = Field(default_factory=list, description="Language codes, once the model is ready.")
 
 
+class WorkerInfo(BaseModel):
+    """A copy of the model doing the work elsewhere: a cluster's replica."""
+
+    id: str
+    state: str = Field(description="starting, ready, or what the cluster says of it")
+    detail: str = ""
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     model: ModelInfo
@@ -33,6 +41,9 @@ class Health(BaseModel):
     engine: str = Field("This computer", description="Where transcription runs, in words (GET /api/engines).")
     remote: bool = Field(False, description="Audio leaves this computer: a server transcribes it.")
     desktop: bool = Field(False, description="The window app's controls (/api/desktop) are here.")
+    workers: list[WorkerInfo] = Field(
+        default_factory=list, description="A cluster's replicas (hush-serve), each with its state; empty otherwise."
+    )
 
 
 Seconds = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]

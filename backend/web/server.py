@@ -21,6 +21,15 @@ class RemoteNotAllowed(ValueError):
     """A non-loopback host without ``HUSH_ALLOW_REMOTE``."""
 
 
+def refuse_remote_unless_allowed(settings: Settings) -> None:
+    """``RemoteNotAllowed`` for a host beyond loopback without ``HUSH_ALLOW_REMOTE``."""
+    if settings.host not in LOOPBACK and not settings.allow_remote:
+        raise RemoteNotAllowed(
+            f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
+            "reach it try the API. Set HUSH_ALLOW_REMOTE=1 (and keep the token secret) if that is what you want."
+        )
+
+
 class Server:
     """The API server on its own socket; ``run()`` blocks, ``start()`` runs it in a thread.
 
@@ -28,11 +37,7 @@ class Server:
     ``desktop``: the window app's controls, for ``/api/desktop``."""
 
     def __init__(self, settings: Settings, sock: socket.socket | None = None, desktop: Desktop | None = None) -> None:
-        if settings.host not in LOOPBACK and not settings.allow_remote:
-            raise RemoteNotAllowed(
-                f"Hush binds only loopback unless told otherwise: serving on {settings.host} lets anyone who can "
-                "reach it try the API. Set HUSH_ALLOW_REMOTE=1 (and keep the token secret) if that is what you want."
-            )
+        refuse_remote_unless_allowed(settings)
         self.settings = settings
         self.socket = sock or bind(settings.host, settings.port)
         self.port: int = self.socket.getsockname()[1]

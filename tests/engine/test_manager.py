@@ -11,7 +11,7 @@ from backend import audio
 from backend.checkpoints import choice
 from backend.engine.manager import ModelManager
 from backend.settings import Settings
-from backend.status import ModelNotReady, ModelState
+from backend.status import ModelNotReady, ModelState, ModelStatus, Unchangeable
 from backend.transcript import Options
 from tests.support.helpers import wait_until
 
@@ -128,4 +128,24 @@ def test_a_switch_while_loading_never_serves_the_abandoned_model(
     assert engine.model_id == str(words_checkpoint)
     assert engine.transcribe(audio.decode(media["wav"]), Options(temperature=0)).text == "three seven stop go"
     assert all(e.closed_with for e in engines if e is not engine)
+    manager.close()
+
+
+def test_a_fixed_engine_serves_for_the_servers_life_and_a_switch_is_refused(engines, tmp_path, random_checkpoint):
+    """hush-serve's ingress: the engine given to the manager is the one in use; nothing is loaded here and
+    neither the model nor the engine can be switched through it."""
+    from backend.engine.remote import ChunkedEngine
+    from backend.engine.servers import EngineChoice
+
+    ready = ModelStatus("cluster-model", ModelState.READY, "cluster-model on 2 replicas")
+    fixed = ChunkedEngine("cluster-model", [], ready)
+    manager = ModelManager(Settings(model=str(random_checkpoint), data_dir=tmp_path), fixed)
+    manager.start()
+    assert manager.engine() is fixed and manager.status == ready and manager.model_id == "cluster-model"
+    with pytest.raises(Unchangeable, match="hush-serve"):
+        manager.switch(str(random_checkpoint))
+    with pytest.raises(Unchangeable):
+        manager.use(EngineChoice("local"))
+    assert manager.engine() is fixed and not engines
+    assert not (tmp_path / "engines.json").exists()
     manager.close()

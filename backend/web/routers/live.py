@@ -26,7 +26,7 @@ from backend.engine.streaming import LiveSession, Update, live_session
 from backend.status import ModelNotReady
 from backend.transcript import Task
 from backend.web.dependencies import ModelsDep, blank_to_none
-from backend.web.live_relay import remote_live
+from backend.web.live_relay import LIVE_ON_CLUSTER, explain_off, remote_live
 from backend.web.schemas import LiveMessage
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ async def live(
     task: Annotated[Task, Query()] = "transcribe",
 ) -> None:
     await websocket.accept()
+    if models.fixed:  # a cluster's ingress (hush-serve): its replicas transcribe chunks, not live audio
+        await explain_off(websocket, LIVE_ON_CLUSTER)
+        with contextlib.suppress(RuntimeError):
+            await websocket.close()
+        return
     if models.engines.remote:  # no model here: relayed to a Hush server, or off with a sentence
         await remote_live(websocket, models, blank_to_none(language), task)
         with contextlib.suppress(RuntimeError):
