@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         app = application(settings, scale)  # refused before anything starts: no token, a host not allowed
     except ValueError as error:
         raise SystemExit(f"hush-serve: {error}") from None
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     ray.init(address=options.ray_address, logging_level=logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which puts its own SIGTERM handler in
+        signal.signal(sig, lambda *_: stop.set())  # (it exited without taking the application down)
     try:
         url = deploy(app, settings)
         print(f"Hush is serving on {url} (API clients: {url}v1 with the key HUSH_TOKEN)", flush=True)

@@ -6,20 +6,17 @@ torn down at the end and leaves no Ray process behind. The tests that kill repli
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import shutil
 import signal
-import wave
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import numpy as np
 import openai
 import pytest
 import ray
@@ -28,6 +25,7 @@ from ray.serve.context import _get_global_client
 from ray.serve.schema import ReplicaState, ServeInstanceDetails
 from websockets.sync.client import connect
 
+from backend.audio import wav_bytes
 from backend.cluster.deployments import APP, ENGINE, Scale, application
 from backend.cluster.replica import EngineReplica
 from backend.cluster.serve import deploy
@@ -113,16 +111,6 @@ def cluster(tiny_en_converted, tmp_path_factory) -> Iterator[Cluster]:
     shutil.rmtree(temp, ignore_errors=True)
 
 
-def wav(samples: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
-
-
 def served_by(response: httpx.Response) -> list[str]:
     return [name.strip() for name in response.headers.get("x-hush-served-by", "").split(",") if name.strip()]
 
@@ -175,7 +163,7 @@ def test_eight_concurrent_openai_requests_all_succeed_on_both_replicas(cluster, 
 
     def ask(sentence: str) -> tuple[str, str, str]:
         raw = sdk.audio.transcriptions.with_raw_response.create(
-            model="whisper-1", file=("clip.wav", wav(hear(sentence, pad_seconds=0.3))), language="en"
+            model="whisper-1", file=("clip.wav", wav_bytes(hear(sentence, pad_seconds=0.3))), language="en"
         )
         return sentence, raw.parse().text, raw.headers["x-hush-served-by"]
 
@@ -190,7 +178,8 @@ def test_eight_concurrent_openai_requests_all_succeed_on_both_replicas(cluster, 
 def test_three_minutes_are_split_across_both_replicas_in_order(cluster, spoken):  # noqa: F811 (a fixture)
     audio, spans = spoken
     with cluster.client() as client:
-        response = client.post("api/transcriptions", files={"file": ("long.wav", wav(audio))}, data={"language": "en"})
+        files = {"file": ("long.wav", wav_bytes(audio))}
+        response = client.post("api/transcriptions", files=files, data={"language": "en"})
     assert response.status_code == 200, response.text
     body = response.json()
     segments = [Segment(s["start"], s["end"], s["text"]) for s in body["segments"]]
@@ -212,7 +201,7 @@ def test_a_replica_killed_mid_request_loses_nothing(cluster, spoken):  # noqa: F
     before = {r.pid: cpu_ticks(r.pid) for r in replicas}
     with cluster.client() as client, ThreadPoolExecutor(1) as pool:
         pending = pool.submit(
-            client.post, "api/transcriptions", files={"file": ("long.wav", wav(audio))}, data={"language": "en"}
+            client.post, "api/transcriptions", files={"file": ("long.wav", wav_bytes(audio))}, data={"language": "en"}
         )
         # both replicas at work on a chunk each (their CPU time grows): one of them is killed under it
         wait_until(lambda: all(cpu_ticks(pid) > ticks + 50 for pid, ticks in before.items()), 120, "both to work")
@@ -234,7 +223,7 @@ def test_a_request_while_no_replica_is_ready_gets_503_with_retry_after(cluster, 
         os.kill(replica.pid, signal.SIGKILL)
     wait_until(lambda: cluster.health()["model"]["state"] == "loading", 30, "health to say loading")
     with cluster.client() as client:
-        response = client.post("api/transcriptions", files={"file": ("a.wav", wav(hear("Hello there.")))})
+        response = client.post("api/transcriptions", files={"file": ("a.wav", wav_bytes(hear("Hello there.")))})
     assert response.status_code == 503, response.text
     assert int(response.headers["retry-after"]) > 0
     assert "Loading" in response.text
