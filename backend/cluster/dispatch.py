@@ -24,7 +24,7 @@ from ray.serve.handle import DeploymentHandle
 from ray.serve.schema import ReplicaState, ServeInstanceDetails
 
 from backend.engine.openai_client import Answer, Refused, Sent, Unavailable
-from backend.engine.remote import CHUNK_SECONDS, ChunkedEngine
+from backend.engine.remote import CHUNK_SECONDS, ChunkedEngine, wav_size
 from backend.status import ModelState, ModelStatus, Worker
 from backend.transcript import Cancelled, InvalidOptions, Options
 
@@ -50,8 +50,8 @@ class Replicas:
         self, samples: np.ndarray, options: Options, cancel: threading.Event | None = None, sent: Sent | None = None
     ) -> Answer:
         response = self.handle.transcribe.remote(samples, options)
-        if sent is not None:  # in the object store, on its way to a replica: all of it, as remote.wav_size counts
-            sent(44 + 2 * len(samples))
+        if sent is not None:  # in the object store, on its way to a replica: all of it, in the engine's count
+            sent(wav_size(len(samples)))
         while True:
             try:
                 return response.result(timeout_s=CANCEL_CHECK)

@@ -68,6 +68,11 @@ class Chunk:
     not_before: float = 0.0
     tried: set[str] = field(default_factory=set)
 
+    @property
+    def samples(self) -> slice:
+        """Where the chunk lies in the recording's samples."""
+        return slice(int(self.start * SAMPLE_RATE), int(self.end * SAMPLE_RATE))
+
 
 def plan_chunks(
     spans: list[tuple[float, float]], length: float, limit: float = CHUNK_SECONDS
@@ -99,9 +104,9 @@ def shifted(segment: Segment, offset: float, end: float) -> Segment:
     return Segment(at(segment.start), at(segment.end), segment.text, words)
 
 
-def wav_size(chunk: Chunk) -> int:
-    """Bytes of a chunk's audio as sent (``audio.wav_bytes``: a 44-byte header, two bytes a sample)."""
-    return 44 + 2 * (int(chunk.end * SAMPLE_RATE) - int(chunk.start * SAMPLE_RATE))
+def wav_size(samples: int) -> int:
+    """Bytes of ``samples`` as sent (``audio.wav_bytes``: a 44-byte header, two bytes a sample)."""
+    return 44 + 2 * samples
 
 
 def megabytes(size: int) -> str:
@@ -214,7 +219,7 @@ class Fanout:
                     self.changed.wait(0.2)
                 if chunk is None:
                     return
-            piece = self.audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+            piece = self.audio[chunk.samples]
             try:
                 sent = functools.partial(self.sent.__setitem__, chunk.index)
                 answer = client.transcribe(piece, self.options, self.stopped, sent)
@@ -390,7 +395,7 @@ class ChunkedEngine:
         planned = plan_chunks(spans, len(rest) / SAMPLE_RATE, self.chunk_seconds)
         chunks = [Chunk(i, offset + a, offset + b) for i, (a, b) in enumerate(planned)]
         split = time.perf_counter()
-        total = sum(wav_size(c) for c in chunks)
+        total = sum(wav_size(len(request.audio[c.samples])) for c in chunks)
         if request.on_progress is not None:
             request.on_progress(offset / length if length else 0.0, self._stage(0, total, 0, len(chunks)))
         fanout = Fanout(self._targets, chunks, request.audio, request.options)
