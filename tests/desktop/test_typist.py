@@ -98,26 +98,22 @@ def wayland(folder: Path) -> dict[str, str]:
     return {"WAYLAND_DISPLAY": "wayland-0", "PATH": f"{folder}:/usr/bin:/bin"}
 
 
-def test_dotool_is_given_a_type_command_and_ctrl_v_on_its_input(tmp_path):
-    log = stand_in(tmp_path, "dotool")
-    typist = Typist(lambda _text: None, lambda: "before", environ=wayland(tmp_path))
-    assert typist.deliver("Straße\nzwei").method == "typed"
-    assert log.read_text(encoding="utf-8") == "\ntype Straße zwei\n"
+@pytest.mark.parametrize(
+    ("tool", "clipboard", "text", "typed", "pasted"),
+    [
+        ("dotool", "before", "Straße\nzwei", "\ntype Straße zwei\n", "\nkey ctrl+v\n"),  # commands on its input
+        ("ydotool", None, "café", "type --file -\ncafé", "key ctrl+v\n"),  # the text on its input
+    ],
+)
+def test_a_uinput_tool_is_given_the_text_and_ctrl_v(tmp_path, tool, clipboard, text, typed, pasted):
+    log = stand_in(tmp_path, tool)
+    typist = Typist(lambda _text: None, lambda: clipboard, environ=wayland(tmp_path))
+    assert typist.deliver(text).method == "typed"
+    assert log.read_text(encoding="utf-8") == typed
     log.unlink()
     typist.paste = True
     assert typist.deliver("x").method == "pasted"
-    assert log.read_text(encoding="utf-8") == "\nkey ctrl+v\n"
-
-
-def test_ydotool_reads_the_text_from_its_input_and_presses_ctrl_v(tmp_path):
-    log = stand_in(tmp_path, "ydotool")
-    typist = Typist(lambda _text: None, lambda: None, environ=wayland(tmp_path))
-    assert typist.deliver("café").method == "typed"
-    assert log.read_text(encoding="utf-8") == "type --file -\ncafé"
-    log.unlink()
-    typist.paste = True
-    assert typist.deliver("x").method == "pasted"
-    assert log.read_text(encoding="utf-8") == "key ctrl+v\n"
+    assert log.read_text(encoding="utf-8") == pasted
 
 
 def test_wtype_is_preferred_and_a_failing_tool_gives_way_to_the_next(tmp_path):
