@@ -13,6 +13,7 @@ of them, the text goes to the clipboard and the user pastes it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -47,9 +48,29 @@ class WaylandTool:
     pasting: Callable[[str], Command]
 
 
+#: Ctrl+V as ydotool 1.x presses it: raw keycodes with their state (29 left Ctrl, 47 V; 1 down, 0 up).
+YDOTOOL_CTRL_V = ["29:1", "47:1", "47:0", "29:0"]
+
+
+@functools.cache
+def ydotool_takes_keycodes(tool: str) -> bool:
+    """Whether this ydotool is 1.x, which reads keycodes (Debian ships 0.1, which reads key names).
+    Each reads the other's syntax silently as other keys (0.1 types "2" for "29:1", 1.x presses
+    nothing for "ctrl+v"), so its help is asked once."""
+    try:
+        done = subprocess.run([tool, "key", "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "KEYCODES" in done.stdout + done.stderr
+
+
+def _ydotool_paste(tool: str) -> Command:
+    return ([tool, "key", *(YDOTOOL_CTRL_V if ydotool_takes_keycodes(tool) else ["ctrl+v"])], None)
+
+
 #: In order of preference: wtype (the compositor's virtual-keyboard protocol: any character, no
 #: daemon, wlroots compositors and KDE), dotool and ydotool (uinput: every compositor, GNOME too, but
-#: they need access to /dev/uinput, and ydotool a daemon; Debian's ydotool 0.1 syntax).
+#: they need access to /dev/uinput, and ydotool a daemon; its 0.1 and 1.x syntaxes both).
 WAYLAND_TOOLS = (
     WaylandTool(
         "wtype",
@@ -64,7 +85,7 @@ WAYLAND_TOOLS = (
     WaylandTool(
         "ydotool",
         lambda tool, text: ([tool, "type", "--file", "-"], text),
-        lambda tool: ([tool, "key", "ctrl+v"], None),
+        _ydotool_paste,
     ),
 )
 

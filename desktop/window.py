@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backend.web.schemas import IndicatorState
-from desktop import pages, permissions
+from desktop import clipboard, pages, permissions
 from desktop.bridge import Bridge
 from desktop.controls import Controls
+from desktop.indicator import Indicator
 from desktop.service import Service, ServiceFailed
 from desktop.state import MIN_SIZE, Geometry
 
@@ -72,26 +73,25 @@ class WindowSurface:
     """The window as ``Controls`` sees it (``controls.Surface``): brought to the front from any thread.
 
     With Qt (Linux) the work is carried to the GUI thread and a tray icon is added where the desktop
-    has a tray; elsewhere pywebview's own show/restore do it."""
+    has a tray; elsewhere pywebview's own show/restore do it. The dictation indicator is a window of
+    its own on every platform (``indicator.py``)."""
 
-    def __init__(self, window: Any, controls: Controls) -> None:
+    def __init__(self, window: Any, controls: Controls, indicator: Indicator) -> None:
         self.window = window
         self.controls = controls
+        self.indicator = indicator
         self.tray = False
         self._gui: Any = None  # qt.GuiThread, once the GUI thread exists
         self._tray: Any = None
-        self._indicator: Any = None
 
     def on_gui_thread(self) -> None:
         """Called once on the GUI thread, before the window is shown."""
         if self.window.gui.renderer != "qtwebengine":
             return
         from desktop import qt
-        from desktop.indicator import Indicator
 
         qt.keep_running_without_windows()
         self._gui = qt.GuiThread()
-        self._indicator = Indicator()
         icon = icon_path()
         if icon and qt.Tray.available():
             self._tray = qt.Tray(
@@ -119,16 +119,16 @@ class WindowSurface:
             threading.Thread(target=self.window.evaluate_js, args=(script,), daemon=True).start()
 
     def set_clipboard(self, text: str) -> None:
-        if self._gui is not None:
-            from desktop import qt
+        if self._gui is None:
+            clipboard.set_text(text)
+            return
+        from desktop import qt
 
-            self._gui.call(lambda: qt.set_clipboard(text))  # on the clipboard before Ctrl+V is pressed
-        else:
-            raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+        self._gui.call(lambda: qt.set_clipboard(text))  # on the clipboard before Ctrl+V is pressed
 
     def get_clipboard(self) -> str | None:
         if self._gui is None:
-            raise ValueError("Hush reaches the clipboard through Qt, which this window does not use.")
+            return clipboard.get_text()
         from desktop import qt
 
         return self._gui.call(qt.get_clipboard)
@@ -136,15 +136,10 @@ class WindowSurface:
     def indicate(
         self, text: str | None, seconds: float | None = None, *, hint: str | None = None, level: float | None = None
     ) -> None:
-        if self._gui is not None:
-            self._gui.run(lambda: self._indicator.say(text, seconds, hint=hint, level=level))
-        elif text and level is None:  # Windows, macOS: no indicator window yet; the log says what is said
-            log.info("%s", text)
+        self.indicator.say(text, seconds, hint=hint, level=level)
 
     def showing(self) -> IndicatorState:
-        if self._gui is None:
-            return IndicatorState(text=None)
-        return self._gui.call(self._indicator.state)
+        return self.indicator.state()
 
     def _run_js(self, script: str) -> None:  # GUI thread (Qt)
         if (view := self._view()) is not None:
@@ -228,7 +223,8 @@ def run(
         hidden=hidden,
     )
     tracker = GeometryTracker(window, geometry)
-    surface = WindowSurface(window, controls)
+    indicator = Indicator(cancel=lambda: controls.dictate("cancel"))
+    surface = WindowSurface(window, controls, indicator)
 
     def initialized(_renderer: str) -> None:  # GUI thread, before the native window is built
         tracker.geometry = fitted = geometry.fitted(window.gui.get_screens())
@@ -239,6 +235,8 @@ def run(
     def before_show() -> None:  # GUI thread, the web view exists but has loaded nothing
         permissions.install(window, service.serves)
         _keep_cache_in_memory(window)
+        if window.gui.renderer == "qtwebengine":
+            Indicator.off_the_record()
         surface.on_gui_thread()
         controls.attach(surface)
 
@@ -252,6 +250,7 @@ def run(
     window.events.initialized += initialized
     window.events.before_show += before_show
     window.events.closing += closing
+    window.events.closed += indicator.close
 
     failed = threading.Event()
 
@@ -266,6 +265,7 @@ def run(
             return
         log.info("loading the recorder from %s", url)
         window.load_url(url)
+        indicator.load(url)
 
     def close(_signum: int, _frame: Any) -> None:  # a session ending closes the window like Quit does
         controls.quitting.set()

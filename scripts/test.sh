@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # tests' target app (for a Debian Python; others bring tkinter themselves), openssl makes a test
 # server's self-signed certificate; sway (headless), wtype and foot are the Wayland desktop, typing
 # tool and app that dictation types into (tests/desktop/test_typist.py), dbus-daemon the private
-# session bus of the GlobalShortcuts portal's test.
+# session bus of the GlobalShortcuts portal's test, xclip the clipboard as pyperclip reaches it
+# on Linux (tests/desktop/test_clipboard.py: the clipboard of Windows and macOS windows).
 DEBIAN_PACKAGES=(
   espeak-ng sox chromium xvfb xauth imagemagick binutils desktop-file-utils trayer xdotool python3-tk openssl
-  sway wtype foot dbus-daemon
+  sway wtype foot dbus-daemon xclip
   libx11-6 libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libnss3
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2 libdbus-1-3 fonts-dejavu-core

@@ -83,11 +83,13 @@ def test_wtype_types_non_ascii_text_into_a_wayland_app(sway):
     assert lines == [f"{NON_ASCII} 0", f"{NON_ASCII} 1"]
 
 
-def stand_in(folder: Path, name: str, exit_status: int = 0) -> Path:
-    """A program called ``name`` that appends its arguments and its standard input to ``name.log``."""
+def stand_in(folder: Path, name: str, exit_status: int = 0, helps: str = "") -> Path:
+    """A program called ``name`` that appends its arguments and its standard input to ``name.log``;
+    asked ``key --help``, it prints ``helps`` instead."""
     program = folder / name
     program.write_text(
-        f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{folder}/{name}.log"\ncat >> "{folder}/{name}.log"\nexit {exit_status}\n',
+        f'#!/bin/sh\n[ "$*" = "key --help" ] && {{ printf "%s\\n" "{helps}"; exit 0; }}\n'
+        f'printf "%s\\n" "$*" >> "{folder}/{name}.log"\ncat >> "{folder}/{name}.log"\nexit {exit_status}\n',
         encoding="utf-8",
     )
     program.chmod(0o755)
@@ -98,15 +100,22 @@ def wayland(folder: Path) -> dict[str, str]:
     return {"WAYLAND_DISPLAY": "wayland-0", "PATH": f"{folder}:/usr/bin:/bin"}
 
 
+#: What ``ydotool key --help`` starts with: Debian's 0.1 (key names) and 1.x (raw keycodes).
+YDOTOOL_0_1_HELP = "Usage: key [--delay <ms>] [--key-delay <ms>] [--repeat <times>] <key sequence> ..."
+YDOTOOL_1_HELP = "Usage: key [OPTION]... [KEYCODES]...\nSyntax: <keycode>:<pressed>"
+
+
 @pytest.mark.parametrize(
-    ("tool", "clipboard", "text", "typed", "pasted"),
+    ("tool", "helps", "clipboard", "text", "typed", "pasted"),
     [
-        ("dotool", "before", "Straße\nzwei", "\ntype Straße zwei\n", "\nkey ctrl+v\n"),  # commands on its input
-        ("ydotool", None, "café", "type --file -\ncafé", "key ctrl+v\n"),  # the text on its input
+        ("dotool", "", "before", "Straße\nzwei", "\ntype Straße zwei\n", "\nkey ctrl+v\n"),  # commands on its input
+        ("ydotool", YDOTOOL_0_1_HELP, None, "café", "type --file -\ncafé", "key ctrl+v\n"),  # the text on its input
+        ("ydotool", YDOTOOL_1_HELP, None, "café", "type --file -\ncafé", "key 29:1 47:1 47:0 29:0\n"),
     ],
+    ids=["dotool", "ydotool 0.1", "ydotool 1.x"],
 )
-def test_a_uinput_tool_is_given_the_text_and_ctrl_v(tmp_path, tool, clipboard, text, typed, pasted):
-    log = stand_in(tmp_path, tool)
+def test_a_uinput_tool_is_given_the_text_and_ctrl_v(tmp_path, tool, helps, clipboard, text, typed, pasted):
+    log = stand_in(tmp_path, tool, helps=helps)
     typist = Typist(lambda _text: None, lambda: clipboard, environ=wayland(tmp_path))
     assert typist.deliver(text).method == "typed"
     assert log.read_text(encoding="utf-8") == typed

@@ -20,6 +20,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -175,6 +176,14 @@ class Display:
         message.data[0] = self._x.XInternAtom(self._display, b"WM_DELETE_WINDOW", 0)
         self._x.XSendEvent(self._display, window.id, 0, 0, ctypes.byref(event))
         self._x.XFlush(self._display)
+
+    def clipboard(self) -> str:
+        """The CLIPBOARD selection's text, read by another X client (Tk); "" when it holds none."""
+        read = "import tkinter; root = tkinter.Tk(); root.withdraw(); print(root.clipboard_get(), end='')"
+        done = subprocess.run(
+            [sys.executable, "-c", read], env={**os.environ, "DISPLAY": self.name}, capture_output=True, timeout=30
+        )
+        return done.stdout.decode() if done.returncode == 0 else ""
 
     def screenshot(self, path: Path, title: str | None = None) -> Path:
         """The whole screen (or the window called ``title``) as PNG, with ImageMagick's ``import``."""

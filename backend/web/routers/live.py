@@ -66,13 +66,11 @@ async def live(
     await websocket.accept()
     if models.fixed:  # a cluster's ingress (hush-serve): its replicas transcribe chunks, not live audio
         await explain_off(websocket, LIVE_ON_CLUSTER)
-        with contextlib.suppress(RuntimeError):
-            await websocket.close()
+        await close_quietly(websocket)
         return
     if models.engines.remote:  # no model here: relayed to a Hush server, or off with a sentence
         await remote_live(websocket, models, blank_to_none(language), task)
-        with contextlib.suppress(RuntimeError):
-            await websocket.close()
+        await close_quietly(websocket)
         return
     gone = threading.Event()  # set when the page goes: a pass under way stops at its next decoding step
     session = live_session(models, blank_to_none(language), task, gone)
@@ -105,8 +103,13 @@ async def live(
         receiving.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await receiving
-        with contextlib.suppress(RuntimeError):
-            await websocket.close()
+        await close_quietly(websocket)
+
+
+async def close_quietly(websocket: WebSocket) -> None:
+    """Close the socket; a page that went first (it closes its socket when its recording stops) is no error."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close()
 
 
 async def answer_unless_gone(
