@@ -2,7 +2,7 @@
 
 import { element } from "./dom.js";
 import { formatClock } from "./format.js";
-import { badgeText, emptyText, jobActions } from "./history.js";
+import { badgeText, emptyText, jobActions, rowText } from "./history.js";
 
 function when(iso) {
   const date = new Date(iso);
@@ -32,7 +32,7 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
         type: "button",
         class: "button button-ghost",
         text: "Cancel",
-        "aria-label": `Cancel ${job.filename}`,
+        "aria-label": `Cancel ${rowText(job).title}`,
         onclick: (event) => press(event, history.cancel, job),
       }),
     retry: (job) =>
@@ -59,9 +59,9 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
         type: "button",
         class: "button button-ghost",
         text: "Delete",
-        "aria-label": `Delete ${job.filename}`,
+        "aria-label": `Delete ${rowText(job).title}`,
         onclick: (event) => {
-          if (confirm(`Delete “${job.filename}” and its recording? This cannot be undone.`)) {
+          if (confirm(`Delete “${rowText(job).title}” and its recording? This cannot be undone.`)) {
             press(event, history.remove, job);
           }
         },
@@ -76,6 +76,7 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
   }
 
   function row(job) {
+    const { title, snippet } = rowText(job);
     const name = element(
       "button",
       {
@@ -88,14 +89,14 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
           render();
         },
       },
-      element("span", { class: "history-name", text: job.filename }),
+      element("span", { class: "history-name", text: title }),
       element("span", {
         class: "history-meta",
         text: [when(job.created), job.duration ? formatClock(Math.max(1, job.duration)) : "", job.dictation ? "Dictation" : ""]
           .filter(Boolean)
           .join(" · "),
       }),
-      job.text ? element("span", { class: "history-snippet", text: job.text }) : null,
+      snippet ? element("span", { class: "history-snippet", text: snippet }) : null,
     );
     const actions = element(
       "div",
@@ -110,7 +111,7 @@ export function createHistoryView({ history, panel, list, search, empty, onOpen,
             {
               class: "history-progress",
               role: "progressbar",
-              "aria-label": `Progress of ${job.filename}`,
+              "aria-label": `Progress of ${title}`,
               "aria-valuemin": "0",
               "aria-valuemax": "100",
               "aria-valuenow": String(Math.floor(job.progress * 100)),

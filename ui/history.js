@@ -32,6 +32,26 @@ export function badgeText(job) {
   return BADGES[job.status] || job.status;
 }
 
+/** The page sends every recording as "recording.webm" and every dictation as "dictation.webm". */
+const GENERIC_NAME = /^(recording|dictation)\.[a-z0-9]+$/i;
+/** A row's title from its words is at most this long, cut at a word. */
+export const TITLE_CHARS = 60;
+
+/**
+ * What a row shows: {title, snippet}. A file by its name, its text under it; a recording or a
+ * dictation by its first words, the rest under them (by what it is while it has no text).
+ */
+export function rowText(job) {
+  const text = (job.text || "").trim().replace(/\s+/g, " ");
+  if (!job.dictation && !GENERIC_NAME.test(job.filename || "")) return { title: job.filename, snippet: text };
+  if (!text) return { title: job.dictation ? "Dictation" : "Recording", snippet: "" };
+  if (text.length <= TITLE_CHARS) return { title: text, snippet: "" };
+  const head = text.slice(0, TITLE_CHARS + 1);
+  const space = head.lastIndexOf(" ");
+  const cut = space > TITLE_CHARS / 3 ? space : TITLE_CHARS;
+  return { title: `${text.slice(0, cut)}…`, snippet: `…${text.slice(cut).trimStart()}` };
+}
+
 /** The buttons a job's row offers: Cancel while active; else Delete, after "Transcribe again" if it did
  * not finish, or after "Type again" for a finished dictation. */
 export function jobActions(job) {

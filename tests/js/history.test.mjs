@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { ApiError } from "../../ui/api.js";
-import { badgeText, changedJobs, createHistory, emptyText, jobActions } from "../../ui/history.js";
+import { badgeText, changedJobs, createHistory, emptyText, jobActions, rowText, TITLE_CHARS } from "../../ui/history.js";
 
 /** Resolves once `check()` is true (polled every millisecond), or fails after `ms`. */
 async function until(check, what = "the condition", ms = 2000) {
@@ -220,4 +220,25 @@ describe("actions", () => {
       ["a"],
     );
   });
+});
+
+test("a file's row shows its name and its text; a recording's or a dictation's its first words", () => {
+  assert.deepEqual(rowText({ filename: "kiwi-memo.wav", text: " Kiwis  are ripe. " }), {
+    title: "kiwi-memo.wav",
+    snippet: "Kiwis are ripe.",
+  });
+  const short = { filename: "dictation.webm", dictation: true, text: " The museum will be closed on Monday. " };
+  assert.deepEqual(rowText(short), { title: "The museum will be closed on Monday.", snippet: "" });
+  const long = "The small neighbor checked the yellow basket near the river although nobody had asked him to.";
+  const { title, snippet } = rowText({ filename: "recording.webm", text: long });
+  assert.equal(title, "The small neighbor checked the yellow basket near the river…");
+  assert.ok(title.length <= TITLE_CHARS + 1);
+  assert.equal(snippet, "…although nobody had asked him to.");
+  assert.equal(title.slice(0, -1) + " " + snippet.slice(1), long); // nothing lost between the two
+});
+
+test("a recording or a dictation without words yet is named by what it is", () => {
+  assert.deepEqual(rowText({ filename: "dictation.webm", dictation: true, text: "" }), { title: "Dictation", snippet: "" });
+  assert.deepEqual(rowText({ filename: "recording.ogg", text: null }), { title: "Recording", snippet: "" });
+  assert.equal(rowText({ filename: "recording of the board.webm", text: "Hello." }).title, "recording of the board.webm");
 });
