@@ -180,6 +180,8 @@ class Backend:
             "HUSH_DATA_DIR": str(data_dir),
             "HUSH_TOKEN": self.token,
             "HUSH_PORT": "0",
+            # A stop that hangs is answered with SIGABRT (``stop``): every thread's stack then goes to the output.
+            "PYTHONFAULTHANDLER": "1",
             **env,
         }
         self.started = time.monotonic()
@@ -193,7 +195,8 @@ class Backend:
         )
         self.output: list[str] = []
         self.url = ""
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         wait_until(lambda: self.url or self.process.poll() is not None, 60, "python -m backend to print its URL")
         if not self.url:
             pytest.fail("python -m backend exited:\n" + "".join(self.output))
@@ -224,7 +227,13 @@ class Backend:
         """Send ``sig``; returns the exit code and the seconds the process took to exit."""
         signalled = time.monotonic()
         self.process.send_signal(sig)
-        code = self.process.wait(timeout)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler prints where each thread is
+            self.process.wait(30)
+            self._reader.join(10)
+            pytest.fail(f"python -m backend still ran {timeout} s after {sig.name}:\n" + "".join(self.output[-150:]))
         self.client.close()
         return code, time.monotonic() - signalled
 

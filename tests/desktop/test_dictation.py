@@ -31,6 +31,7 @@ from tests.support.desktop import (
     App,
     DevTools,
     Display,
+    Window,
     free_port,
     open_page,
     running,
@@ -255,38 +256,31 @@ def test_dictation_types_into_the_focused_app(display, target, checkpoint, micro
         # From a shell, as a desktop's key binding runs it (Wayland).
         dictated(lambda: hush.dictate("toggle"), lambda: hush.dictate("toggle"), "hush dictate toggle")
 
-        # Escape cancels: nothing typed, the recording kept in the history as a cancelled dictation.
-        before, count = target.text(), len(hush.history())
-        xdotool(display, "key", SHORTCUT)
-        wait_until(lambda: hush.phase() == "recording", 20, "the recording to cancel", ignoring=NOT_YET)
-        wait_until(lambda: display.find(INDICATOR), 10, "the indicator", ignoring=NOT_YET)
-        assert target.has_focus()
-        xdotool(display, "key", "Escape")
-        cancelled = wait_until(
-            lambda: len(items := hush.history()) > count and items[0]["status"] != "queued" and items[0],
-            30,
-            "the cancelled dictation",
-        )
-        assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
-        assert target.text() == before and target.has_focus()
-        wait_until(lambda: display.find(INDICATOR) is None, 10, "the indicator gone", ignoring=NOT_YET)
+        def cancelled_by(cancel: Callable[[Window], object], name: str) -> None:
+            """A dictation started with the shortcut and cancelled by ``cancel(the indicator)``: nothing
+            typed, the focus still in the target app, the recording kept as a cancelled dictation."""
+            before, count = target.text(), len(hush.history())
+            xdotool(display, "key", SHORTCUT)
+            wait_until(lambda: hush.phase() == "recording", 20, f"{name}: the recording", ignoring=NOT_YET)
+            box = wait_until(lambda: display.find(INDICATOR), 10, f"{name}: the indicator", ignoring=NOT_YET)
+            wait_until(lambda: hush.indicator()["text"], 10, f"{name}: the indicator drawn", ignoring=NOT_YET)
+            assert target.has_focus()
+            cancel(box)
+            cancelled = wait_until(
+                lambda: len(items := hush.history()) > count and items[0]["status"] != "queued" and items[0],
+                30,
+                f"{name}: the cancelled dictation",
+            )
+            assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
+            assert target.text() == before and target.has_focus()
+            wait_until(lambda: display.find(INDICATOR) is None, 10, f"{name}: the indicator gone", ignoring=NOT_YET)
 
-        # The indicator's × cancels too (where no Escape reaches Hush): a real click, the focus stays.
-        count = len(hush.history())
-        xdotool(display, "key", SHORTCUT)
-        wait_until(lambda: hush.phase() == "recording", 20, "the recording to cancel", ignoring=NOT_YET)
-        box = wait_until(lambda: display.find(INDICATOR), 10, "the indicator", ignoring=NOT_YET)
-        wait_until(lambda: hush.indicator()["text"], 10, "the indicator's page drawn", ignoring=NOT_YET)
-        xdotool(display, "mousemove", "--sync", str(box.x + box.width - 24), str(box.y + box.height // 2))
-        xdotool(display, "click", "1")
-        cancelled = wait_until(
-            lambda: len(items := hush.history()) > count and items[0]["status"] != "queued" and items[0],
-            30,
-            "the dictation cancelled by its ×",
-        )
-        assert cancelled["status"] == "cancelled" and cancelled["dictation"] is True
-        assert target.text() == before and target.has_focus()
-        wait_until(lambda: display.find(INDICATOR) is None, 10, "the indicator gone", ignoring=NOT_YET)
+        def click_the_x(box: Window) -> None:  # a real click on the indicator's ×
+            xdotool(display, "mousemove", "--sync", str(box.x + box.width - 24), str(box.y + box.height // 2))
+            xdotool(display, "click", "1")
+
+        cancelled_by(lambda _box: xdotool(display, "key", "Escape"), "Escape")
+        cancelled_by(click_the_x, "the indicator's ×")  # where no Escape reaches Hush (the portal)
 
         # "Type again" in the history: a countdown on the button, time to click into the target app.
         page = hush.page
