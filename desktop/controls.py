@@ -30,8 +30,12 @@ from desktop.typist import Typist
 log = logging.getLogger(__name__)
 
 LISTENING = "Listening…"
-#: Under the live text while listening: how to finish.
+#: Under the live text while listening: how to finish and cancel, as Hush hears keys on this desktop:
+#: its own listener hears Escape too; the GlobalShortcuts portal only the shortcut; a key bound in the
+#: desktop's settings to ``hush dictate toggle`` only taps. The indicator's × cancels everywhere.
 HINT = "Release the keys, or tap again, to type it · Esc cancels"
+HINT_PORTAL = "Release the keys, or tap again, to type it · × cancels"
+HINT_BOUND = "Press your shortcut again to type it · × cancels"
 TRANSCRIBING = "Typing…"
 #: How long a problem stays in the indicator; how long "Typing…" at most (a failed transcription).
 PROBLEM_SECONDS = 8.0
@@ -121,7 +125,7 @@ class Controls:
             surface.dictate(action)  # ValueError where it cannot record: nothing changes then
             self.dictating = action == "start"
             if action == "start":
-                surface.indicate(LISTENING, hint=HINT, level=0.0)
+                surface.indicate(LISTENING, hint=self.hint, level=0.0)
             elif action == "stop":
                 surface.indicate(TRANSCRIBING, TRANSCRIBING_SECONDS)
             else:
@@ -133,7 +137,14 @@ class Controls:
         indicator says "Typing…" by then) is dropped."""
         with self._lock:
             if self._surface is not None and self.dictating:
-                self._surface.indicate(progress.text.strip() or LISTENING, hint=HINT, level=progress.level)
+                self._surface.indicate(progress.text.strip() or LISTENING, hint=self.hint, level=progress.level)
+
+    @property
+    def hint(self) -> str:
+        """How to finish and cancel the dictation under way, as this desktop lets Hush hear keys."""
+        if self.shortcut is None or self.shortcut_note is not None:
+            return HINT_BOUND
+        return HINT_PORTAL if self.shortcut.portal is not None else HINT
 
     def dictation(self) -> DictationState:
         with self._lock:
