@@ -135,6 +135,11 @@ def pcm16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(samples * 32768), -32768, 32767).astype("<i2")
 
 
+def from_pcm16(pcm: np.ndarray) -> np.ndarray:
+    """16-bit samples as float32, as ``decode`` reads a 16-bit source (``/ 32768``): ``pcm16`` undone."""
+    return pcm.astype(np.float32) / np.float32(32768)
+
+
 def wav_bytes(samples: np.ndarray) -> bytes:
     """16 kHz mono 16-bit PCM WAV: what every Whisper server reads, half of float32's size."""
     buffer = io.BytesIO()

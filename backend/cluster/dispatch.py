@@ -23,6 +23,7 @@ from ray.serve.context import _get_global_client
 from ray.serve.handle import DeploymentHandle
 from ray.serve.schema import ReplicaState, ServeInstanceDetails
 
+from backend.audio import pcm16
 from backend.engine.openai_client import Answer, Refused, Sent, Unavailable
 from backend.engine.remote import CHUNK_SECONDS, ChunkedEngine, wav_size
 from backend.status import ModelState, ModelStatus, Worker
@@ -49,7 +50,9 @@ class Replicas:
     def transcribe(
         self, samples: np.ndarray, options: Options, cancel: threading.Event | None = None, sent: Sent | None = None
     ) -> Answer:
-        response = self.handle.transcribe.remote(samples, options)
+        # 16-bit, as every remote server gets it: half of float32 through the object store, and what
+        # the replica decodes is what a WAV of the chunk would give (audio.pcm16 inverts decode exactly).
+        response = self.handle.transcribe.remote(pcm16(samples), options)
         if sent is not None:  # in the object store, on its way to a replica: all of it, in the engine's count
             sent(wav_size(len(samples)))
         while True:

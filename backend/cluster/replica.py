@@ -13,7 +13,7 @@ import numpy as np
 import ray
 from ray import serve
 
-from backend.audio import SAMPLE_RATE
+from backend.audio import SAMPLE_RATE, from_pcm16
 from backend.engine.openai_client import Answer
 from backend.settings import Settings
 from backend.status import ModelState
@@ -42,8 +42,9 @@ class EngineReplica:
             raise RuntimeError(status.detail)  # Serve retries the replica and says why in its status
         log.info("replica %s ready", self.name)
 
-    def transcribe(self, samples: np.ndarray, options: Options) -> Answer:
-        """A chunk, 16 kHz mono; times from its start."""
+    def transcribe(self, pcm: np.ndarray, options: Options) -> Answer:
+        """A chunk, 16 kHz mono 16-bit (``audio.pcm16``); times from its start."""
+        samples = from_pcm16(pcm)
         transcript = self.engine.submit(Request(audio=samples, options=options)).result()
         timed = any(segment.words for segment in transcript.segments)
         seconds = len(samples) / SAMPLE_RATE

@@ -89,3 +89,13 @@ def test_room_a_file_overstated_is_not_kept():
     samples.add(np.ones(16_000, np.float32))
     gathered = samples.array()
     assert len(gathered) == 16_000 and gathered.base is None  # its own array, not a view of 101 s
+
+
+def test_16_bit_samples_survive_pcm16_and_back_bit_for_bit():
+    """What a 16-bit WAV decodes to goes through ``pcm16`` (WAV writer, cluster transport) and
+    ``from_pcm16`` unchanged, the extremes included: nothing shrinks or shifts on the way."""
+    pcm = np.array([-32768, -32767, -1, 0, 1, 12345, 32767], dtype="<i2")
+    decoded = audio.decode(io.BytesIO(audio.wav_bytes(audio.from_pcm16(pcm))))
+    assert decoded.dtype == np.float32
+    np.testing.assert_array_equal(audio.pcm16(decoded), pcm)
+    np.testing.assert_array_equal(audio.from_pcm16(audio.pcm16(decoded)), decoded)
