@@ -138,8 +138,8 @@ def main() -> None:
     print(table(rows, ("path", "median", "range")))
     print(f"the Ray path's overhead per round: {', '.join(f'{o * 1000:+.0f} ms' for o in overheads)}")
     chunks = int(results[1]["timings"]["chunks"])
-    megabytes = args.minutes * 60 * 16_000 * 4 / 2**20
-    print(f"{chunks} chunks of at most 140 s; the replicas get the audio as float32: {megabytes:.0f} MB for the file")
+    megabytes = args.minutes * 60 * 16_000 * 2 / 2**20
+    print(f"{chunks} chunks of at most 140 s; the replicas get the audio as 16-bit: {megabytes:.0f} MB for the file")
     for machines in (2, 4, 8):
         print(f"on {machines} one-replica machines: about {math.ceil(chunks / machines)}/{chunks} of one replica's "
               "time, plus the split")  # fmt: skip
