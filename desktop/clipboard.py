@@ -8,27 +8,31 @@ xclip, xsel or wl-clipboard on Linux): by hand that is a native API per platform
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 
 def set_text(text: str) -> None:
     """Put ``text`` on the clipboard; ``ValueError`` with a sentence when this system has no way to."""
-    import pyperclip
-
-    try:
+    with _reached() as pyperclip:
         pyperclip.copy(text)
-    except pyperclip.PyperclipException as error:
-        raise ValueError(f"Hush cannot reach the clipboard here ({_first_line(error)}).") from error
 
 
 def get_text() -> str | None:
     """The clipboard's text; ``None`` when it holds none (or something other than text)."""
+    with _reached() as pyperclip:
+        return pyperclip.paste() or None
+
+
+@contextmanager
+def _reached() -> Iterator[Any]:
+    """pyperclip, its failure as the sentence both directions give: its "no mechanism" message runs on
+    with a web address, so only its first line is kept."""
     import pyperclip
 
     try:
-        return pyperclip.paste() or None
+        yield pyperclip
     except pyperclip.PyperclipException as error:
-        raise ValueError(f"Hush cannot reach the clipboard here ({_first_line(error)}).") from error
-
-
-def _first_line(error: Exception) -> str:
-    """pyperclip's "no mechanism" message runs on with a web address; its first sentence says enough."""
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"Hush cannot reach the clipboard here ({reason}).") from error
