@@ -5,7 +5,8 @@ It is a pywebview window of its own (so the same code serves Linux, Windows and 
 ``ui/indicator.html``: while Hush listens, a level meter (the microphone, as the page hears it), the
 live text as it grows, how to finish and a × that cancels; then that it types, or what the user can
 do when the text could not be typed (for a few seconds); it is gone when the text has arrived.
-The calls come from the server's threads, never from the GUI thread (pywebview's calls wait on it).
+``say`` may come from any thread, the GUI thread included (the tray); ``state`` waits on the GUI thread
+(pywebview's calls do), so never from it.
 """
 
 from __future__ import annotations
